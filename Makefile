@@ -1,0 +1,90 @@
+# The hypervisor's build, run and test entry points.
+#
+#   make [ARCH=aarch64] [A=apps/helloworld] [SMP=4] [LOG=warn] [MODE=release]
+#        [FEATURES=a,b] [MEM=2G]  build | run | justrun | test | check | debug | clean
+#
+# Every target first runs scripts/setup.sh, which installs the toolchain and
+# QEMU when they are missing (and says so).
+
+ARCH     ?= aarch64
+A        ?= apps/helloworld
+SMP      ?= 4
+LOG      ?= warn
+MODE     ?= release
+MEM      ?= 2G
+FEATURES ?=
+QEMU_ARGS ?=
+
+APP      := $(notdir $(A))
+ROOT     := $(CURDIR)
+
+ifeq ($(ARCH),aarch64)
+  PLATFORM ?= aarch64-qemu-virt
+  TARGET   := aarch64-unknown-none-softfloat
+  OBJCOPY  := aarch64-linux-gnu-objcopy
+  QEMU     := qemu-system-aarch64
+  QEMU_MACHINE := -M virt,virtualization=on,gic-version=3 -cpu cortex-a72
+else
+  $(error ARCH=$(ARCH) is not supported yet (aarch64 is))
+endif
+
+OUT_DIR  := target/$(TARGET)/$(MODE)
+ELF      := $(OUT_DIR)/$(APP)
+BIN      := $(OUT_DIR)/$(APP).bin
+LINKER   := platforms/$(PLATFORM)/linker.ld
+
+-include target/toolchain.mk
+CARGO ?= cargo
+export PATH := $(dir $(CARGO)):$(PATH)
+export RUSTC RUSTDOC
+
+BUILD_STD := -Zbuild-std=core,alloc,compiler_builtins -Zbuild-std-features=compiler-builtins-mem
+CROSS_ENV := RUSTC_BOOTSTRAP=1 AX_PLATFORM=$(PLATFORM) AX_SMP=$(SMP) AX_LOG=$(LOG) \
+	RUSTFLAGS="-C link-arg=-T$(ROOT)/$(LINKER) -C linker=ld.lld-19"
+CARGO_MODE := $(if $(filter release,$(MODE)),--release,)
+CARGO_FEATURES := $(if $(FEATURES),--features $(FEATURES),)
+
+QEMU_CMD := $(QEMU) $(QEMU_MACHINE) -smp $(SMP) -m $(MEM) -nographic -semihosting \
+	-kernel $(BIN) $(QEMU_ARGS)
+
+# Crates tested on the build machine (everything but the kernel binaries).
+HOST_CRATES := axconfig axlog axalloc axhal axruntime axvcpu axvmconfig qemu-runner
+
+.PHONY: all setup build run justrun debug test unittest qemutest check clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(CROSS_ENV) $(CARGO) build -p $(APP) --target $(TARGET) $(CARGO_MODE) $(CARGO_FEATURES) $(BUILD_STD)
+	$(OBJCOPY) -O binary $(ELF) $(BIN)
+	@echo "built $(BIN) ($$(( $$(stat -c %s $(BIN)) / 1024 )) KiB)"
+
+run: build justrun
+
+# Runs the image built last, without building (the QEMU test runner uses it).
+justrun:
+	$(QEMU_CMD)
+
+debug: build
+	@echo "QEMU waits for gdb on localhost:1234 (gdb-multiarch $(ELF) -ex 'target remote :1234')"
+	$(QEMU_CMD) -s -S
+
+unittest: setup
+	$(CARGO) test $(addprefix -p ,$(HOST_CRATES))
+
+qemutest: setup
+	$(CARGO) run -q -p qemu-runner --release -- tests/qemu/$(ARCH)/*.toml
+
+test: unittest qemutest
+
+check: setup
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy $(addprefix -p ,$(HOST_CRATES)) --all-targets -- -D warnings
+	$(CROSS_ENV) $(CARGO) clippy -p $(APP) --target $(TARGET) $(BUILD_STD) -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps $(addprefix -p ,$(HOST_CRATES))
+
+clean:
+	$(CARGO) clean

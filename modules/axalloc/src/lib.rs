@@ -1,0 +1,47 @@
+//! Heap and physical frame allocator of the host kernel.
+//!
+//! Owns: every free byte of RAM after boot. RAM regions handed to [`init`]
+//! (all RAM the device tree reports, minus the kernel image, the device tree
+//! and anything else the caller reserved) go to a buddy frame allocator;
+//! the heap (`alloc::` types, the global allocator on the target) starts
+//! with a slice of that RAM and grows by taking more frames when it runs out.
+//!
+//! Does not own: the address map. Addresses here are the kernel's virtual
+//! addresses; the host kernel maps RAM 1:1, so they equal physical ones.
+//!
+//! Chosen crate: `buddy_system_allocator` (maintained, used by rCore and
+//! ArceOS) for both the heap (`Heap`) and the frames (`FrameAllocator`),
+//! each behind a `kspin` IRQ-safe lock. The frame allocator keeps its free
+//! lists in `BTreeSet`s on the heap, which is why the heap is set up first.
+
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
+mod global;
+
+pub use global::{AllocStats, GlobalAllocator, PAGE_SIZE};
+
+/// The one allocator of the kernel (the global allocator on the target).
+#[cfg_attr(target_os = "none", global_allocator)]
+pub static GLOBAL: GlobalAllocator = GlobalAllocator::new();
+
+/// Hands the free RAM regions (`(start, size)` in bytes) to the allocator.
+/// See [`GlobalAllocator::init`].
+pub fn init(regions: &[(usize, usize)]) -> Result<(), &'static str> {
+    GLOBAL.init(regions)
+}
+
+/// Allocates `count` contiguous zeroed 4 KiB frames aligned to `align_pages`
+/// frames. Returns the start address.
+pub fn alloc_frames(count: usize, align_pages: usize) -> Option<usize> {
+    GLOBAL.alloc_frames(count, align_pages)
+}
+
+/// Returns frames taken with [`alloc_frames`] (same count and alignment).
+pub fn dealloc_frames(addr: usize, count: usize, align_pages: usize) {
+    GLOBAL.dealloc_frames(addr, count, align_pages)
+}
+
+#[cfg(test)]
+mod tests;

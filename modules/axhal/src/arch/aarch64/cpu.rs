@@ -1,0 +1,44 @@
+//! CPU-local registers: identity, interrupt masking, waiting.
+
+use aarch64_cpu::{asm, registers::*};
+
+/// HCR_EL2 of the host when no guest runs: physical IRQs, FIQs and SErrors
+/// are taken at EL2 (IMO/FMO/AMO; without them an interrupt that arrives at
+/// EL2 would target EL1 and never be taken), EL1 is AArch64.
+fn host_hcr() {
+    HCR_EL2.write(HCR_EL2::IMO::EnableVirtualIRQ + HCR_EL2::FMO::EnableVirtualFIQ + HCR_EL2::AMO::SET + HCR_EL2::RW::EL1IsAarch64);
+}
+
+/// Per-CPU register setup right after the MMU is on.
+pub(super) fn init_this_cpu() {
+    super::trap::install_vectors();
+    host_hcr();
+    // Start with the interrupt mask set; the runtime unmasks when ready.
+    DAIF.write(DAIF::I::Masked + DAIF::F::Masked + DAIF::A::Unmasked + DAIF::D::Masked);
+}
+
+/// MPIDR_EL1 affinity fields (Aff3..Aff0) of this CPU.
+pub fn mpidr() -> u64 {
+    const AFF_MASK: u64 = 0xff_00ff_ffff;
+    MPIDR_EL1.get() & AFF_MASK
+}
+
+/// Unmasks IRQs on this CPU.
+pub fn enable_irqs() {
+    DAIF.modify(DAIF::I::Unmasked);
+}
+
+/// Masks IRQs on this CPU.
+pub fn disable_irqs() {
+    DAIF.modify(DAIF::I::Masked);
+}
+
+/// Whether IRQs are masked on this CPU.
+pub fn irqs_disabled() -> bool {
+    DAIF.is_set(DAIF::I)
+}
+
+/// Waits for an interrupt (or other wake-up event).
+pub fn wait_for_irq() {
+    asm::wfi();
+}

@@ -1,0 +1,89 @@
+//! The console: the PL011 UART the device tree names (QEMU virt: 0x0900_0000).
+//!
+//! Output is unbuffered and goes out whole per call (one lock). A panic or
+//! fatal exception report can still print when another CPU died holding the
+//! lock: [`print_fmt_emergency`] takes the lock by force after a bounded wait.
+
+use arm_pl011_uart::{PL011Registers, Uart, UniqueMmioPointer};
+use core::fmt::{self, Write};
+use core::ptr::NonNull;
+use kspin::SpinNoIrq;
+
+struct Console(Uart<'static>);
+
+// SAFETY: the UART's registers are MMIO shared by every CPU; all access goes
+// through the `CONSOLE` lock.
+unsafe impl Send for Console {}
+
+static CONSOLE: SpinNoIrq<Option<Console>> = SpinNoIrq::new(None);
+
+/// Takes the UART at `base` (physical = virtual, inside the device map) as
+/// the console. Called once by the boot CPU, first thing after the MMU.
+pub(crate) fn init(base: usize) {
+    if let Some(p) = NonNull::new(base as *mut PL011Registers) {
+        // SAFETY: `base` is the PL011 from the device tree or the platform
+        // constants, mapped as device memory; this is its only driver.
+        let uart = Uart::new(unsafe { UniqueMmioPointer::new(p) });
+        *CONSOLE.lock() = Some(Console(uart));
+    }
+}
+
+impl Write for Console {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for b in s.bytes() {
+            if b == b'\n' {
+                self.put(b'\r');
+            }
+            self.put(b);
+        }
+        Ok(())
+    }
+}
+
+impl Console {
+    fn put(&mut self, b: u8) {
+        while self.0.is_tx_fifo_full() {
+            core::hint::spin_loop();
+        }
+        self.0.write_word(b);
+    }
+}
+
+/// Writes a string.
+pub fn write_str(s: &str) {
+    if let Some(c) = CONSOLE.lock().as_mut() {
+        let _ = c.write_str(s);
+    }
+}
+
+/// Writes formatted text as one unit.
+pub fn print_fmt(args: fmt::Arguments) {
+    if let Some(c) = CONSOLE.lock().as_mut() {
+        let _ = c.write_fmt(args);
+    }
+}
+
+/// Like [`print_fmt`], for panics and fatal reports: if the lock stays held
+/// (its holder may be the code that crashed), it is broken after a bounded
+/// wait so the report still comes out.
+pub fn print_fmt_emergency(args: fmt::Arguments) {
+    const TRIES: usize = 1 << 20;
+    for _ in 0..TRIES {
+        if let Some(mut g) = CONSOLE.try_lock() {
+            if let Some(c) = g.as_mut() {
+                let _ = c.write_fmt(args);
+            }
+            return;
+        }
+        core::hint::spin_loop();
+    }
+    // SAFETY: the machine is about to stop; the worst a concurrent holder
+    // can see is interleaved characters.
+    unsafe { CONSOLE.force_unlock() };
+    print_fmt(args);
+}
+
+/// Reads a byte if one is waiting.
+pub fn getchar() -> Option<u8> {
+    CONSOLE.lock().as_mut().and_then(|c| c.0.read_word().ok().flatten())
+}

@@ -1,0 +1,120 @@
+//! Host interrupt handlers: a table from INTID to handler, and the dispatch
+//! of the interrupt the GIC signals. The table is portable and tested on the
+//! build machine; acknowledging and ending the interrupt is arch code.
+
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+/// INTIDs the table covers (SGIs, PPIs and SPIs of a GICv3).
+pub const MAX_IRQS: usize = 1020;
+
+/// A host interrupt handler; gets the INTID.
+pub type IrqHandler = fn(u32);
+
+/// INTID -> handler (a `fn` pointer stored as `usize`, 0 = none).
+pub struct HandlerTable {
+    slots: [AtomicUsize; MAX_IRQS],
+}
+
+impl Default for HandlerTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HandlerTable {
+    /// An empty table.
+    pub const fn new() -> Self {
+        Self { slots: [const { AtomicUsize::new(0) }; MAX_IRQS] }
+    }
+
+    /// Installs `h` for `intid`. Returns false if the INTID is out of range
+    /// or already has a handler.
+    pub fn register(&self, intid: u32, h: IrqHandler) -> bool {
+        let Some(slot) = self.slots.get(intid as usize) else { return false };
+        slot.compare_exchange(0, h as usize, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+
+    /// Removes the handler of `intid`; returns whether there was one.
+    pub fn unregister(&self, intid: u32) -> bool {
+        self.slots.get(intid as usize).is_some_and(|s| s.swap(0, Ordering::AcqRel) != 0)
+    }
+
+    /// Runs the handler of `intid`; returns false if there is none.
+    pub fn handle(&self, intid: u32) -> bool {
+        let Some(raw) = self.slots.get(intid as usize).map(|s| s.load(Ordering::Acquire)) else {
+            return false;
+        };
+        if raw == 0 {
+            return false;
+        }
+        // SAFETY: non-zero slots only ever hold values stored by `register`
+        // from an `IrqHandler`, so this transmutes a fn pointer back.
+        let h: IrqHandler = unsafe { core::mem::transmute::<usize, IrqHandler>(raw) };
+        h(intid);
+        true
+    }
+}
+
+/// The host's table.
+pub static HANDLERS: HandlerTable = HandlerTable::new();
+
+/// Installs a handler for a host interrupt and enables it (for a PPI or SGI:
+/// on the calling CPU). Returns false if the INTID is invalid or taken.
+#[cfg(all(target_os = "none", target_arch = "aarch64"))]
+pub fn register_and_enable(intid: u32, h: IrqHandler) -> bool {
+    HANDLERS.register(intid, h) && crate::arch::gic::set_enable(intid, crate::percpu::cpu_id(), true)
+}
+
+/// Enables an interrupt that already has a handler on the calling CPU (for
+/// PPIs: each CPU enables its own).
+#[cfg(all(target_os = "none", target_arch = "aarch64"))]
+pub fn enable_on_this_cpu(intid: u32) -> bool {
+    crate::arch::gic::set_enable(intid, crate::percpu::cpu_id(), true)
+}
+
+/// Acknowledges the signalled interrupt, runs its handler, ends it.
+/// An interrupt with no handler is logged (once per INTID would need state;
+/// it is rare enough to log each time) and disabled so it cannot storm.
+#[cfg(all(target_os = "none", target_arch = "aarch64"))]
+pub fn dispatch_current() {
+    use crate::arch::gic;
+    let Some(intid) = gic::acknowledge() else { return };
+    if !HANDLERS.handle(intid) {
+        log::warn!("IRQ {intid} has no handler; disabling it");
+        gic::set_enable(intid, crate::percpu::cpu_id(), false);
+    }
+    gic::end_of_interrupt(intid);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU32;
+
+    static SEEN: AtomicU32 = AtomicU32::new(0);
+    fn record(intid: u32) {
+        SEEN.store(intid, Ordering::SeqCst);
+    }
+    fn other(_: u32) {}
+
+    #[test]
+    fn register_handle_unregister() {
+        let t = HandlerTable::new();
+        assert!(!t.handle(26), "nothing registered yet");
+        assert!(t.register(26, record));
+        assert!(!t.register(26, other), "a second handler is refused");
+        assert!(t.handle(26));
+        assert_eq!(SEEN.load(Ordering::SeqCst), 26);
+        assert!(t.unregister(26));
+        assert!(!t.unregister(26));
+        assert!(!t.handle(26));
+    }
+
+    #[test]
+    fn out_of_range_intids_are_refused() {
+        let t = HandlerTable::new();
+        assert!(!t.register(MAX_IRQS as u32, record));
+        assert!(!t.register(u32::MAX, record));
+        assert!(!t.handle(1023), "spurious INTID has no slot");
+    }
+}

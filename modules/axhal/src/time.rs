@@ -1,0 +1,41 @@
+//! Time since boot from the system counter, and one-shot timer deadlines.
+
+use crate::arch::timer;
+
+const NANOS_PER_SEC: u128 = 1_000_000_000;
+
+/// Current counter value.
+pub fn current_ticks() -> u64 {
+    timer::ticks()
+}
+
+/// Counter ticks per second.
+pub fn ticks_per_sec() -> u64 {
+    timer::frequency()
+}
+
+/// Converts counter ticks to nanoseconds.
+pub fn ticks_to_nanos(ticks: u64) -> u64 {
+    let f = timer::frequency().max(1) as u128;
+    (ticks as u128 * NANOS_PER_SEC / f) as u64
+}
+
+/// Converts nanoseconds to counter ticks.
+pub fn nanos_to_ticks(nanos: u64) -> u64 {
+    (nanos as u128 * timer::frequency() as u128 / NANOS_PER_SEC) as u64
+}
+
+/// Nanoseconds since the counter started (boot, on QEMU).
+pub fn current_time_nanos() -> u64 {
+    ticks_to_nanos(timer::ticks())
+}
+
+/// Arms this CPU's timer interrupt to fire `nanos` from now.
+pub fn set_oneshot_in_nanos(nanos: u64) {
+    timer::set_oneshot_in(nanos_to_ticks(nanos));
+}
+
+/// INTID of the host timer interrupt.
+pub fn timer_irq() -> u32 {
+    crate::platform::info().hyp_timer_intid.unwrap_or(axconfig::devices::TIMER_IRQ as u32)
+}

@@ -1,0 +1,125 @@
+//! [`AxVMCrateConfig`]: one VM configuration file as written, after parsing.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::device::{EmulatedDeviceConfig, PassThroughDeviceConfig};
+use crate::error::ConfigError;
+use crate::types::{ImageLocation, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType};
+
+/// One guest memory region, normalized from either TOML form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VmMemConfig {
+    /// The first guest physical address of the region.
+    pub gpa: usize,
+    /// The size of the region in bytes.
+    pub size: usize,
+    /// Access rights and attributes.
+    pub flags: VmMemFlags,
+    /// Where the host memory comes from.
+    pub map_type: VmMemMappingType,
+}
+
+impl VmMemConfig {
+    /// The end of the region (exclusive), or `None` if `gpa + size` overflows.
+    pub fn end(&self) -> Option<usize> {
+        self.gpa.checked_add(self.size)
+    }
+
+    /// Whether `addr` lies inside the region.
+    pub fn contains(&self, addr: usize) -> bool {
+        addr >= self.gpa && self.end().is_none_or(|end| addr < end)
+    }
+}
+
+/// `[base]`: who the VM is and how many vCPUs it has.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VMBaseConfig {
+    /// VM id, unique in the system.
+    pub id: usize,
+    /// VM name, for logs.
+    pub name: String,
+    /// The kind of guest.
+    pub vm_type: VMType,
+    /// The number of vCPUs.
+    pub cpu_num: usize,
+    /// The physical CPU id (MPIDR-like hardware id) of each vCPU; `None`: vCPU `i` has id `i`.
+    pub phys_cpu_ids: Option<Vec<usize>>,
+    /// The mask of physical CPUs each vCPU may run on (bit `n` = CPU `n`);
+    /// `None`: any CPU. E.g. `[0b101, 0b010]`: vCPU 0 on CPU 0 or 2, vCPU 1 on CPU 1.
+    pub phys_cpu_sets: Option<Vec<usize>>,
+}
+
+/// `[kernel]`: the guest images, where they go, and the guest memory.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VMKernelConfig {
+    /// The guest physical address where every vCPU starts.
+    pub entry_point: usize,
+    /// The kernel image file.
+    pub kernel_path: String,
+    /// The guest physical address the kernel image is loaded at.
+    pub kernel_load_addr: usize,
+    /// The BIOS / firmware image file, if any.
+    pub bios_path: Option<String>,
+    /// The guest physical address the BIOS image is loaded at.
+    pub bios_load_addr: Option<usize>,
+    /// The device tree blob file, if any.
+    pub dtb_path: Option<String>,
+    /// The guest physical address the device tree is placed at (also without a
+    /// `dtb_path`, when the hypervisor generates the tree).
+    pub dtb_load_addr: Option<usize>,
+    /// The initial ramdisk file, if any.
+    pub ramdisk_path: Option<String>,
+    /// The guest physical address the ramdisk is loaded at.
+    pub ramdisk_load_addr: Option<usize>,
+    /// Where the image files are found at run time.
+    pub image_location: ImageLocation,
+    /// The kernel command line, if any.
+    pub cmdline: Option<String>,
+    /// The guest physical memory: RAM and device windows.
+    pub memory_regions: Vec<VmMemConfig>,
+}
+
+/// `[devices]`: emulated and passthrough devices and the interrupt mode.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VMDevicesConfig {
+    /// Devices emulated by the hypervisor.
+    pub emu_devices: Vec<EmulatedDeviceConfig>,
+    /// Host devices mapped into the guest.
+    pub passthrough_devices: Vec<PassThroughDeviceConfig>,
+    /// How interrupts are delivered.
+    pub interrupt_mode: VMInterruptMode,
+}
+
+/// One VM configuration file, as written: `[base]`, `[kernel]` and `[devices]`.
+///
+/// Parse it with [`from_toml`](Self::from_toml), check it with
+/// [`validate`](Self::validate), and turn it into the runtime
+/// [`AxVMConfig`](crate::AxVMConfig) with `From`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AxVMCrateConfig {
+    /// `[base]`.
+    pub base: VMBaseConfig,
+    /// `[kernel]`.
+    pub kernel: VMKernelConfig,
+    /// `[devices]` (optional: no devices, emulated interrupts).
+    pub devices: VMDevicesConfig,
+}
+
+impl AxVMCrateConfig {
+    /// Parses a configuration from TOML text, returning the first problem found
+    /// (in source order) if there is any. [`parse`](Self::parse) returns all of them.
+    ///
+    /// This checks the syntax and the schema: required keys, unknown keys,
+    /// value types, and names (VM type, interrupt mode, flag letters, mapping
+    /// type, device type). Cross-field checks are [`validate`](Self::validate)'s.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        Self::parse(text).map_err(|mut errors| errors.swap_remove(0))
+    }
+
+    /// Parses a configuration from TOML text, returning every problem found,
+    /// in source order. The error vector is never empty.
+    pub fn parse(text: &str) -> Result<Self, Vec<ConfigError>> {
+        crate::parse::parse_config(text)
+    }
+}

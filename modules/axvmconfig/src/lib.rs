@@ -1,0 +1,71 @@
+//! The VM configuration schema of the hypervisor.
+//!
+//! This crate owns the format of the VM configuration files under
+//! `configs/vms/` (TOML; see `configs/vms/README.md`): parsing them into an
+//! [`AxVMCrateConfig`], checking them ([`AxVMCrateConfig::validate`]) and
+//! turning them into the runtime [`AxVMConfig`] that `axvm` creates a VM from.
+//! It does not load images, build address spaces or create devices: that is
+//! `axvm`'s and `apps/hv`'s work.
+//!
+//! The same code runs in two places:
+//! - on the build machine (feature `std`), where the build script of
+//!   `apps/hv` parses and validates every configuration named by `VM=`, with
+//!   image sizes from the filesystem ([`FsImageSizes`]), and fails the build
+//!   with `file:line:column: field: problem` lines ([`ConfigFileError`]);
+//! - in the `no_std` kernel, which embeds the configuration text and parses it
+//!   at boot with [`AxVMCrateConfig::from_toml`].
+//!
+//! Problems are reported all at once, each naming the field by its dotted path
+//! (`kernel.memory_regions[1].size`). Memory regions and devices may be
+//! written with named keys or in AxVisor's positional array form; both parse
+//! to the same values.
+//!
+//! ```
+//! use axvmconfig::{AxVMConfig, AxVMCrateConfig, ValidateContext};
+//!
+//! let text = r#"
+//! [base]
+//! id = 1
+//! name = "demo"
+//! cpu_num = 1
+//!
+//! [kernel]
+//! entry_point = 0x4008_0000
+//! kernel_path = "guest.bin"
+//! kernel_load_addr = 0x4008_0000
+//! memory_regions = [{ gpa = 0x4000_0000, size = 0x100_0000, flags = "rwx" }]
+//! "#;
+//! let config = AxVMCrateConfig::from_toml(text).unwrap();
+//! let sizes = |_: &str| Some(0x1000u64);
+//! config.validate(&ValidateContext::new(4, &sizes)).unwrap();
+//! let vm = AxVMConfig::from(config);
+//! assert_eq!(vm.bsp_entry(), 0x4008_0000);
+//! ```
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+mod crate_config;
+mod device;
+mod error;
+#[cfg(feature = "std")]
+mod fs;
+mod parse;
+mod reader;
+mod types;
+mod validate;
+mod vm_config;
+
+pub use crate_config::{
+    AxVMCrateConfig, VMBaseConfig, VMDevicesConfig, VMKernelConfig, VmMemConfig,
+};
+pub use device::{DeviceSpace, EmulatedDeviceConfig, EmulatedDeviceType, PassThroughDeviceConfig};
+pub use error::{ConfigError, ConfigFileError, ErrorKind, Location};
+#[cfg(feature = "std")]
+pub use fs::FsImageSizes;
+pub use types::{ImageLocation, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType};
+pub use validate::{ImageSizes, PAGE_SIZE, ValidateContext};
+pub use vm_config::{AxVCpuConfig, AxVMConfig, VMImageConfig};

@@ -1,0 +1,249 @@
+//! Memory region and image checks of `[kernel]`.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ops::Range;
+
+use super::{PAGE_SIZE, Region, ValidateContext, overlaps, push, range_of, region_field, show};
+use crate::crate_config::{VMKernelConfig, VmMemConfig};
+use crate::error::{ConfigError, ErrorKind};
+use crate::types::{ImageLocation, VmMemFlags};
+
+/// Checks each region and their layout; returns the regions that are usable
+/// for the later checks (non-empty and not overflowing).
+pub(super) fn check_regions(regions: &[VmMemConfig], errors: &mut Vec<ConfigError>) -> Vec<Region> {
+    if regions.is_empty() {
+        push(
+            errors,
+            ErrorKind::InvalidValue,
+            "kernel.memory_regions",
+            "is empty; the guest needs at least one RAM region".into(),
+        );
+    }
+    let mut good: Vec<Region> = Vec::with_capacity(regions.len());
+    for (index, region) in regions.iter().enumerate() {
+        let field = region_field(index);
+        if region.gpa % PAGE_SIZE != 0 {
+            push(
+                errors,
+                ErrorKind::Misaligned,
+                format!("{field}.gpa"),
+                format!("{:#x} is not aligned to 4 KiB ({PAGE_SIZE:#x})", region.gpa),
+            );
+        }
+        if region.size == 0 {
+            push(
+                errors,
+                ErrorKind::InvalidValue,
+                format!("{field}.size"),
+                "must not be zero".into(),
+            );
+            continue;
+        }
+        if region.size % PAGE_SIZE != 0 {
+            push(
+                errors,
+                ErrorKind::Misaligned,
+                format!("{field}.size"),
+                format!(
+                    "{:#x} is not a multiple of 4 KiB ({PAGE_SIZE:#x})",
+                    region.size
+                ),
+            );
+        }
+        let Some(range) = range_of(region.gpa, region.size) else {
+            push(
+                errors,
+                ErrorKind::Overflow,
+                format!("{field}.size"),
+                format!(
+                    "gpa {:#x} + size {:#x} overflows the address space",
+                    region.gpa, region.size
+                ),
+            );
+            continue;
+        };
+        for other in good.iter().filter(|o| overlaps(&o.range, &range)) {
+            push(
+                errors,
+                ErrorKind::Overlap,
+                field.clone(),
+                format!(
+                    "{} overlaps {} {}",
+                    show(&range),
+                    other.field(),
+                    show(&other.range)
+                ),
+            );
+        }
+        good.push(Region {
+            index,
+            range,
+            config: *region,
+        });
+    }
+    good
+}
+
+/// One image the configuration places in guest memory.
+struct Image<'a> {
+    label: &'static str,
+    path_field: &'static str,
+    addr_field: &'static str,
+    path: Option<&'a str>,
+    addr: Option<usize>,
+}
+
+/// Checks the entry point and every image's placement.
+pub(super) fn check_images(
+    kernel: &VMKernelConfig,
+    regions: &[Region],
+    ctx: &ValidateContext<'_>,
+    errors: &mut Vec<ConfigError>,
+) {
+    if !regions.is_empty()
+        && !regions.iter().any(|r| {
+            r.config.flags.contains(VmMemFlags::EXECUTE) && r.range.contains(&kernel.entry_point)
+        })
+    {
+        push(
+            errors,
+            ErrorKind::OutsideMemory,
+            "kernel.entry_point",
+            format!(
+                "{:#x} is not inside any executable memory region (flag x)",
+                kernel.entry_point
+            ),
+        );
+    }
+
+    let images = [
+        Image {
+            label: "kernel",
+            path_field: "kernel.kernel_path",
+            addr_field: "kernel.kernel_load_addr",
+            path: Some(&kernel.kernel_path),
+            addr: Some(kernel.kernel_load_addr),
+        },
+        Image {
+            label: "bios",
+            path_field: "kernel.bios_path",
+            addr_field: "kernel.bios_load_addr",
+            path: kernel.bios_path.as_deref(),
+            addr: kernel.bios_load_addr,
+        },
+        Image {
+            label: "dtb",
+            path_field: "kernel.dtb_path",
+            addr_field: "kernel.dtb_load_addr",
+            path: kernel.dtb_path.as_deref(),
+            addr: kernel.dtb_load_addr,
+        },
+        Image {
+            label: "ramdisk",
+            path_field: "kernel.ramdisk_path",
+            addr_field: "kernel.ramdisk_load_addr",
+            path: kernel.ramdisk_path.as_deref(),
+            addr: kernel.ramdisk_load_addr,
+        },
+    ];
+
+    let mut placed: Vec<(&Image<'_>, Range<usize>)> = Vec::new();
+    for image in &images {
+        let size = image_size(image, kernel.image_location, ctx, errors);
+        let Some(addr) = image.addr else {
+            if image.path.is_some() {
+                push(
+                    errors,
+                    ErrorKind::MissingKey,
+                    image.addr_field,
+                    format!("is required when {} is set", image.path_field),
+                );
+            }
+            continue;
+        };
+        let ram = regions
+            .iter()
+            .find(|r| r.config.flags.is_ram() && r.range.contains(&addr));
+        let Some(region) = ram else {
+            push(
+                errors,
+                ErrorKind::OutsideMemory,
+                image.addr_field,
+                format!("{addr:#x} is not inside any RAM memory region (one without flag d)"),
+            );
+            continue;
+        };
+        let Some(size) = size else { continue };
+        let Some(range) = usize::try_from(size).ok().and_then(|s| range_of(addr, s)) else {
+            push(
+                errors,
+                ErrorKind::Overflow,
+                image.addr_field,
+                format!(
+                    "{} image of {size:#x} bytes at {addr:#x} overflows the address space",
+                    image.label
+                ),
+            );
+            continue;
+        };
+        if range.end > region.range.end {
+            push(
+                errors,
+                ErrorKind::OutsideMemory,
+                image.addr_field,
+                format!(
+                    "{} image of {size:#x} bytes at {addr:#x} ends at {:#x}, past the end of {} at {:#x}",
+                    image.label,
+                    range.end,
+                    region.field(),
+                    region.range.end
+                ),
+            );
+        }
+        for (other, other_range) in placed.iter().filter(|(_, r)| overlaps(r, &range)) {
+            push(
+                errors,
+                ErrorKind::Overlap,
+                image.addr_field,
+                format!(
+                    "{} image {} overlaps the {} image {}",
+                    image.label,
+                    show(&range),
+                    other.label,
+                    show(other_range)
+                ),
+            );
+        }
+        placed.push((image, range));
+    }
+}
+
+/// The size of `image`'s file, reporting an empty path or a missing file.
+///
+/// With `image_location = "fs"` the file lives on the target, so an unknown
+/// size is not an error there.
+fn image_size(
+    image: &Image<'_>,
+    location: ImageLocation,
+    ctx: &ValidateContext<'_>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<u64> {
+    let path = image.path?;
+    if path.is_empty() {
+        push(
+            errors,
+            ErrorKind::InvalidValue,
+            image.path_field,
+            "must not be empty".into(),
+        );
+        return None;
+    }
+    let size = ctx.image_size(path);
+    if size.is_none() && location == ImageLocation::Memory {
+        let problem: String = format!("{} image file \"{path}\" not found", image.label);
+        push(errors, ErrorKind::MissingImage, image.path_field, problem);
+    }
+    size
+}

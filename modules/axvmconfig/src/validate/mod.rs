@@ -1,0 +1,127 @@
+//! Cross-field checks of a parsed configuration.
+//!
+//! [`AxVMCrateConfig::validate`] checks what the schema alone cannot: vCPU
+//! counts against the machine, memory region layout, where the images go and
+//! whether they fit, and where the devices sit. It reports every problem it
+//! finds, not only the first. The image files are not opened here: the caller
+//! says how large each one is through [`ImageSizes`], so the checks run the
+//! same on the build machine (sizes from the filesystem) and in the kernel
+//! (sizes of the embedded images).
+
+mod cpus;
+mod devices;
+mod memory;
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ops::Range;
+
+use crate::crate_config::{AxVMCrateConfig, VmMemConfig};
+use crate::error::{ConfigError, ErrorKind};
+
+/// The granule that memory regions are aligned to: 4 KiB.
+pub const PAGE_SIZE: usize = 0x1000;
+
+/// Tells the validator how large each image file is.
+///
+/// Any `Fn(&str) -> Option<u64>` closure is an `ImageSizes`.
+pub trait ImageSizes {
+    /// The size in bytes of the image at `path`, or `None` if there is no such image.
+    fn image_size(&self, path: &str) -> Option<u64>;
+}
+
+impl<F: Fn(&str) -> Option<u64>> ImageSizes for F {
+    fn image_size(&self, path: &str) -> Option<u64> {
+        self(path)
+    }
+}
+
+/// What the validator needs to know about the machine and the image files.
+#[derive(Clone, Copy)]
+pub struct ValidateContext<'a> {
+    phys_cpu_num: usize,
+    images: &'a dyn ImageSizes,
+}
+
+impl<'a> ValidateContext<'a> {
+    /// A context for a machine with `phys_cpu_num` physical CPUs, with image
+    /// sizes from `images`.
+    pub fn new(phys_cpu_num: usize, images: &'a dyn ImageSizes) -> Self {
+        Self {
+            phys_cpu_num,
+            images,
+        }
+    }
+
+    /// The number of physical CPUs.
+    pub fn phys_cpu_num(&self) -> usize {
+        self.phys_cpu_num
+    }
+
+    /// The size of the image at `path`, if it exists.
+    pub fn image_size(&self, path: &str) -> Option<u64> {
+        self.images.image_size(path)
+    }
+}
+
+impl AxVMCrateConfig {
+    /// Checks the configuration against itself and the machine described by
+    /// `ctx`, returning every problem found.
+    ///
+    /// Checks: vCPU count (not zero, not more than the physical CPUs),
+    /// `phys_cpu_ids` / `phys_cpu_sets` (one per vCPU, no duplicate ids, masks
+    /// naming existing CPUs); memory regions (present, non-empty, 4 KiB aligned,
+    /// not overflowing, not overlapping); entry point inside an executable
+    /// region; each image's load address inside a RAM region, its file present
+    /// (for `image_location = "memory"`), the image fitting its region and not
+    /// overlapping another image; devices not empty, not overflowing, not
+    /// overlapping each other or RAM.
+    pub fn validate(&self, ctx: &ValidateContext<'_>) -> Result<(), Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        cpus::check(&self.base, ctx, &mut errors);
+        let regions = memory::check_regions(&self.kernel.memory_regions, &mut errors);
+        memory::check_images(&self.kernel, &regions, ctx, &mut errors);
+        devices::check(&self.devices, &regions, &mut errors);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// A memory region that passed the basic checks, with its index.
+pub(crate) struct Region {
+    index: usize,
+    range: Range<usize>,
+    config: VmMemConfig,
+}
+
+impl Region {
+    fn field(&self) -> String {
+        region_field(self.index)
+    }
+}
+
+fn region_field(index: usize) -> String {
+    format!("kernel.memory_regions[{index}]")
+}
+
+fn push(errors: &mut Vec<ConfigError>, kind: ErrorKind, field: impl Into<String>, problem: String) {
+    errors.push(ConfigError::new(kind, field, problem));
+}
+
+/// `start..start + size`, or `None` if it overflows.
+fn range_of(start: usize, size: usize) -> Option<Range<usize>> {
+    Some(start..start.checked_add(size)?)
+}
+
+fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
+    a.start < b.end && b.start < a.end
+}
+
+/// `[0x1000, 0x2000)`.
+fn show(range: &Range<usize>) -> String {
+    format!("[{:#x}, {:#x})", range.start, range.end)
+}

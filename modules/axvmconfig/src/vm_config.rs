@@ -1,0 +1,208 @@
+//! [`AxVMConfig`]: the runtime form of a configuration that `AxVM::new` takes.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::crate_config::{AxVMCrateConfig, VmMemConfig};
+use crate::device::{EmulatedDeviceConfig, PassThroughDeviceConfig};
+use crate::types::{VMInterruptMode, VMType};
+
+/// The first GIC INTID that is a shared peripheral interrupt (SPI).
+const GIC_SPI_BASE: usize = 32;
+
+/// Where the vCPUs start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AxVCpuConfig {
+    /// Guest physical entry address of the boot vCPU.
+    pub bsp_entry: usize,
+    /// Guest physical entry address of the other vCPUs.
+    pub ap_entry: usize,
+}
+
+/// Where the images are loaded in guest physical memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VMImageConfig {
+    /// Load address of the kernel image.
+    pub kernel_load_gpa: usize,
+    /// Load address of the BIOS image, if any.
+    pub bios_load_gpa: Option<usize>,
+    /// Load address of the device tree blob, if any.
+    pub dtb_load_gpa: Option<usize>,
+    /// Load address of the ramdisk, if any.
+    pub ramdisk_load_gpa: Option<usize>,
+}
+
+/// The configuration a VM is created from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AxVMConfig {
+    id: usize,
+    name: String,
+    vm_type: VMType,
+    cpu_num: usize,
+    phys_cpu_ids: Option<Vec<usize>>,
+    phys_cpu_sets: Option<Vec<usize>>,
+    cpu_config: AxVCpuConfig,
+    image_config: VMImageConfig,
+    memory_regions: Vec<VmMemConfig>,
+    emu_devices: Vec<EmulatedDeviceConfig>,
+    pass_through_devices: Vec<PassThroughDeviceConfig>,
+    spi_list: Vec<usize>,
+    interrupt_mode: VMInterruptMode,
+}
+
+impl From<AxVMCrateConfig> for AxVMConfig {
+    /// Converts a parsed configuration. Every vCPU starts at `kernel.entry_point`.
+    ///
+    /// In the passthrough interrupt mode, `spi_list` gets the SPI number
+    /// (INTID − 32) of each passthrough device whose `irq` is an SPI (≥ 32).
+    fn from(cfg: AxVMCrateConfig) -> Self {
+        let AxVMCrateConfig {
+            base,
+            kernel,
+            devices,
+        } = cfg;
+        let mut spi_list = Vec::new();
+        if devices.interrupt_mode == VMInterruptMode::Passthrough {
+            for dev in &devices.passthrough_devices {
+                if let Some(spi) = dev.irq_id.checked_sub(GIC_SPI_BASE)
+                    && !spi_list.contains(&spi)
+                {
+                    spi_list.push(spi);
+                }
+            }
+        }
+        Self {
+            id: base.id,
+            name: base.name,
+            vm_type: base.vm_type,
+            cpu_num: base.cpu_num,
+            phys_cpu_ids: base.phys_cpu_ids,
+            phys_cpu_sets: base.phys_cpu_sets,
+            cpu_config: AxVCpuConfig {
+                bsp_entry: kernel.entry_point,
+                ap_entry: kernel.entry_point,
+            },
+            image_config: VMImageConfig {
+                kernel_load_gpa: kernel.kernel_load_addr,
+                bios_load_gpa: kernel.bios_load_addr,
+                dtb_load_gpa: kernel.dtb_load_addr,
+                ramdisk_load_gpa: kernel.ramdisk_load_addr,
+            },
+            memory_regions: kernel.memory_regions,
+            emu_devices: devices.emu_devices,
+            pass_through_devices: devices.passthrough_devices,
+            spi_list,
+            interrupt_mode: devices.interrupt_mode,
+        }
+    }
+}
+
+impl AxVMConfig {
+    /// The VM id.
+    pub fn id(&self) -> usize {
+        self.id
+    }
+
+    /// A copy of the VM name.
+    pub fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    /// The kind of guest.
+    pub fn vm_type(&self) -> VMType {
+        self.vm_type
+    }
+
+    /// The number of vCPUs.
+    pub fn cpu_num(&self) -> usize {
+        self.cpu_num
+    }
+
+    /// The physical CPU id of each vCPU, if configured.
+    pub fn phys_cpu_ids(&self) -> Option<&[usize]> {
+        self.phys_cpu_ids.as_deref()
+    }
+
+    /// The physical CPU mask of each vCPU, if configured.
+    pub fn phys_cpu_sets(&self) -> Option<&[usize]> {
+        self.phys_cpu_sets.as_deref()
+    }
+
+    /// For each vCPU: `(vcpu_id, physical CPU mask it may run on, physical CPU id)`.
+    ///
+    /// The mask is `None` when `phys_cpu_sets` is not configured (any CPU); the
+    /// physical id defaults to the vCPU id when `phys_cpu_ids` is not configured.
+    pub fn get_vcpu_affinities_pcpu_ids(&self) -> Vec<(usize, Option<usize>, usize)> {
+        (0..self.cpu_num)
+            .map(|vcpu| {
+                let mask = self
+                    .phys_cpu_sets
+                    .as_ref()
+                    .and_then(|s| s.get(vcpu).copied());
+                let phys_id = self
+                    .phys_cpu_ids
+                    .as_ref()
+                    .and_then(|ids| ids.get(vcpu).copied())
+                    .unwrap_or(vcpu);
+                (vcpu, mask, phys_id)
+            })
+            .collect()
+    }
+
+    /// Where the images are loaded.
+    pub fn image_config(&self) -> &VMImageConfig {
+        &self.image_config
+    }
+
+    /// The boot vCPU's entry address.
+    pub fn bsp_entry(&self) -> usize {
+        self.cpu_config.bsp_entry
+    }
+
+    /// The other vCPUs' entry address.
+    pub fn ap_entry(&self) -> usize {
+        self.cpu_config.ap_entry
+    }
+
+    /// The guest memory regions.
+    pub fn memory_regions(&self) -> &[VmMemConfig] {
+        &self.memory_regions
+    }
+
+    /// Adds a guest memory region.
+    pub fn add_memory_region(&mut self, region: VmMemConfig) {
+        self.memory_regions.push(region);
+    }
+
+    /// The emulated devices.
+    pub fn emu_devices(&self) -> &[EmulatedDeviceConfig] {
+        &self.emu_devices
+    }
+
+    /// The passthrough devices.
+    pub fn pass_through_devices(&self) -> &[PassThroughDeviceConfig] {
+        &self.pass_through_devices
+    }
+
+    /// Adds a passthrough device.
+    pub fn add_pass_through_device(&mut self, device: PassThroughDeviceConfig) {
+        self.pass_through_devices.push(device);
+    }
+
+    /// The SPIs (GIC INTID − 32) given to the guest in the passthrough interrupt mode.
+    pub fn pass_through_spis(&self) -> &[usize] {
+        &self.spi_list
+    }
+
+    /// Adds an SPI to give to the guest in the passthrough interrupt mode.
+    pub fn add_pass_through_spi(&mut self, spi: usize) {
+        if !self.spi_list.contains(&spi) {
+            self.spi_list.push(spi);
+        }
+    }
+
+    /// How interrupts are delivered.
+    pub fn interrupt_mode(&self) -> VMInterruptMode {
+        self.interrupt_mode
+    }
+}
