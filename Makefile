@@ -1,7 +1,7 @@
 # The hypervisor's build, run and test entry points.
 #
 #   make [ARCH=aarch64] [A=apps/helloworld] [SMP=4] [LOG=warn] [MODE=release]
-#        [FEATURES=a,b] [MEM=2G]  build | run | justrun | test | check | debug | clean
+#        [FEATURES=a,b] [MEM=2G] [VIRT=on]  build | run | justrun | test | check | debug | clean
 #
 # Every target first runs scripts/setup.sh, which installs the toolchain and
 # QEMU when they are missing (and says so).
@@ -12,6 +12,8 @@ SMP      ?= 4
 LOG      ?= warn
 MODE     ?= release
 MEM      ?= 2G
+# QEMU's virtualization extensions (EL2); off boots the kernel at EL1.
+VIRT     ?= on
 FEATURES ?=
 QEMU_ARGS ?=
 
@@ -23,7 +25,7 @@ ifeq ($(ARCH),aarch64)
   TARGET   := aarch64-unknown-none-softfloat
   OBJCOPY  := aarch64-linux-gnu-objcopy
   QEMU     := qemu-system-aarch64
-  QEMU_MACHINE := -M virt,virtualization=on,gic-version=3 -cpu cortex-a72
+  QEMU_MACHINE := -M virt,virtualization=$(VIRT),gic-version=3 -cpu cortex-a72
 else
   $(error ARCH=$(ARCH) is not supported yet (aarch64 is))
 endif
@@ -50,7 +52,7 @@ QEMU_CMD := $(QEMU) $(QEMU_MACHINE) -smp $(SMP) -m $(MEM) -nographic -semihostin
 # Crates tested on the build machine (everything but the kernel binaries).
 HOST_CRATES := axconfig axlog axalloc axhal axruntime axvcpu axvmconfig qemu-runner
 
-.PHONY: all setup build run justrun debug test unittest qemutest check clean
+.PHONY: all setup build run justrun debug test unittest qemutest check bench print-bin clean
 
 all: build
 
@@ -65,8 +67,10 @@ build: setup
 run: build justrun
 
 # Runs the image built last, without building (the QEMU test runner uses it).
+# Prints QEMU's exit status (make itself only says "Error 2").
 justrun:
-	$(QEMU_CMD)
+	@echo "$(QEMU_CMD)"
+	@$(QEMU_CMD); rc=$$?; echo "QEMU exited with status $$rc"; exit $$rc
 
 debug: build
 	@echo "QEMU waits for gdb on localhost:1234 (gdb-multiarch $(ELF) -ex 'target remote :1234')"
@@ -85,6 +89,12 @@ check: setup
 	$(CARGO) clippy $(addprefix -p ,$(HOST_CRATES)) --all-targets -- -D warnings
 	$(CROSS_ENV) $(CARGO) clippy -p $(APP) --target $(TARGET) $(BUILD_STD) -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps $(addprefix -p ,$(HOST_CRATES))
+
+bench: setup
+	@bash scripts/bench.sh ARCH=$(ARCH) A=$(A) SMP=$(SMP) LOG=$(LOG) MODE=$(MODE)
+
+print-bin:
+	@echo $(BIN)
 
 clean:
 	$(CARGO) clean

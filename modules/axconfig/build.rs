@@ -58,7 +58,12 @@ fn main() {
     let mut max_cpus = None;
     for (key, value) in &table {
         if let toml::Value::Table(t) = value {
-            writeln!(out, "/// `[{key}]` of the platform file.\npub mod {} {{", key.replace('-', "_")).unwrap();
+            writeln!(
+                out,
+                "/// `[{key}]` of the platform file.\npub mod {} {{",
+                key.replace('-', "_")
+            )
+            .unwrap();
             for (k, v) in t {
                 emit_value(&mut out, &file, &format!("{key}.{k}"), k, v, "    ");
                 if key == "cpu" && k == "max-num" {
@@ -79,7 +84,11 @@ fn main() {
             .unwrap_or_else(|| panic!("AX_SMP={s}: must be a number from 1 to cpu.max-num ({max_cpus}) of {file}")),
         Err(_) => 1,
     };
-    writeln!(out, "/// CPUs the image is built for (`make SMP=`); the device tree may report fewer.").unwrap();
+    writeln!(
+        out,
+        "/// CPUs the image is built for (`make SMP=`); the device tree may report fewer."
+    )
+    .unwrap();
     writeln!(out, "pub const SMP: usize = {smp};").unwrap();
 
     let dest = PathBuf::from(env::var("OUT_DIR").unwrap()).join("config.rs");

@@ -1,6 +1,9 @@
 //! The host kernel alone, as a smoke test of the OS modules: every CPU says
 //! hello with its MPIDR, takes 5 timer interrupts, the boot CPU allocates
 //! from the heap and the frame allocator, then the machine powers off.
+//!
+//! CPUs print in turn (CPU 0, 1, 2, ...) so the output is the same on every
+//! run and a test can match it line by line.
 
 #![no_std]
 #![no_main]
@@ -14,18 +17,32 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 /// Timer interrupts each CPU waits for.
 const TICKS_WANTED: u64 = 5;
 
-/// CPUs done with their part.
-static DONE: AtomicUsize = AtomicUsize::new(0);
+/// Whose turn it is to print the hello line, then the ticks line.
+static HELLO_TURN: AtomicUsize = AtomicUsize::new(0);
+static TICKS_TURN: AtomicUsize = AtomicUsize::new(0);
 
-/// Says hello, then waits (in WFI) for this CPU's timer ticks.
+/// Runs `f` when it is `cpu_id`'s turn on `turn`, then passes the turn on.
+fn in_turn(turn: &AtomicUsize, cpu_id: usize, f: impl FnOnce()) {
+    while turn.load(Ordering::Acquire) != cpu_id {
+        core::hint::spin_loop();
+    }
+    f();
+    turn.store(cpu_id + 1, Ordering::Release);
+}
+
+/// Says hello, waits (in WFI) for this CPU's timer ticks, reports them.
 fn hello_and_ticks(cpu_id: usize) {
-    ax_println!("Hello from CPU {cpu_id}, MPIDR {:#x}", axhal::cpu::mpidr());
+    in_turn(&HELLO_TURN, cpu_id, || {
+        ax_println!("Hello from CPU {cpu_id}, MPIDR {:#x}", axhal::cpu::mpidr())
+    });
     let start = axruntime::ticks_on(cpu_id);
     while axruntime::ticks_on(cpu_id) < start + TICKS_WANTED {
         axhal::cpu::wait_for_irq();
     }
-    ax_println!("CPU {cpu_id}: {TICKS_WANTED} timer interrupts taken");
-    DONE.fetch_add(1, Ordering::AcqRel);
+    let taken = axruntime::ticks_on(cpu_id) - start;
+    in_turn(&TICKS_TURN, cpu_id, || {
+        ax_println!("CPU {cpu_id}: {taken} timer interrupts taken")
+    });
 }
 
 #[unsafe(no_mangle)]
@@ -46,7 +63,7 @@ fn main() {
     }
 
     hello_and_ticks(0);
-    while DONE.load(Ordering::Acquire) < cpus {
+    while TICKS_TURN.load(Ordering::Acquire) < cpus {
         axhal::cpu::wait_for_irq();
     }
     ax_println!("helloworld: all {cpus} CPUs done, powering off");

@@ -53,7 +53,14 @@ fn align_up(x: usize, a: usize) -> Option<usize> {
 impl GlobalAllocator {
     /// An allocator with no memory; [`Self::init`] gives it some.
     pub const fn new() -> Self {
-        Self { heap: SpinNoIrq::new(Heap::new()), frames: SpinNoIrq::new(Frames { buddy: FrameAllocator::new(), total: 0, used: 0 }) }
+        Self {
+            heap: SpinNoIrq::new(Heap::new()),
+            frames: SpinNoIrq::new(Frames {
+                buddy: FrameAllocator::new(),
+                total: 0,
+                used: 0,
+            }),
+        }
     }
 
     /// Takes the given free regions `(start, size)`. Each region is trimmed
@@ -106,7 +113,7 @@ impl GlobalAllocator {
     /// Gives back frames from [`Self::alloc_frames`], with the same count
     /// and alignment.
     pub fn dealloc_frames(&self, addr: usize, count: usize, align_pages: usize) {
-        let Some(blocks) = block_frames(count, align_pages).filter(|_| addr % PAGE_SIZE == 0) else {
+        let Some(blocks) = block_frames(count, align_pages).filter(|_| addr.is_multiple_of(PAGE_SIZE)) else {
             log::error!("dealloc_frames({addr:#x}, {count}, {align_pages}): bad request ignored");
             return;
         };
@@ -124,14 +131,25 @@ impl GlobalAllocator {
         let f = self.frames.lock();
         let (total, used) = (f.total, f.used);
         let (free_frames, used_frames) = (total - used, used);
-        AllocStats { heap_total, heap_used, free_frames, used_frames }
+        AllocStats {
+            heap_total,
+            heap_used,
+            free_frames,
+            used_frames,
+        }
     }
 
     fn grow_heap(&self, layout: &Layout) -> bool {
-        let want = layout.size().max(layout.align()).saturating_mul(2).max(HEAP_GROW_MIN);
-        let Some(bytes) = align_up(want, PAGE_SIZE) else { return false };
+        // The heap is a buddy allocator too: a block of `size` needs a
+        // naturally aligned power-of-two chunk. Frames come back naturally
+        // aligned, so one power-of-two chunk of at least that size serves.
+        let Some(bytes) = layout.size().max(layout.align()).max(HEAP_GROW_MIN).checked_next_power_of_two() else {
+            return false;
+        };
         let pages = bytes / PAGE_SIZE;
-        let Some(addr) = self.alloc_frames(pages, 1) else { return false };
+        let Some(addr) = self.alloc_frames(pages, 1) else {
+            return false;
+        };
         // SAFETY: the frames are ours from now on and are mapped read-write.
         unsafe { self.heap.lock().add_to_heap(addr, addr + bytes) };
         true

@@ -38,7 +38,10 @@ pub struct List<T: Copy + Default, const N: usize> {
 
 impl<T: Copy + Default, const N: usize> Default for List<T, N> {
     fn default() -> Self {
-        Self { items: [T::default(); N], len: 0 }
+        Self {
+            items: [T::default(); N],
+            len: 0,
+        }
     }
 }
 
@@ -142,24 +145,39 @@ const PPI_BASE: u32 = 16;
 /// caller falls back to the platform constants.
 pub fn parse(blob: &[u8], addr: usize) -> Result<PlatformInfo, DtbError> {
     let fdt = Fdt::new(blob).map_err(|_| DtbError::Malformed)?;
-    let mut info = PlatformInfo { dtb: PhysRange { base: addr, size: fdt.total_size() }, ..Default::default() };
+    let mut info = PlatformInfo {
+        dtb: PhysRange {
+            base: addr,
+            size: fdt.total_size(),
+        },
+        ..Default::default()
+    };
 
     for region in fdt.memory().regions() {
         if let Some(size) = region.size.filter(|s| *s > 0) {
-            info.ram.push(PhysRange { base: region.starting_address as usize, size });
+            info.ram.push(PhysRange {
+                base: region.starting_address as usize,
+                size,
+            });
         }
     }
     if info.ram.is_empty() {
         return Err(DtbError::Missing("/memory node"));
     }
     for r in fdt.memory_reservations() {
-        info.reserved.push(PhysRange { base: r.address() as usize, size: r.size() });
+        info.reserved.push(PhysRange {
+            base: r.address() as usize,
+            size: r.size(),
+        });
     }
     if let Some(node) = fdt.find_node("/reserved-memory") {
         for child in node.children() {
             for r in child.reg().into_iter().flatten() {
                 if let Some(size) = r.size {
-                    info.reserved.push(PhysRange { base: r.starting_address as usize, size });
+                    info.reserved.push(PhysRange {
+                        base: r.starting_address as usize,
+                        size,
+                    });
                 }
             }
         }
@@ -192,7 +210,10 @@ pub fn parse(blob: &[u8], addr: usize) -> Result<PlatformInfo, DtbError> {
 /// The `index`-th `reg` entry of the first node compatible with `compat`.
 fn first_reg(fdt: &Fdt, compat: &str, index: usize) -> Option<PhysRange> {
     let r = fdt.find_compatible(&[compat])?.reg()?.nth(index)?;
-    Some(PhysRange { base: r.starting_address as usize, size: r.size? })
+    Some(PhysRange {
+        base: r.starting_address as usize,
+        size: r.size?,
+    })
 }
 
 /// The `index`-th big-endian 32-bit cell of a property value.
@@ -212,11 +233,35 @@ mod tests {
     #[test]
     fn qemu_virt_four_cpus_two_gib() {
         let info = parse(SMP4, 0x4800_0000).unwrap();
-        assert_eq!(info.ram.as_slice(), &[PhysRange { base: 0x4000_0000, size: 0x8000_0000 }]);
+        assert_eq!(
+            info.ram.as_slice(),
+            &[PhysRange {
+                base: 0x4000_0000,
+                size: 0x8000_0000
+            }]
+        );
         assert_eq!(info.cpus.as_slice(), &[0, 1, 2, 3]);
-        assert_eq!(info.uart, Some(PhysRange { base: 0x0900_0000, size: 0x1000 }));
-        assert_eq!(info.gicd, Some(PhysRange { base: 0x0800_0000, size: 0x1_0000 }));
-        assert_eq!(info.gicr, Some(PhysRange { base: 0x080a_0000, size: 0xf6_0000 }));
+        assert_eq!(
+            info.uart,
+            Some(PhysRange {
+                base: 0x0900_0000,
+                size: 0x1000
+            })
+        );
+        assert_eq!(
+            info.gicd,
+            Some(PhysRange {
+                base: 0x0800_0000,
+                size: 0x1_0000
+            })
+        );
+        assert_eq!(
+            info.gicr,
+            Some(PhysRange {
+                base: 0x080a_0000,
+                size: 0xf6_0000
+            })
+        );
         assert_eq!(info.psci, Some(PsciMethod::Smc));
         assert_eq!(info.hyp_timer_intid, Some(26));
         assert_eq!(info.dtb.base, 0x4800_0000);
@@ -226,7 +271,13 @@ mod tests {
     #[test]
     fn qemu_virt_one_cpu_half_gib() {
         let info = parse(SMP1, 0).unwrap();
-        assert_eq!(info.ram.as_slice(), &[PhysRange { base: 0x4000_0000, size: 0x2000_0000 }]);
+        assert_eq!(
+            info.ram.as_slice(),
+            &[PhysRange {
+                base: 0x4000_0000,
+                size: 0x2000_0000
+            }]
+        );
         assert_eq!(info.cpus.as_slice(), &[0]);
     }
 

@@ -24,19 +24,26 @@ impl Default for HandlerTable {
 impl HandlerTable {
     /// An empty table.
     pub const fn new() -> Self {
-        Self { slots: [const { AtomicUsize::new(0) }; MAX_IRQS] }
+        Self {
+            slots: [const { AtomicUsize::new(0) }; MAX_IRQS],
+        }
     }
 
     /// Installs `h` for `intid`. Returns false if the INTID is out of range
     /// or already has a handler.
     pub fn register(&self, intid: u32, h: IrqHandler) -> bool {
-        let Some(slot) = self.slots.get(intid as usize) else { return false };
-        slot.compare_exchange(0, h as usize, Ordering::AcqRel, Ordering::Acquire).is_ok()
+        let Some(slot) = self.slots.get(intid as usize) else {
+            return false;
+        };
+        slot.compare_exchange(0, h as usize, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
     }
 
     /// Removes the handler of `intid`; returns whether there was one.
     pub fn unregister(&self, intid: u32) -> bool {
-        self.slots.get(intid as usize).is_some_and(|s| s.swap(0, Ordering::AcqRel) != 0)
+        self.slots
+            .get(intid as usize)
+            .is_some_and(|s| s.swap(0, Ordering::AcqRel) != 0)
     }
 
     /// Runs the handler of `intid`; returns false if there is none.

@@ -40,7 +40,10 @@ pub fn free_ranges(ram: &[PhysRange], reserved: &[PhysRange]) -> List<PhysRange,
             let start = cursor.next_multiple_of(PAGE);
             let end = next & !(PAGE - 1);
             if start < end {
-                out.push(PhysRange { base: start, size: end - start });
+                out.push(PhysRange {
+                    base: start,
+                    size: end - start,
+                });
             }
             cursor = next;
         }
@@ -56,7 +59,10 @@ pub fn kernel_image() -> PhysRange {
         safe static _ekernel: [u8; 0];
     }
     let base = _skernel.as_ptr() as usize;
-    PhysRange { base, size: _ekernel.as_ptr() as usize - base }
+    PhysRange {
+        base,
+        size: _ekernel.as_ptr() as usize - base,
+    }
 }
 
 #[cfg(test)]

@@ -16,7 +16,10 @@ pub fn info() -> &'static PlatformInfo {
 
 fn fallback_info() -> PlatformInfo {
     let mut info = PlatformInfo::default();
-    info.ram.push(PhysRange { base: memory::PHYS_BASE, size: memory::PHYS_SIZE });
+    info.ram.push(PhysRange {
+        base: memory::PHYS_BASE,
+        size: memory::PHYS_SIZE,
+    });
     info.cpus.push(0);
     info
 }
@@ -44,10 +47,16 @@ pub fn init_early(cpu_id: usize, dtb_addr: usize) -> Result<(), dtb::DtbError> {
         Err(_) => fallback_info(),
     };
     if info.gicd.is_none_or(|r| !in_device_window(&r)) {
-        info.gicd = Some(PhysRange { base: devices::GICD_BASE, size: 0x1_0000 });
+        info.gicd = Some(PhysRange {
+            base: devices::GICD_BASE,
+            size: 0x1_0000,
+        });
     }
     if info.gicr.is_none_or(|r| !in_device_window(&r)) {
-        info.gicr = Some(PhysRange { base: devices::GICR_BASE, size: 0x2_0000 * axconfig::cpu::MAX_NUM });
+        info.gicr = Some(PhysRange {
+            base: devices::GICR_BASE,
+            size: 0x2_0000 * axconfig::cpu::MAX_NUM,
+        });
     }
     if let Some(uart) = info.uart.filter(in_device_window) {
         if uart.base != devices::UART_BASE {
@@ -104,7 +113,9 @@ pub fn init_memory() -> List<PhysRange, MAX_FREE> {
 /// Brings up the interrupt controller (boot CPU, before the others start).
 pub fn init_irq_primary(cpu_count: usize) -> bool {
     let info = info();
-    let (Some(d), Some(r)) = (info.gicd, info.gicr) else { return false };
+    let (Some(d), Some(r)) = (info.gicd, info.gicr) else {
+        return false;
+    };
     crate::arch::gic::init_primary(d.base, r.base, cpu_count, 0).is_ok()
 }
 

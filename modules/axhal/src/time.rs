@@ -37,5 +37,7 @@ pub fn set_oneshot_in_nanos(nanos: u64) {
 
 /// INTID of the host timer interrupt.
 pub fn timer_irq() -> u32 {
-    crate::platform::info().hyp_timer_intid.unwrap_or(axconfig::devices::TIMER_IRQ as u32)
+    crate::platform::info()
+        .hyp_timer_intid
+        .unwrap_or(axconfig::devices::TIMER_IRQ as u32)
 }

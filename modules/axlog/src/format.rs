@@ -51,21 +51,12 @@ impl fmt::Display for Cpu {
 
 /// Writes one log line, newline included:
 /// `[   1.234567 0 INFO  axhal::mem] message`.
-pub fn format_line(
-    w: &mut impl Write,
-    h: &LineHeader,
-    colour: Colour,
-    message: fmt::Arguments,
-) -> fmt::Result {
+pub fn format_line(w: &mut impl Write, h: &LineHeader, colour: Colour, message: fmt::Arguments) -> fmt::Result {
     let secs = h.nanos / 1_000_000_000;
     let micros = (h.nanos % 1_000_000_000) / 1_000;
     let cpu = Cpu(h.cpu);
     match colour {
-        Colour::Off => writeln!(
-            w,
-            "[{secs:4}.{micros:06} {cpu} {:<5} {}] {message}",
-            h.level, h.target
-        ),
+        Colour::Off => writeln!(w, "[{secs:4}.{micros:06} {cpu} {:<5} {}] {message}", h.level, h.target),
         Colour::On => {
             let c = level_colour(h.level);
             writeln!(
@@ -89,25 +80,55 @@ mod tests {
 
     #[test]
     fn plain_line_has_time_cpu_level_target_message() {
-        let h = LineHeader { nanos: 1_234_567_890, cpu: Some(3), level: Level::Info, target: "axhal::mem" };
-        assert_eq!(line(&h, Colour::Off, "hello"), "[   1.234567 3 INFO  axhal::mem] hello\n");
+        let h = LineHeader {
+            nanos: 1_234_567_890,
+            cpu: Some(3),
+            level: Level::Info,
+            target: "axhal::mem",
+        };
+        assert_eq!(
+            line(&h, Colour::Off, "hello"),
+            "[   1.234567 3 INFO  axhal::mem] hello\n"
+        );
     }
 
     #[test]
     fn unknown_cpu_prints_dash_and_time_pads() {
-        let h = LineHeader { nanos: 5_000, cpu: None, level: Level::Error, target: "t" };
+        let h = LineHeader {
+            nanos: 5_000,
+            cpu: None,
+            level: Level::Error,
+            target: "t",
+        };
         assert_eq!(line(&h, Colour::Off, "x"), "[   0.000005 - ERROR t] x\n");
-        let h = LineHeader { nanos: 12_345_000_000_000, cpu: Some(0), level: Level::Warn, target: "t" };
+        let h = LineHeader {
+            nanos: 12_345_000_000_000,
+            cpu: Some(0),
+            level: Level::Warn,
+            target: "t",
+        };
         assert_eq!(line(&h, Colour::Off, "y"), "[12345.000000 0 WARN  t] y\n");
     }
 
     #[test]
     fn colour_wraps_level_and_message_and_resets() {
-        let h = LineHeader { nanos: 0, cpu: Some(1), level: Level::Error, target: "m" };
+        let h = LineHeader {
+            nanos: 0,
+            cpu: Some(1),
+            level: Level::Error,
+            target: "m",
+        };
         let s = line(&h, Colour::On, "bad");
         assert!(s.contains("\x1b[31mERROR\x1b[0m"), "{s:?}");
         assert!(s.ends_with("\x1b[31mbad\x1b[0m\n"), "{s:?}");
-        let d = line(&LineHeader { level: Level::Debug, ..h }, Colour::On, "d");
+        let d = line(
+            &LineHeader {
+                level: Level::Debug,
+                ..h
+            },
+            Colour::On,
+            "d",
+        );
         assert!(d.contains("\x1b[36mDEBUG"), "{d:?}");
     }
 }

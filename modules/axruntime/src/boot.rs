@@ -86,7 +86,10 @@ fn rust_main(cpu_id: usize, dtb: usize) -> ! {
         fatal(format_args!("no usable GICv3"));
     }
     if !axhal::irq::HANDLERS.register(axhal::time::timer_irq(), on_timer) {
-        fatal(format_args!("timer IRQ {} cannot be registered", axhal::time::timer_irq()));
+        fatal(format_args!(
+            "timer IRQ {} cannot be registered",
+            axhal::time::timer_irq()
+        ));
     }
     start_tick_on_this_cpu();
     axhal::cpu::enable_irqs();

@@ -16,7 +16,9 @@ impl<const N: usize> Default for TickCounts<N> {
 impl<const N: usize> TickCounts<N> {
     /// All zero.
     pub const fn new() -> Self {
-        Self { counts: [const { AtomicU64::new(0) }; N] }
+        Self {
+            counts: [const { AtomicU64::new(0) }; N],
+        }
     }
 
     /// Counts one tick on `cpu`; ignored for an out-of-range id.

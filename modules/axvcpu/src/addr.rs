@@ -34,14 +34,8 @@ mod tests {
 
     #[test]
     fn guest_addresses_format_with_their_kind() {
-        assert_eq!(
-            std::format!("{:?}", GuestPhysAddr::from(0x4000_0000)),
-            "GPA:0x40000000"
-        );
-        assert_eq!(
-            std::format!("{:x}", GuestVirtAddr::from(0xabc)),
-            "GVA:0xabc"
-        );
+        assert_eq!(std::format!("{:?}", GuestPhysAddr::from(0x4000_0000)), "GPA:0x40000000");
+        assert_eq!(std::format!("{:x}", GuestVirtAddr::from(0xabc)), "GVA:0xabc");
         assert_eq!(std::format!("{:?}", HostPhysAddr::from(0x10)), "PA:0x10");
     }
 

@@ -166,14 +166,8 @@ mod tests {
 
     #[test]
     fn set_and_clear() {
-        let a = CurrentVCpu {
-            vm_id: 1,
-            vcpu_id: 0,
-        };
-        let b = CurrentVCpu {
-            vm_id: 1,
-            vcpu_id: 1,
-        };
+        let a = CurrentVCpu { vm_id: 1, vcpu_id: 0 };
+        let b = CurrentVCpu { vm_id: 1, vcpu_id: 1 };
         assert!(set_current_vcpu(a));
         assert_eq!(current_vcpu(), Some(a));
         // Clearing for another vCPU leaves the record alone.
@@ -185,10 +179,7 @@ mod tests {
 
     #[test]
     fn each_thread_has_its_own_slot() {
-        let a = CurrentVCpu {
-            vm_id: 2,
-            vcpu_id: 3,
-        };
+        let a = CurrentVCpu { vm_id: 2, vcpu_id: 3 };
         assert!(set_current_vcpu(a));
         let seen_elsewhere = std::thread::spawn(current_vcpu).join().unwrap();
         assert_eq!(seen_elsewhere, None);

@@ -296,11 +296,7 @@ mod tests {
     #[test]
     fn access_width_rejects_other_sizes() {
         for size in [0, 3, 5, 6, 7, 9, 16, usize::MAX] {
-            assert_eq!(
-                AccessWidth::try_from(size),
-                Err(AxError::InvalidInput),
-                "size {size}"
-            );
+            assert_eq!(AccessWidth::try_from(size), Err(AxError::InvalidInput), "size {size}");
         }
     }
 
@@ -315,10 +311,7 @@ mod tests {
     #[test]
     fn newtypes_print_in_hex() {
         assert_eq!(std::format!("{:?}", Port::new(0x3f8)), "Port(0x3f8)");
-        assert_eq!(
-            std::format!("{:?}", SysRegAddr::new(0x30c0)),
-            "SysRegAddr(0x30c0)"
-        );
+        assert_eq!(std::format!("{:?}", SysRegAddr::new(0x30c0)), "SysRegAddr(0x30c0)");
         assert_eq!(Port(0x60).number(), 0x60);
         assert_eq!(SysRegAddr(7).addr(), 7);
     }

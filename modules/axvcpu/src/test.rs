@@ -11,9 +11,8 @@ use std::{
 };
 
 use crate::{
-    AccessFlags, AccessWidth, AxArchVCpu, AxError, AxResult, AxVCpu, AxVCpuExitReason, CurrentVCpu,
-    GuestPhysAddr, HostPhysAddr, MAX_SLOT_VCPU_ID, MAX_SLOT_VM_ID, Port, SysRegAddr, VCpuId,
-    VCpuState, VMId, current_vcpu,
+    AccessFlags, AccessWidth, AxArchVCpu, AxError, AxResult, AxVCpu, AxVCpuExitReason, CurrentVCpu, GuestPhysAddr,
+    HostPhysAddr, MAX_SLOT_VCPU_ID, MAX_SLOT_VM_ID, Port, SysRegAddr, VCpuId, VCpuState, VMId, current_vcpu,
 };
 
 /// The calls a [`MockArchVCpu`] received, in order.
@@ -82,11 +81,7 @@ impl AxArchVCpu for MockArchVCpu {
     type SetupConfig = MockSetupConfig;
 
     fn new(vm_id: VMId, vcpu_id: VCpuId, config: MockCreateConfig) -> AxResult<Self> {
-        config
-            .log
-            .lock()
-            .unwrap()
-            .push(format!("new({vm_id}, {vcpu_id})"));
+        config.log.lock().unwrap().push(format!("new({vm_id}, {vcpu_id})"));
         if config.fail == Some(Method::New) {
             return Err(MOCK_ERROR);
         }
@@ -103,19 +98,13 @@ impl AxArchVCpu for MockArchVCpu {
     }
 
     fn set_entry(&mut self, entry: GuestPhysAddr) -> AxResult {
-        self.record(
-            Method::SetEntry,
-            format!("set_entry({:#x})", entry.as_usize()),
-        )?;
+        self.record(Method::SetEntry, format!("set_entry({:#x})", entry.as_usize()))?;
         self.entry = Some(entry);
         Ok(())
     }
 
     fn set_ept_root(&mut self, ept_root: HostPhysAddr) -> AxResult {
-        self.record(
-            Method::SetEptRoot,
-            format!("set_ept_root({:#x})", ept_root.as_usize()),
-        )?;
+        self.record(Method::SetEptRoot, format!("set_ept_root({:#x})", ept_root.as_usize()))?;
         self.ept_root = Some(ept_root);
         Ok(())
     }
@@ -138,29 +127,20 @@ impl AxArchVCpu for MockArchVCpu {
     }
 
     fn set_gpr(&mut self, reg: usize, val: usize) {
-        self.log
-            .lock()
-            .unwrap()
-            .push(format!("set_gpr({reg}, {val:#x})"));
+        self.log.lock().unwrap().push(format!("set_gpr({reg}, {val:#x})"));
         if let Some(slot) = self.gprs.get_mut(reg) {
             *slot = val;
         }
     }
 
     fn inject_interrupt(&mut self, vector: usize) -> AxResult {
-        self.record(
-            Method::InjectInterrupt,
-            format!("inject_interrupt({vector})"),
-        )?;
+        self.record(Method::InjectInterrupt, format!("inject_interrupt({vector})"))?;
         self.pending_irqs.push(vector);
         Ok(())
     }
 
     fn set_return_value(&mut self, val: usize) {
-        self.log
-            .lock()
-            .unwrap()
-            .push(format!("set_return_value({val:#x})"));
+        self.log.lock().unwrap().push(format!("set_return_value({val:#x})"));
         self.return_value = val;
     }
 }
@@ -392,17 +372,13 @@ fn full_lifecycle_calls_the_arch_layer_in_order() {
     let (mut vcpu, log) = create(0);
     do_setup(&mut vcpu).unwrap();
     vcpu.bind().unwrap();
-    vcpu.get_arch_vcpu()
-        .queue_exit(AxVCpuExitReason::Hypercall {
-            nr: 0x8400_0000,
-            args: [1, 2, 3, 4, 5, 6],
-        });
+    vcpu.get_arch_vcpu().queue_exit(AxVCpuExitReason::Hypercall {
+        nr: 0x8400_0000,
+        args: [1, 2, 3, 4, 5, 6],
+    });
     assert!(matches!(
         vcpu.run(),
-        Ok(AxVCpuExitReason::Hypercall {
-            nr: 0x8400_0000,
-            ..
-        })
+        Ok(AxVCpuExitReason::Hypercall { nr: 0x8400_0000, .. })
     ));
     vcpu.set_return_value(0x2a).unwrap();
     vcpu.block().unwrap();
@@ -547,11 +523,7 @@ fn invalid_refuses_every_call() {
 fn check_arch_error_invalidates(state: VCpuState, method: Method, op: Op) -> Vec<String> {
     let (mut vcpu, log) = vcpu_in(state);
     vcpu.get_arch_vcpu().fail_on(method);
-    assert_eq!(
-        op.apply(&mut vcpu),
-        Err(MOCK_ERROR),
-        "{op:?} failing {method:?}"
-    );
+    assert_eq!(op.apply(&mut vcpu), Err(MOCK_ERROR), "{op:?} failing {method:?}");
     assert_eq!(vcpu.state(), VCpuState::Invalid);
     assert_eq!(current_vcpu(), None, "a dead vCPU must not hold the CPU");
     let after = calls(&log);
@@ -568,14 +540,7 @@ fn arch_error_in_setup_stops_at_the_failing_step() {
     let log = check_arch_error_invalidates(VCpuState::Created, Method::SetEntry, Op::Setup);
     assert_eq!(log, ["new(1, 0)", "set_entry(0x40080000)"]);
     let log = check_arch_error_invalidates(VCpuState::Created, Method::SetEptRoot, Op::Setup);
-    assert_eq!(
-        log,
-        [
-            "new(1, 0)",
-            "set_entry(0x40080000)",
-            "set_ept_root(0x80000)"
-        ]
-    );
+    assert_eq!(log, ["new(1, 0)", "set_entry(0x40080000)", "set_ept_root(0x80000)"]);
     let log = check_arch_error_invalidates(VCpuState::Created, Method::Setup, Op::Setup);
     assert_eq!(log.last().unwrap(), "setup(7)");
 }

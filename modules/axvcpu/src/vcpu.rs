@@ -68,10 +68,7 @@ impl VCpuState {
 
     /// Whether registers may be set and interrupts injected in this state.
     const fn allows_register_access(self) -> bool {
-        matches!(
-            self,
-            Self::Created | Self::Free | Self::Ready | Self::Blocked
-        )
+        matches!(self, Self::Created | Self::Free | Self::Ready | Self::Blocked)
     }
 }
 
@@ -157,12 +154,7 @@ impl<A: AxArchVCpu> AxVCpu<A> {
 
     /// Created → Free: sets the entry point and the stage-2 / EPT root, then
     /// runs the arch setup, in that order.
-    pub fn setup(
-        &mut self,
-        entry: GuestPhysAddr,
-        ept_root: HostPhysAddr,
-        config: A::SetupConfig,
-    ) -> AxResult {
+    pub fn setup(&mut self, entry: GuestPhysAddr, ept_root: HostPhysAddr, config: A::SetupConfig) -> AxResult {
         self.with_state_transition(VCpuState::Created, VCpuState::Free, |arch| {
             arch.set_entry(entry)?;
             arch.set_ept_root(ept_root)?;

@@ -76,10 +76,7 @@ pub enum EmulatedDeviceType {
 /// Every device type with its number and name.
 const DEVICE_TYPES: &[(EmulatedDeviceType, &str)] = &[
     (EmulatedDeviceType::Dummy, "dummy"),
-    (
-        EmulatedDeviceType::InterruptController,
-        "interrupt_controller",
-    ),
+    (EmulatedDeviceType::InterruptController, "interrupt_controller"),
     (EmulatedDeviceType::Console, "console"),
     (EmulatedDeviceType::Iommu, "iommu"),
     (EmulatedDeviceType::IVCChannel, "ivc_channel"),
@@ -114,18 +111,12 @@ impl EmulatedDeviceType {
 
     /// The type written as `name`.
     pub fn from_name(name: &str) -> Option<Self> {
-        DEVICE_TYPES
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(t, _)| *t)
+        DEVICE_TYPES.iter().find(|(_, n)| *n == name).map(|(t, _)| *t)
     }
 
     /// The type numbered `number`.
     pub fn from_number(number: usize) -> Option<Self> {
-        DEVICE_TYPES
-            .iter()
-            .find(|(t, _)| t.number() == number)
-            .map(|(t, _)| *t)
+        DEVICE_TYPES.iter().find(|(t, _)| t.number() == number).map(|(t, _)| *t)
     }
 
     /// The name of the type in TOML.
@@ -198,10 +189,7 @@ mod tests {
             assert_eq!(EmulatedDeviceType::from_name(name), Some(*t));
             assert_eq!(EmulatedDeviceType::from_number(t.number()), Some(*t));
             assert_eq!(t.name(), *name);
-            assert!(
-                EmulatedDeviceType::NAMES.contains(name),
-                "{name} missing from NAMES"
-            );
+            assert!(EmulatedDeviceType::NAMES.contains(name), "{name} missing from NAMES");
             for (u, other) in &DEVICE_TYPES[i + 1..] {
                 assert_ne!(t, u);
                 assert_ne!(name, other);

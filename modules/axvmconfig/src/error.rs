@@ -182,11 +182,7 @@ impl core::error::Error for ConfigFileError {}
 /// Builds the error for a TOML syntax error reported by the `toml` crate.
 pub(crate) fn syntax_error(src: &str, error: &toml::de::Error) -> ConfigError {
     let message = error.message().trim().to_string();
-    let e = ConfigError::new(
-        ErrorKind::Syntax,
-        "",
-        alloc::format!("invalid TOML: {message}"),
-    );
+    let e = ConfigError::new(ErrorKind::Syntax, "", alloc::format!("invalid TOML: {message}"));
     match error.span() {
         Some(span) => e.at(Location::of_offset(src, span.start)),
         None => e,
@@ -204,10 +200,7 @@ mod tests {
         assert_eq!(Location::of_offset(src, 6), Location { line: 2, column: 1 });
         // `é` is two bytes but one column.
         let eq = src.rfind('=').unwrap();
-        assert_eq!(
-            Location::of_offset(src, eq),
-            Location { line: 2, column: 4 }
-        );
+        assert_eq!(Location::of_offset(src, eq), Location { line: 2, column: 4 });
         // Past the end and inside a character are clamped.
         assert_eq!(Location::of_offset(src, 100).line, 3);
         assert_eq!(Location::of_offset(src, 8), Location { line: 2, column: 2 });
@@ -215,11 +208,7 @@ mod tests {
 
     #[test]
     fn display_forms() {
-        let e = ConfigError::new(
-            ErrorKind::InvalidValue,
-            "base.cpu_num",
-            "must be at least 1",
-        );
+        let e = ConfigError::new(ErrorKind::InvalidValue, "base.cpu_num", "must be at least 1");
         assert_eq!(e.to_string(), "base.cpu_num: must be at least 1");
         let located = e.clone().at(Location { line: 4, column: 2 });
         let file = ConfigFileError::new("vm.toml", alloc::vec![located, e]);

@@ -15,10 +15,7 @@ pub struct FsImageSizes;
 
 impl ImageSizes for FsImageSizes {
     fn image_size(&self, path: &str) -> Option<u64> {
-        std::fs::metadata(path)
-            .ok()
-            .filter(|m| m.is_file())
-            .map(|m| m.len())
+        std::fs::metadata(path).ok().filter(|m| m.is_file()).map(|m| m.len())
     }
 }
 
@@ -35,21 +32,14 @@ impl AxVMCrateConfig {
         }
         let resolve = |path: &mut String| {
             if !path.is_empty() && Path::new(path.as_str()).is_relative() {
-                *path = config_dir
-                    .join(path.as_str())
-                    .to_string_lossy()
-                    .into_owned();
+                *path = config_dir.join(path.as_str()).to_string_lossy().into_owned();
             }
         };
         let kernel = &mut self.kernel;
         resolve(&mut kernel.kernel_path);
-        for path in [
-            &mut kernel.bios_path,
-            &mut kernel.dtb_path,
-            &mut kernel.ramdisk_path,
-        ]
-        .into_iter()
-        .flatten()
+        for path in [&mut kernel.bios_path, &mut kernel.dtb_path, &mut kernel.ramdisk_path]
+            .into_iter()
+            .flatten()
         {
             resolve(path);
         }
@@ -75,12 +65,9 @@ impl AxVMCrateConfig {
     /// ```
     pub fn from_file(path: &Path) -> Result<Self, ConfigFileError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigError::new(ErrorKind::Io, "", format!("cannot read the file: {e}"))
-                .with_file(&file)
-        })?;
-        let mut config =
-            Self::parse(&text).map_err(|errors| ConfigFileError::new(&file, errors))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(ErrorKind::Io, "", format!("cannot read the file: {e}")).with_file(&file))?;
+        let mut config = Self::parse(&text).map_err(|errors| ConfigFileError::new(&file, errors))?;
         let dir = path.parent().unwrap_or_else(|| Path::new(""));
         config.resolve_image_paths(dir);
         Ok(config)

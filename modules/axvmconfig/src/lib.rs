@@ -59,9 +59,7 @@ mod types;
 mod validate;
 mod vm_config;
 
-pub use crate_config::{
-    AxVMCrateConfig, VMBaseConfig, VMDevicesConfig, VMKernelConfig, VmMemConfig,
-};
+pub use crate_config::{AxVMCrateConfig, VMBaseConfig, VMDevicesConfig, VMKernelConfig, VmMemConfig};
 pub use device::{DeviceSpace, EmulatedDeviceConfig, EmulatedDeviceType, PassThroughDeviceConfig};
 pub use error::{ConfigError, ConfigFileError, ErrorKind, Location};
 #[cfg(feature = "std")]

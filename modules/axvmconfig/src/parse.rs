@@ -11,23 +11,14 @@ use alloc::vec::Vec;
 
 use toml::de::{DeTable, DeValue};
 
-use crate::crate_config::{
-    AxVMCrateConfig, VMBaseConfig, VMDevicesConfig, VMKernelConfig, VmMemConfig,
-};
+use crate::crate_config::{AxVMCrateConfig, VMBaseConfig, VMDevicesConfig, VMKernelConfig, VmMemConfig};
 use crate::device::{EmulatedDeviceConfig, EmulatedDeviceType, PassThroughDeviceConfig};
 use crate::error::{ConfigError, ErrorKind, syntax_error};
 use crate::reader::{Reader, Table, Value};
 use crate::types::{ImageLocation, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType};
 
 const ROOT_KEYS: &[&str] = &["base", "kernel", "devices"];
-const BASE_KEYS: &[&str] = &[
-    "id",
-    "name",
-    "vm_type",
-    "cpu_num",
-    "phys_cpu_ids",
-    "phys_cpu_sets",
-];
+const BASE_KEYS: &[&str] = &["id", "name", "vm_type", "cpu_num", "phys_cpu_ids", "phys_cpu_sets"];
 const KERNEL_KEYS: &[&str] = &[
     "entry_point",
     "kernel_path",
@@ -68,11 +59,7 @@ pub(crate) fn parse_config(src: &str) -> Result<AxVMCrateConfig, Vec<ConfigError
         .unwrap_or_default();
 
     r.finish()?;
-    Ok(AxVMCrateConfig {
-        base,
-        kernel,
-        devices,
-    })
+    Ok(AxVMCrateConfig { base, kernel, devices })
 }
 
 fn parse_base(r: &mut Reader<'_>, t: &Table<'_, '_>) -> VMBaseConfig {
@@ -116,15 +103,7 @@ fn parse_kernel(r: &mut Reader<'_>, t: &Table<'_, '_>) -> VMKernelConfig {
         .unwrap_or_default();
     let memory_regions = r
         .required(t, "memory_regions")
-        .map(|v| {
-            parse_list(
-                r,
-                v,
-                &t.field("memory_regions"),
-                &MEM_LIST,
-                parse_mem_region,
-            )
-        })
+        .map(|v| parse_list(r, v, &t.field("memory_regions"), &MEM_LIST, parse_mem_region))
         .unwrap_or_default();
     VMKernelConfig {
         entry_point: r.req_usize(t, "entry_point"),
@@ -161,15 +140,7 @@ fn parse_devices(r: &mut Reader<'_>, t: &Table<'_, '_>) -> VMDevicesConfig {
         .unwrap_or_default();
     let passthrough_devices = t
         .get("passthrough_devices")
-        .map(|v| {
-            parse_list(
-                r,
-                v,
-                &t.field("passthrough_devices"),
-                &PT_LIST,
-                parse_pt_device,
-            )
-        })
+        .map(|v| parse_list(r, v, &t.field("passthrough_devices"), &PT_LIST, parse_pt_device))
         .unwrap_or_default();
     VMDevicesConfig {
         emu_devices,
@@ -233,10 +204,7 @@ impl<'a, 'i> Entry<'a, 'i> {
     fn get(&self, key: &str) -> Option<&'a Value<'i>> {
         match self {
             Self::Named(t) => t.get(key),
-            Self::Positional { items, order, .. } => order
-                .iter()
-                .position(|k| *k == key)
-                .and_then(|i| items.get(i)),
+            Self::Positional { items, order, .. } => order.iter().position(|k| *k == key).and_then(|i| items.get(i)),
         }
     }
 

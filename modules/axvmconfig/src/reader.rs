@@ -89,10 +89,8 @@ impl<'s> Reader<'s> {
             return Ok(());
         }
         // Stable sort: errors at the same place keep the order they were found in.
-        self.errors.sort_by_key(|e| {
-            e.location()
-                .map_or((usize::MAX, usize::MAX), |l| (l.line, l.column))
-        });
+        self.errors
+            .sort_by_key(|e| e.location().map_or((usize::MAX, usize::MAX), |l| (l.line, l.column)));
         Err(self.errors)
     }
 
@@ -121,26 +119,14 @@ impl<'s> Reader<'s> {
         for (key, _) in table.entries.iter() {
             let name: &str = key.get_ref().as_ref();
             if !allowed.contains(&name) {
-                let problem = format!(
-                    "unknown key `{name}` (expected one of: {})",
-                    allowed.join(", ")
-                );
-                self.error(
-                    ErrorKind::UnknownKey,
-                    table.field(name),
-                    Some(&key.span()),
-                    problem,
-                );
+                let problem = format!("unknown key `{name}` (expected one of: {})", allowed.join(", "));
+                self.error(ErrorKind::UnknownKey, table.field(name), Some(&key.span()), problem);
             }
         }
     }
 
     /// The value of the required key `key`; reports it if absent.
-    pub(crate) fn required<'a, 'i>(
-        &mut self,
-        table: &Table<'a, 'i>,
-        key: &str,
-    ) -> Option<&'a Value<'i>> {
+    pub(crate) fn required<'a, 'i>(&mut self, table: &Table<'a, 'i>, key: &str) -> Option<&'a Value<'i>> {
         let value = table.get(key);
         if value.is_none() {
             self.error(
@@ -195,11 +181,7 @@ impl<'s> Reader<'s> {
     }
 
     /// `value` as an array.
-    pub(crate) fn array<'a, 'i>(
-        &mut self,
-        value: &'a Value<'i>,
-        field: &str,
-    ) -> Option<&'a [Value<'i>]> {
+    pub(crate) fn array<'a, 'i>(&mut self, value: &'a Value<'i>, field: &str) -> Option<&'a [Value<'i>]> {
         match value.get_ref() {
             DeValue::Array(items) => Some(items),
             _ => {
@@ -265,9 +247,7 @@ impl<'s> Reader<'s> {
 
     /// The optional unsigned integer `key` of `table`.
     pub(crate) fn opt_usize(&mut self, table: &Table<'_, '_>, key: &str) -> Option<usize> {
-        table
-            .get(key)
-            .and_then(|v| self.usize(v, &table.field(key)))
+        table.get(key).and_then(|v| self.usize(v, &table.field(key)))
     }
 
     /// The required string `key` of `table` (empty if absent or bad).
@@ -279,8 +259,6 @@ impl<'s> Reader<'s> {
 
     /// The optional string `key` of `table`.
     pub(crate) fn opt_string(&mut self, table: &Table<'_, '_>, key: &str) -> Option<String> {
-        table
-            .get(key)
-            .and_then(|v| self.string(v, &table.field(key)))
+        table.get(key).and_then(|v| self.string(v, &table.field(key)))
     }
 }

@@ -56,11 +56,7 @@ impl From<AxVMCrateConfig> for AxVMConfig {
     /// In the passthrough interrupt mode, `spi_list` gets the SPI number
     /// (INTID − 32) of each passthrough device whose `irq` is an SPI (≥ 32).
     fn from(cfg: AxVMCrateConfig) -> Self {
-        let AxVMCrateConfig {
-            base,
-            kernel,
-            devices,
-        } = cfg;
+        let AxVMCrateConfig { base, kernel, devices } = cfg;
         let mut spi_list = Vec::new();
         if devices.interrupt_mode == VMInterruptMode::Passthrough {
             for dev in &devices.passthrough_devices {
@@ -135,10 +131,7 @@ impl AxVMConfig {
     pub fn get_vcpu_affinities_pcpu_ids(&self) -> Vec<(usize, Option<usize>, usize)> {
         (0..self.cpu_num)
             .map(|vcpu| {
-                let mask = self
-                    .phys_cpu_sets
-                    .as_ref()
-                    .and_then(|s| s.get(vcpu).copied());
+                let mask = self.phys_cpu_sets.as_ref().and_then(|s| s.get(vcpu).copied());
                 let phys_id = self
                     .phys_cpu_ids
                     .as_ref()

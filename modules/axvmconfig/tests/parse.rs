@@ -3,8 +3,8 @@
 mod common;
 
 use axvmconfig::{
-    AxVMConfig, AxVMCrateConfig, ConfigFileError, EmulatedDeviceType, ErrorKind, ImageLocation,
-    Location, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType,
+    AxVMConfig, AxVMCrateConfig, ConfigFileError, EmulatedDeviceType, ErrorKind, ImageLocation, Location,
+    VMInterruptMode, VMType, VmMemFlags, VmMemMappingType,
 };
 use common::*;
 
@@ -30,15 +30,9 @@ fn named_and_positional_forms_give_the_same_config() {
     let mem = named.memory_regions();
     assert_eq!(mem.len(), 2);
     assert_eq!((mem[0].gpa, mem[0].size), (0x4000_0000, 0x1000_0000));
-    assert_eq!(
-        mem[0].flags,
-        VmMemFlags::READ | VmMemFlags::WRITE | VmMemFlags::EXECUTE
-    );
+    assert_eq!(mem[0].flags, VmMemFlags::READ | VmMemFlags::WRITE | VmMemFlags::EXECUTE);
     assert_eq!(mem[0].map_type, VmMemMappingType::MapAlloc);
-    assert_eq!(
-        mem[1].flags,
-        VmMemFlags::READ | VmMemFlags::WRITE | VmMemFlags::DEVICE
-    );
+    assert_eq!(mem[1].flags, VmMemFlags::READ | VmMemFlags::WRITE | VmMemFlags::DEVICE);
     assert_eq!(mem[1].map_type, VmMemMappingType::MapIdentical);
 
     let emu = named.emu_devices();
@@ -75,10 +69,7 @@ fn crate_config_keeps_the_kernel_fields() {
     assert_eq!(c.kernel.kernel_path, "images/Image");
     assert_eq!(c.kernel.dtb_path.as_deref(), Some("images/linux.dtb"));
     assert_eq!(c.kernel.ramdisk_path.as_deref(), Some("images/initrd.gz"));
-    assert_eq!(
-        c.kernel.cmdline.as_deref(),
-        Some("console=ttyAMA0 earlycon")
-    );
+    assert_eq!(c.kernel.cmdline.as_deref(), Some("console=ttyAMA0 earlycon"));
     assert_eq!(c.kernel.image_location, ImageLocation::Memory);
     assert_eq!(c.base.phys_cpu_sets, Some(vec![1, 2]));
 }
@@ -119,10 +110,7 @@ memory_regions = [{ gpa = 0x8000_0000, size = 0x10_0000, flags = "rwx" }]
     assert_eq!(c.base.vm_type, VMType::RTOS);
     assert_eq!(c.base.phys_cpu_ids, None);
     assert_eq!(c.kernel.image_location, ImageLocation::Memory);
-    assert_eq!(
-        c.kernel.memory_regions[0].map_type,
-        VmMemMappingType::MapAlloc
-    );
+    assert_eq!(c.kernel.memory_regions[0].map_type, VmMemMappingType::MapAlloc);
     assert_eq!(c.devices.interrupt_mode, VMInterruptMode::Emulated);
     assert!(c.devices.emu_devices.is_empty());
 
@@ -134,41 +122,25 @@ memory_regions = [{ gpa = 0x8000_0000, size = 0x10_0000, flags = "rwx" }]
 fn vcpu_affinities() {
     let vm = AxVMConfig::from(parse(&named_with(&[
         ("cpu_num = 2", "cpu_num = 3"),
-        (
-            "phys_cpu_ids = [0x0, 0x1]",
-            "phys_cpu_ids = [0x100, 0x101, 0x200]",
-        ),
-        (
-            "phys_cpu_sets = [0b01, 0b10]",
-            "phys_cpu_sets = [0b01, 0b10, 0b1100]",
-        ),
+        ("phys_cpu_ids = [0x0, 0x1]", "phys_cpu_ids = [0x100, 0x101, 0x200]"),
+        ("phys_cpu_sets = [0b01, 0b10]", "phys_cpu_sets = [0b01, 0b10, 0b1100]"),
     ])));
     assert_eq!(
         vm.get_vcpu_affinities_pcpu_ids(),
-        vec![
-            (0, Some(0b01), 0x100),
-            (1, Some(0b10), 0x101),
-            (2, Some(0b1100), 0x200)
-        ]
+        vec![(0, Some(0b01), 0x100), (1, Some(0b10), 0x101), (2, Some(0b1100), 0x200)]
     );
 
     let vm = AxVMConfig::from(parse(&named_with(&[
         ("phys_cpu_ids = [0x0, 0x1]\n", ""),
         ("phys_cpu_sets = [0b01, 0b10]\n", ""),
     ])));
-    assert_eq!(
-        vm.get_vcpu_affinities_pcpu_ids(),
-        vec![(0, None, 0), (1, None, 1)]
-    );
+    assert_eq!(vm.get_vcpu_affinities_pcpu_ids(), vec![(0, None, 0), (1, None, 1)]);
 }
 
 #[test]
 fn passthrough_mode_lists_the_spis_of_passthrough_devices() {
     let vm = AxVMConfig::from(parse(&named_with(&[
-        (
-            "interrupt_mode = \"emu\"",
-            "interrupt_mode = \"passthrough\"",
-        ),
+        ("interrupt_mode = \"emu\"", "interrupt_mode = \"passthrough\""),
         (
             "irq = 34 },",
             "irq = 34 },\n    { name = \"gpio\", gpa = 0x0903_0000, size = 0x1000, irq = 39 },\n    { name = \"dma\", gpa = 0x0904_0000, size = 0x1000 },",
@@ -188,10 +160,7 @@ fn interrupt_mode_names() {
         ("passthrough", VMInterruptMode::Passthrough),
         ("no_irq", VMInterruptMode::NoIrq),
     ] {
-        let text = named_with(&[(
-            "interrupt_mode = \"emu\"",
-            &format!("interrupt_mode = \"{name}\""),
-        )]);
+        let text = named_with(&[("interrupt_mode = \"emu\"", &format!("interrupt_mode = \"{name}\""))]);
         assert_eq!(parse(&text).devices.interrupt_mode, mode);
     }
 }
@@ -219,16 +188,8 @@ fn device_types_round_trip_by_name_and_number() {
 
 #[test]
 fn unknown_key_is_named_with_its_path_and_position() {
-    let errors = parse_errors(&named_with(&[(
-        "cpu_num = 2",
-        "cpu_num = 2\ncpu_count = 2",
-    )]));
-    let e = expect(
-        &errors,
-        "base.cpu_count",
-        ErrorKind::UnknownKey,
-        "`cpu_count`",
-    );
+    let errors = parse_errors(&named_with(&[("cpu_num = 2", "cpu_num = 2\ncpu_count = 2")]));
+    let e = expect(&errors, "base.cpu_count", ErrorKind::UnknownKey, "`cpu_count`");
     assert!(e.problem().contains("cpu_num"), "lists the known keys: {e}");
     assert_eq!(e.location(), Some(Location { line: 8, column: 1 }));
 }
@@ -255,42 +216,21 @@ fn unknown_key_in_an_inline_device() {
         "size = 0x1000, irq = 33",
         "size = 0x1000, irq = 33, speed = 9600",
     )]));
-    expect_only(
-        &errors,
-        "devices.emu_devices[2].speed",
-        ErrorKind::UnknownKey,
-        "speed",
-    );
+    expect_only(&errors, "devices.emu_devices[2].speed", ErrorKind::UnknownKey, "speed");
 }
 
 #[test]
 fn unknown_vm_type() {
-    let errors = parse_errors(&named_with(&[(
-        "vm_type = \"linux\"",
-        "vm_type = \"windows\"",
-    )]));
-    expect_only(
-        &errors,
-        "base.vm_type",
-        ErrorKind::InvalidValue,
-        "\"windows\"",
-    );
+    let errors = parse_errors(&named_with(&[("vm_type = \"linux\"", "vm_type = \"windows\"")]));
+    expect_only(&errors, "base.vm_type", ErrorKind::InvalidValue, "\"windows\"");
     let errors = parse_errors(&named_with(&[("vm_type = \"linux\"", "vm_type = 7")]));
     expect_only(&errors, "base.vm_type", ErrorKind::InvalidValue, "0x7");
 }
 
 #[test]
 fn unknown_interrupt_mode() {
-    let errors = parse_errors(&named_with(&[(
-        "interrupt_mode = \"emu\"",
-        "interrupt_mode = \"msi\"",
-    )]));
-    expect_only(
-        &errors,
-        "devices.interrupt_mode",
-        ErrorKind::InvalidValue,
-        "\"msi\"",
-    );
+    let errors = parse_errors(&named_with(&[("interrupt_mode = \"emu\"", "interrupt_mode = \"msi\"")]));
+    expect_only(&errors, "devices.interrupt_mode", ErrorKind::InvalidValue, "\"msi\"");
 }
 
 #[test]
@@ -299,12 +239,7 @@ fn unknown_image_location() {
         "image_location = \"memory\"",
         "image_location = \"disk\"",
     )]));
-    expect_only(
-        &errors,
-        "kernel.image_location",
-        ErrorKind::InvalidValue,
-        "\"disk\"",
-    );
+    expect_only(&errors, "kernel.image_location", ErrorKind::InvalidValue, "\"disk\"");
 }
 
 #[test]
@@ -343,10 +278,7 @@ fn flags_without_access() {
 
 #[test]
 fn unknown_map_type() {
-    let errors = parse_errors(&named_with(&[(
-        "map = \"identical\"",
-        "map = \"reserved\"",
-    )]));
+    let errors = parse_errors(&named_with(&[("map = \"identical\"", "map = \"reserved\"")]));
     expect_only(
         &errors,
         "kernel.memory_regions[1].map",
@@ -355,12 +287,7 @@ fn unknown_map_type() {
     );
     let text = GOOD_POSITIONAL.replace("0x1000, 0xb, 1]", "0x1000, 0xb, 5]");
     let errors = parse_errors(&text);
-    expect_only(
-        &errors,
-        "kernel.memory_regions[1].map",
-        ErrorKind::InvalidValue,
-        "0x5",
-    );
+    expect_only(&errors, "kernel.memory_regions[1].map", ErrorKind::InvalidValue, "0x5");
 }
 
 #[test]
@@ -374,27 +301,14 @@ fn unknown_device_type() {
     );
     let text = GOOD_POSITIONAL.replace("33, 0x30, []]", "33, 0x99, []]");
     let errors = parse_errors(&text);
-    expect_only(
-        &errors,
-        "devices.emu_devices[2].type",
-        ErrorKind::InvalidValue,
-        "0x99",
-    );
+    expect_only(&errors, "devices.emu_devices[2].type", ErrorKind::InvalidValue, "0x99");
 }
 
 #[test]
 fn positional_entry_of_the_wrong_length() {
-    let text = GOOD_POSITIONAL.replace(
-        "[0x0a00_0000, 0x1000, 0xb, 1]",
-        "[0x0a00_0000, 0x1000, 0xb]",
-    );
+    let text = GOOD_POSITIONAL.replace("[0x0a00_0000, 0x1000, 0xb, 1]", "[0x0a00_0000, 0x1000, 0xb]");
     let errors = parse_errors(&text);
-    expect_only(
-        &errors,
-        "kernel.memory_regions[1]",
-        ErrorKind::WrongType,
-        "found 3",
-    );
+    expect_only(&errors, "kernel.memory_regions[1]", ErrorKind::WrongType, "found 3");
     let text = GOOD_POSITIONAL.replace(
         "[\"rtc\", 0x0901_0000, 0x0901_0000, 0x1000, 34]",
         "[\"rtc\", 0x0901_0000]",
@@ -464,26 +378,13 @@ fn wrong_value_types() {
         ErrorKind::WrongType,
         "expected an integer, found string",
     );
-    let errors = parse_errors(&named_with(&[(
-        "kernel_path = \"images/Image\"",
-        "kernel_path = 3",
-    )]));
-    expect_only(
-        &errors,
-        "kernel.kernel_path",
-        ErrorKind::WrongType,
-        "expected a string",
-    );
+    let errors = parse_errors(&named_with(&[("kernel_path = \"images/Image\"", "kernel_path = 3")]));
+    expect_only(&errors, "kernel.kernel_path", ErrorKind::WrongType, "expected a string");
     let errors = parse_errors(&named_with(&[(
         "phys_cpu_ids = [0x0, 0x1]",
         "phys_cpu_ids = [0x0, \"one\"]",
     )]));
-    expect_only(
-        &errors,
-        "base.phys_cpu_ids[1]",
-        ErrorKind::WrongType,
-        "integer",
-    );
+    expect_only(&errors, "base.phys_cpu_ids[1]", ErrorKind::WrongType, "integer");
     let errors = parse_errors(&named_with(&[("[base]", "base = 1\n[x]")]));
     assert!(
         errors
@@ -504,10 +405,7 @@ fn several_schema_errors_are_all_reported_in_source_order() {
         ("vm_type = \"linux\"", "vm_type = \"beos\""),
         ("flags = \"rwx\"", "flags = \"rwz\""),
         ("type = \"pl011\"", "type = \"pl012\""),
-        (
-            "kernel_load_addr = 0x4020_0000",
-            "kernel_load_adr = 0x4020_0000",
-        ),
+        ("kernel_load_addr = 0x4020_0000", "kernel_load_adr = 0x4020_0000"),
     ]));
     assert_eq!(errors.len(), 5, "{errors:#?}");
     expect(&errors, "base.vm_type", ErrorKind::InvalidValue, "beos");
@@ -517,24 +415,14 @@ fn several_schema_errors_are_all_reported_in_source_order() {
         ErrorKind::UnknownKey,
         "kernel_load_adr",
     );
-    expect(
-        &errors,
-        "kernel.kernel_load_addr",
-        ErrorKind::MissingKey,
-        "required",
-    );
+    expect(&errors, "kernel.kernel_load_addr", ErrorKind::MissingKey, "required");
     expect(
         &errors,
         "kernel.memory_regions[0].flags",
         ErrorKind::InvalidValue,
         "'z'",
     );
-    expect(
-        &errors,
-        "devices.emu_devices[2].type",
-        ErrorKind::InvalidValue,
-        "pl012",
-    );
+    expect(&errors, "devices.emu_devices[2].type", ErrorKind::InvalidValue, "pl012");
     let lines: Vec<usize> = errors.iter().map(|e| e.location().unwrap().line).collect();
     assert!(lines.is_sorted(), "not in source order: {errors:#?}");
 }

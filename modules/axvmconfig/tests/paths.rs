@@ -20,15 +20,9 @@ fn relative_paths_become_relative_to_the_config_dir() {
     )]));
     config.resolve_image_paths(Path::new("/cfg/vms"));
     assert_eq!(config.kernel.kernel_path, "/cfg/vms/images/Image");
-    assert_eq!(
-        config.kernel.dtb_path.as_deref(),
-        Some("/cfg/vms/images/linux.dtb")
-    );
+    assert_eq!(config.kernel.dtb_path.as_deref(), Some("/cfg/vms/images/linux.dtb"));
     // Absolute paths are kept.
-    assert_eq!(
-        config.kernel.ramdisk_path.as_deref(),
-        Some("/srv/initrd.gz")
-    );
+    assert_eq!(config.kernel.ramdisk_path.as_deref(), Some("/srv/initrd.gz"));
     assert_eq!(config.kernel.bios_path, None);
 }
 
@@ -46,10 +40,7 @@ fn paths_on_the_target_filesystem_are_kept() {
 fn from_file_resolves_paths_and_validates_against_real_files() {
     let file = data_dir().join("good_named.toml");
     let config = AxVMCrateConfig::from_file(&file).unwrap();
-    assert_eq!(
-        Path::new(&config.kernel.kernel_path),
-        data_dir().join("images/Image")
-    );
+    assert_eq!(Path::new(&config.kernel.kernel_path), data_dir().join("images/Image"));
     config
         .validate(&ValidateContext::new(PHYS_CPUS, &FsImageSizes))
         .unwrap();
@@ -60,12 +51,7 @@ fn from_file_resolves_paths_and_validates_against_real_files() {
     let errors = unresolved
         .validate(&ValidateContext::new(PHYS_CPUS, &FsImageSizes))
         .unwrap_err();
-    expect(
-        &errors,
-        "kernel.kernel_path",
-        ErrorKind::MissingImage,
-        "no/such/Image",
-    );
+    expect(&errors, "kernel.kernel_path", ErrorKind::MissingImage, "no/such/Image");
 }
 
 #[test]

@@ -28,15 +28,9 @@ fn toml_blocks() -> Vec<String> {
 #[test]
 fn readme_example_is_valid() {
     let blocks = toml_blocks();
-    assert_eq!(
-        blocks.len(),
-        2,
-        "the README has the example and the positional snippet"
-    );
+    assert_eq!(blocks.len(), 2, "the README has the example and the positional snippet");
     let config = parse(&blocks[0]);
-    config
-        .validate(&ValidateContext::new(PHYS_CPUS, &sizes))
-        .unwrap();
+    config.validate(&ValidateContext::new(PHYS_CPUS, &sizes)).unwrap();
     let vm = AxVMConfig::from(config);
     assert_eq!(vm.emu_devices().len(), 3);
 }
@@ -47,10 +41,7 @@ fn readme_positional_snippet_parses() {
     let snippet = &blocks[1];
     // The snippet's `memory_regions` go in [kernel], its device lists in [devices].
     let (regions, devices) = snippet.split_at(snippet.find("emu_devices").unwrap());
-    let kernel = GOOD_NAMED
-        .split("[[kernel.memory_regions]]")
-        .next()
-        .unwrap();
+    let kernel = GOOD_NAMED.split("[[kernel.memory_regions]]").next().unwrap();
     let config = parse(&format!("{kernel}{regions}\n[devices]\n{devices}"));
     assert_eq!(config.kernel.memory_regions.len(), 1);
     assert_eq!(config.kernel.memory_regions[0].size, 0x1000_0000);

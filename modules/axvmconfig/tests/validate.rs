@@ -33,10 +33,7 @@ fn more_vcpus_than_physical_cpus() {
 #[test]
 fn phys_cpu_lists_must_have_one_entry_per_vcpu() {
     let errors = validate_errors(&named_with(&[
-        (
-            "phys_cpu_ids = [0x0, 0x1]",
-            "phys_cpu_ids = [0x0, 0x1, 0x2]",
-        ),
+        ("phys_cpu_ids = [0x0, 0x1]", "phys_cpu_ids = [0x0, 0x1, 0x2]"),
         ("phys_cpu_sets = [0b01, 0b10]", "phys_cpu_sets = [0b01]"),
     ]));
     assert_eq!(errors.len(), 2, "{errors:#?}");
@@ -58,19 +55,11 @@ fn phys_cpu_lists_must_have_one_entry_per_vcpu() {
 fn bad_cpu_masks_and_duplicate_ids() {
     let errors = validate_errors(&named_with(&[
         ("phys_cpu_ids = [0x0, 0x1]", "phys_cpu_ids = [0x1, 0x1]"),
-        (
-            "phys_cpu_sets = [0b01, 0b10]",
-            "phys_cpu_sets = [0b1_0000, 0]",
-        ),
+        ("phys_cpu_sets = [0b01, 0b10]", "phys_cpu_sets = [0b1_0000, 0]"),
     ]));
     assert_eq!(errors.len(), 3, "{errors:#?}");
     expect(&errors, "base.phys_cpu_ids[1]", ErrorKind::Cpu, "vCPU 0");
-    expect(
-        &errors,
-        "base.phys_cpu_sets[0]",
-        ErrorKind::Cpu,
-        "beyond the 4",
-    );
+    expect(&errors, "base.phys_cpu_sets[0]", ErrorKind::Cpu, "beyond the 4");
     expect(
         &errors,
         "base.phys_cpu_sets[1]",
@@ -93,10 +82,7 @@ fn no_memory_regions() {
         "at least one RAM region",
     );
     // The entry point is not reported as well: that would only repeat the same problem.
-    assert!(
-        errors.iter().all(|e| e.field() != "kernel.entry_point"),
-        "{errors:#?}"
-    );
+    assert!(errors.iter().all(|e| e.field() != "kernel.entry_point"), "{errors:#?}");
 }
 
 #[test]
@@ -150,10 +136,7 @@ fn misaligned_region() {
 
 #[test]
 fn overlapping_regions() {
-    let errors = validate_errors(&named_with(&[(
-        "gpa = 0x0a00_0000\n",
-        "gpa = 0x4fff_f000\n",
-    )]));
+    let errors = validate_errors(&named_with(&[("gpa = 0x0a00_0000\n", "gpa = 0x4fff_f000\n")]));
     let e = expect_only_field(&errors, "kernel.memory_regions[1]", ErrorKind::Overlap);
     assert!(e.contains("kernel.memory_regions[0]"), "{e}");
 }
@@ -182,32 +165,19 @@ fn expect_only_field(errors: &[axvmconfig::ConfigError], field: &str, kind: Erro
 fn entry_point_outside_executable_memory() {
     // Inside RAM, but RAM is not executable.
     let errors = validate_errors(&named_with(&[("flags = \"rwx\"", "flags = \"rw\"")]));
-    expect_only(
-        &errors,
-        "kernel.entry_point",
-        ErrorKind::OutsideMemory,
-        "0x40200000",
-    );
+    expect_only(&errors, "kernel.entry_point", ErrorKind::OutsideMemory, "0x40200000");
     // Outside every region.
     let errors = validate_errors(&named_with(&[(
         "entry_point = 0x4020_0000",
         "entry_point = 0x3000_0000",
     )]));
-    expect_only(
-        &errors,
-        "kernel.entry_point",
-        ErrorKind::OutsideMemory,
-        "executable",
-    );
+    expect_only(&errors, "kernel.entry_point", ErrorKind::OutsideMemory, "executable");
 }
 
 #[test]
 fn load_address_outside_ram() {
     let errors = validate_errors(&named_with(&[
-        (
-            "kernel_load_addr = 0x4020_0000",
-            "kernel_load_addr = 0x3000_0000",
-        ),
+        ("kernel_load_addr = 0x4020_0000", "kernel_load_addr = 0x3000_0000"),
         // A device region is not RAM.
         ("dtb_load_addr = 0x4000_0000", "dtb_load_addr = 0x0a00_0000"),
     ]));
@@ -218,12 +188,7 @@ fn load_address_outside_ram() {
         ErrorKind::OutsideMemory,
         "0x30000000",
     );
-    expect(
-        &errors,
-        "kernel.dtb_load_addr",
-        ErrorKind::OutsideMemory,
-        "RAM",
-    );
+    expect(&errors, "kernel.dtb_load_addr", ErrorKind::OutsideMemory, "RAM");
 }
 
 #[test]
@@ -245,11 +210,7 @@ fn image_does_not_fit_its_region() {
 #[test]
 fn missing_image_file() {
     let no_dtb = |path: &str| {
-        if path == "images/linux.dtb" {
-            None
-        } else {
-            sizes(path)
-        }
+        if path == "images/linux.dtb" { None } else { sizes(path) }
     };
     let errors = validate_errors_with(GOOD_NAMED, PHYS_CPUS, &no_dtb);
     expect_only(
@@ -281,12 +242,7 @@ fn bios_image_is_checked_too() {
         "image_location",
         "bios_path = \"images/bios.bin\"\nbios_load_addr = 0x4020_8000\nimage_location",
     )]));
-    let e = expect(
-        &errors,
-        "kernel.bios_load_addr",
-        ErrorKind::Overlap,
-        "kernel image",
-    );
+    let e = expect(&errors, "kernel.bios_load_addr", ErrorKind::Overlap, "kernel image");
     assert!(e.problem().starts_with("bios image"), "{e}");
 }
 
@@ -327,10 +283,7 @@ fn devices_overlapping_each_other() {
     assert!(e.problem().contains("[0x800f000, 0x8010000)"), "{e}");
     assert_eq!(errors.len(), 1, "{errors:#?}");
 
-    let errors = validate_errors(&named_with(&[(
-        "gpa = 0x0901_0000, hpa",
-        "gpa = 0x0800_0000, hpa",
-    )]));
+    let errors = validate_errors(&named_with(&[("gpa = 0x0901_0000, hpa", "gpa = 0x0800_0000, hpa")]));
     expect_only(
         &errors,
         "devices.passthrough_devices[0]",
@@ -341,10 +294,7 @@ fn devices_overlapping_each_other() {
 
 #[test]
 fn devices_overlapping_memory() {
-    let errors = validate_errors(&named_with(&[(
-        "gpa = 0x0901_0000, hpa",
-        "gpa = 0x4fff_f000, hpa",
-    )]));
+    let errors = validate_errors(&named_with(&[("gpa = 0x0901_0000, hpa", "gpa = 0x4fff_f000, hpa")]));
     expect_only(
         &errors,
         "devices.passthrough_devices[0]",
@@ -365,20 +315,14 @@ fn devices_overlapping_memory() {
     );
 
     // A passthrough device may sit in a device memory region.
-    let errors = validate_errors(&named_with(&[(
-        "gpa = 0x0901_0000, hpa",
-        "gpa = 0x0a00_0000, hpa",
-    )]));
+    let errors = validate_errors(&named_with(&[("gpa = 0x0901_0000, hpa", "gpa = 0x0a00_0000, hpa")]));
     assert_eq!(errors, vec![]);
 }
 
 #[test]
 fn zero_size_and_overflowing_devices() {
     let errors = validate_errors(&named_with(&[
-        (
-            "gpa = 0x0900_0000, size = 0x1000",
-            "gpa = 0x0900_0000, size = 0",
-        ),
+        ("gpa = 0x0900_0000, size = 0x1000", "gpa = 0x0900_0000, size = 0"),
         (
             "hpa = 0x0901_0000, size = 0x1000",
             "hpa = 0xffff_ffff_ffff_f000, size = 0x2000",
@@ -405,9 +349,8 @@ fn port_io_devices_live_in_their_own_space() {
                kernel_path = \"images/Image\"\nkernel_load_addr = 0x10_0000\n\
                memory_regions = [{ gpa = 0, size = 0x1000_0000, flags = \"rwx\" }]\n[devices]\n";
     // COM1 at port 0x3f8 does not collide with RAM at guest address 0x3f8.
-    let good = format!(
-        "{x86}emu_devices = [{{ name = \"com1\", type = \"uart16550\", gpa = 0x3f8, size = 8, irq = 4 }}]\n"
-    );
+    let good =
+        format!("{x86}emu_devices = [{{ name = \"com1\", type = \"uart16550\", gpa = 0x3f8, size = 8, irq = 4 }}]\n");
     assert_eq!(validate_errors(&good), vec![]);
 
     let bad = format!(
@@ -437,15 +380,9 @@ fn port_io_devices_live_in_their_own_space() {
 fn several_problems_are_all_reported() {
     let errors = validate_errors_with(
         &named_with(&[
-            (
-                "size = 0x1000\nflags = \"rwd\"",
-                "size = 0x1001\nflags = \"rwd\"",
-            ),
+            ("size = 0x1000\nflags = \"rwd\"", "size = 0x1001\nflags = \"rwd\""),
             ("dtb_load_addr = 0x4000_0000", "dtb_load_addr = 0x3000_0000"),
-            (
-                "gpa = 0x0900_0000, size = 0x1000",
-                "gpa = 0x0900_0000, size = 0",
-            ),
+            ("gpa = 0x0900_0000, size = 0x1000", "gpa = 0x0900_0000, size = 0"),
         ]),
         1,
         &sizes,

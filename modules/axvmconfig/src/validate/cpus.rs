@@ -10,29 +10,16 @@ use crate::error::{ConfigError, ErrorKind};
 pub(super) fn check(base: &VMBaseConfig, ctx: &ValidateContext<'_>, errors: &mut Vec<ConfigError>) {
     let phys = ctx.phys_cpu_num();
     if base.name.is_empty() {
-        push(
-            errors,
-            ErrorKind::InvalidValue,
-            "base.name",
-            "must not be empty".into(),
-        );
+        push(errors, ErrorKind::InvalidValue, "base.name", "must not be empty".into());
     }
     if base.cpu_num == 0 {
-        push(
-            errors,
-            ErrorKind::Cpu,
-            "base.cpu_num",
-            "must be at least 1".into(),
-        );
+        push(errors, ErrorKind::Cpu, "base.cpu_num", "must be at least 1".into());
     } else if base.cpu_num > phys {
         push(
             errors,
             ErrorKind::Cpu,
             "base.cpu_num",
-            format!(
-                "{} vCPUs, but the machine has only {phys} physical CPUs",
-                base.cpu_num
-            ),
+            format!("{} vCPUs, but the machine has only {phys} physical CPUs", base.cpu_num),
         );
     }
 
@@ -60,12 +47,7 @@ pub(super) fn check(base: &VMBaseConfig, ctx: &ValidateContext<'_>, errors: &mut
         for (i, &mask) in sets.iter().enumerate() {
             let field = format!("base.phys_cpu_sets[{i}]");
             if mask == 0 {
-                push(
-                    errors,
-                    ErrorKind::Cpu,
-                    field,
-                    "mask 0x0 selects no physical CPU".into(),
-                );
+                push(errors, ErrorKind::Cpu, field, "mask 0x0 selects no physical CPU".into());
             } else if mask & !existing != 0 {
                 push(
                     errors,

@@ -113,12 +113,7 @@ pub(super) fn check(devices: &VMDevicesConfig, regions: &[Region], errors: &mut 
 }
 
 /// The device's range, reporting a zero size or an overflow.
-fn device_range(
-    errors: &mut Vec<ConfigError>,
-    field: &str,
-    base: usize,
-    length: usize,
-) -> Option<Range<usize>> {
+fn device_range(errors: &mut Vec<ConfigError>, field: &str, base: usize, length: usize) -> Option<Range<usize>> {
     if length == 0 {
         push(
             errors,
@@ -141,23 +136,13 @@ fn device_range(
 }
 
 /// Adds a device range to `placed`, reporting overlaps with those already there.
-fn place(
-    errors: &mut Vec<ConfigError>,
-    placed: &mut Vec<Placed>,
-    field: String,
-    range: Range<usize>,
-) {
+fn place(errors: &mut Vec<ConfigError>, placed: &mut Vec<Placed>, field: String, range: Range<usize>) {
     for other in placed.iter().filter(|p| overlaps(&p.range, &range)) {
         push(
             errors,
             ErrorKind::Overlap,
             field.clone(),
-            format!(
-                "{} overlaps {} {}",
-                show(&range),
-                other.field,
-                show(&other.range)
-            ),
+            format!("{} overlaps {} {}", show(&range), other.field, show(&other.range)),
         );
     }
     placed.push(Placed { field, range });

@@ -46,10 +46,7 @@ pub(super) fn check_regions(regions: &[VmMemConfig], errors: &mut Vec<ConfigErro
                 errors,
                 ErrorKind::Misaligned,
                 format!("{field}.size"),
-                format!(
-                    "{:#x} is not a multiple of 4 KiB ({PAGE_SIZE:#x})",
-                    region.size
-                ),
+                format!("{:#x} is not a multiple of 4 KiB ({PAGE_SIZE:#x})", region.size),
             );
         }
         let Some(range) = range_of(region.gpa, region.size) else {
@@ -69,12 +66,7 @@ pub(super) fn check_regions(regions: &[VmMemConfig], errors: &mut Vec<ConfigErro
                 errors,
                 ErrorKind::Overlap,
                 field.clone(),
-                format!(
-                    "{} overlaps {} {}",
-                    show(&range),
-                    other.field(),
-                    show(&other.range)
-                ),
+                format!("{} overlaps {} {}", show(&range), other.field(), show(&other.range)),
             );
         }
         good.push(Region {
@@ -103,9 +95,9 @@ pub(super) fn check_images(
     errors: &mut Vec<ConfigError>,
 ) {
     if !regions.is_empty()
-        && !regions.iter().any(|r| {
-            r.config.flags.contains(VmMemFlags::EXECUTE) && r.range.contains(&kernel.entry_point)
-        })
+        && !regions
+            .iter()
+            .any(|r| r.config.flags.contains(VmMemFlags::EXECUTE) && r.range.contains(&kernel.entry_point))
     {
         push(
             errors,

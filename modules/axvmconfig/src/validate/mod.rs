@@ -48,10 +48,7 @@ impl<'a> ValidateContext<'a> {
     /// A context for a machine with `phys_cpu_num` physical CPUs, with image
     /// sizes from `images`.
     pub fn new(phys_cpu_num: usize, images: &'a dyn ImageSizes) -> Self {
-        Self {
-            phys_cpu_num,
-            images,
-        }
+        Self { phys_cpu_num, images }
     }
 
     /// The number of physical CPUs.
@@ -83,11 +80,7 @@ impl AxVMCrateConfig {
         let regions = memory::check_regions(&self.kernel.memory_regions, &mut errors);
         memory::check_images(&self.kernel, &regions, ctx, &mut errors);
         devices::check(&self.devices, &regions, &mut errors);
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
 }
 

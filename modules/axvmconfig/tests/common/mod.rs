@@ -51,11 +51,7 @@ pub fn validate_errors(text: &str) -> Vec<ConfigError> {
     validate_errors_with(text, PHYS_CPUS, &sizes)
 }
 
-pub fn validate_errors_with(
-    text: &str,
-    phys_cpus: usize,
-    sizes: &dyn Fn(&str) -> Option<u64>,
-) -> Vec<ConfigError> {
+pub fn validate_errors_with(text: &str, phys_cpus: usize, sizes: &dyn Fn(&str) -> Option<u64>) -> Vec<ConfigError> {
     let config = parse(text);
     match config.validate(&ValidateContext::new(phys_cpus, &sizes)) {
         Ok(()) => Vec::new(),
@@ -66,18 +62,9 @@ pub fn validate_errors_with(
 /// Asserts that exactly one error names `field`, that it is of `kind` and
 /// that its problem contains `needle`; returns it.
 #[track_caller]
-pub fn expect<'a>(
-    errors: &'a [ConfigError],
-    field: &str,
-    kind: ErrorKind,
-    needle: &str,
-) -> &'a ConfigError {
+pub fn expect<'a>(errors: &'a [ConfigError], field: &str, kind: ErrorKind, needle: &str) -> &'a ConfigError {
     let found: Vec<_> = errors.iter().filter(|e| e.field() == field).collect();
-    assert_eq!(
-        found.len(),
-        1,
-        "expected one error on `{field}`, got: {errors:#?}"
-    );
+    assert_eq!(found.len(), 1, "expected one error on `{field}`, got: {errors:#?}");
     let e = found[0];
     assert_eq!(e.kind(), kind, "wrong kind: {e:#?}");
     assert!(

@@ -6,7 +6,9 @@ use aarch64_cpu::{asm, registers::*};
 /// are taken at EL2 (IMO/FMO/AMO; without them an interrupt that arrives at
 /// EL2 would target EL1 and never be taken), EL1 is AArch64.
 fn host_hcr() {
-    HCR_EL2.write(HCR_EL2::IMO::EnableVirtualIRQ + HCR_EL2::FMO::EnableVirtualFIQ + HCR_EL2::AMO::SET + HCR_EL2::RW::EL1IsAarch64);
+    HCR_EL2.write(
+        HCR_EL2::IMO::EnableVirtualIRQ + HCR_EL2::FMO::EnableVirtualFIQ + HCR_EL2::AMO::SET + HCR_EL2::RW::EL1IsAarch64,
+    );
 }
 
 /// Per-CPU register setup right after the MMU is on.

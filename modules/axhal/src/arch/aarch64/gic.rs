@@ -7,7 +7,10 @@
 
 use arm_gic::{
     IntId, InterruptGroup, UniqueMmioPointer,
-    gicv3::{GicCpuInterface, GicV3, registers::{Gicd, GicrSgi}},
+    gicv3::{
+        GicCpuInterface, GicV3,
+        registers::{Gicd, GicrSgi},
+    },
 };
 use core::ptr::NonNull;
 use kspin::SpinNoIrq;
@@ -61,7 +64,9 @@ pub fn init_secondary(cpu_id: usize) {
 pub fn set_enable(intid: u32, cpu_id: usize, enable: bool) -> bool {
     let Some(id) = to_intid(intid) else { return false };
     let cpu = id.is_private().then_some(cpu_id);
-    GIC.lock().as_mut().is_some_and(|g| g.0.enable_interrupt(id, cpu, enable).is_ok())
+    GIC.lock()
+        .as_mut()
+        .is_some_and(|g| g.0.enable_interrupt(id, cpu, enable).is_ok())
 }
 
 /// Acknowledges the highest priority pending interrupt; `None` if spurious.

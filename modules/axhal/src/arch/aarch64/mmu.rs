@@ -168,8 +168,17 @@ fn dtb_size(dtb: usize) -> usize {
     }
     // SAFETY: the boot loader put a device tree at `dtb` (Linux boot
     // protocol); both reads are aligned 32-bit loads of its header.
-    let (magic, size) = unsafe { ((dtb as *const u32).read_volatile(), ((dtb + 4) as *const u32).read_volatile()) };
-    if u32::from_be(magic) != FDT_MAGIC { 0 } else { u32::from_be(size) as usize }
+    let (magic, size) = unsafe {
+        (
+            (dtb as *const u32).read_volatile(),
+            ((dtb + 4) as *const u32).read_volatile(),
+        )
+    };
+    if u32::from_be(magic) != FDT_MAGIC {
+        0
+    } else {
+        u32::from_be(size) as usize
+    }
 }
 
 /// Builds the boot map and turns the MMU on. Called from `_start` with the
@@ -235,9 +244,7 @@ pub(super) extern "C" fn enable_on_this_cpu() {
     barrier::dsb(barrier::SY);
     // SAFETY: invalidating all EL2 TLB entries is always allowed.
     unsafe { core::arch::asm!("tlbi alle2", "dsb nsh", "isb") };
-    SCTLR_EL2.modify(
-        SCTLR_EL2::M::Enable + SCTLR_EL2::C::Cacheable + SCTLR_EL2::I::Cacheable + SCTLR_EL2::SA::Enable,
-    );
+    SCTLR_EL2.modify(SCTLR_EL2::M::Enable + SCTLR_EL2::C::Cacheable + SCTLR_EL2::I::Cacheable + SCTLR_EL2::SA::Enable);
     // SCTLR_EL2.WXN (bit 19): writable implies execute-never.
     const WXN: u64 = 1 << 19;
     SCTLR_EL2.set(SCTLR_EL2.get() | WXN);

@@ -26,7 +26,11 @@ pub fn set_psci_method(m: PsciMethod) {
 
 /// The PSCI conduit in use.
 pub fn psci_method() -> PsciMethod {
-    if CONDUIT.load(Ordering::Relaxed) == PsciMethod::Hvc as u8 { PsciMethod::Hvc } else { PsciMethod::Smc }
+    if CONDUIT.load(Ordering::Relaxed) == PsciMethod::Hvc as u8 {
+        PsciMethod::Hvc
+    } else {
+        PsciMethod::Smc
+    }
 }
 
 /// Starts the CPU `mpidr` at `entry` (physical) with `context` in x0.

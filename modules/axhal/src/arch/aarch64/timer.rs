@@ -21,8 +21,3 @@ pub fn set_oneshot_in(delta: u64) {
     unsafe { core::arch::asm!("msr cnthp_tval_el2, {}", in(reg) tval) };
     CNTHP_CTL_EL2.write(CNTHP_CTL_EL2::ENABLE::SET + CNTHP_CTL_EL2::IMASK::CLEAR);
 }
-
-/// Stops the EL2 physical timer on this CPU.
-pub fn disable() {
-    CNTHP_CTL_EL2.write(CNTHP_CTL_EL2::ENABLE::CLEAR);
-}

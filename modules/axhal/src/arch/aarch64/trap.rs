@@ -187,7 +187,11 @@ fn report(tf: &TrapFrame, kind: u64, source: u64) {
     let ec = esr::exception_class(esr);
     let iss = esr::iss(esr);
     let p = crate::console::print_fmt;
-    p(format_args!("\nUnhandled exception: {} from {}\n", kind_name(kind), source_name(source)));
+    p(format_args!(
+        "\nUnhandled exception: {} from {}\n",
+        kind_name(kind),
+        source_name(source)
+    ));
     if kind == Kind::Sync as u64 {
         p(format_args!("  class {ec:#04x}: {}\n", esr::class_name(ec)));
         if matches!(ec, 0x20 | 0x21 | 0x24 | 0x25) {
