@@ -35,6 +35,10 @@ ELF      := $(OUT_DIR)/$(APP)
 BIN      := $(OUT_DIR)/$(APP).bin
 LINKER   := platforms/$(PLATFORM)/linker.ld
 
+# A fresh clone has no toolchain choice yet: make it before reading it.
+ifeq ($(wildcard target/toolchain.mk),)
+  $(info $(shell bash scripts/setup.sh 1>&2))
+endif
 -include target/toolchain.mk
 CARGO ?= cargo
 export PATH := $(dir $(CARGO)):$(PATH)
