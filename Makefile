@@ -43,6 +43,9 @@ endif
 CARGO ?= cargo
 export PATH := $(dir $(CARGO)):$(PATH)
 export RUSTC RUSTDOC
+# build-std and axaddrspace (const_trait_impl) need unstable features on the
+# stable toolchain, as the Linux kernel's Rust build does.
+export RUSTC_BOOTSTRAP := 1
 
 BUILD_STD := -Zbuild-std=core,alloc,compiler_builtins -Zbuild-std-features=compiler-builtins-mem
 CROSS_ENV := RUSTC_BOOTSTRAP=1 AX_PLATFORM=$(PLATFORM) AX_SMP=$(SMP) AX_LOG=$(LOG) \
@@ -54,7 +57,7 @@ QEMU_CMD := $(QEMU) $(QEMU_MACHINE) -smp $(SMP) -m $(MEM) -nographic -semihostin
 	-kernel $(BIN) $(QEMU_ARGS)
 
 # Crates tested on the build machine (everything but the kernel binaries).
-HOST_CRATES := axconfig axlog axalloc axhal axruntime axvcpu axvmconfig qemu-runner
+HOST_CRATES := axconfig axlog axalloc axhal axruntime axvcpu axvmconfig axdevice arm_vcpu axvm qemu-runner
 
 .PHONY: all setup build run justrun debug test unittest qemutest check bench print-bin clean
 

@@ -79,4 +79,27 @@ pub trait AxArchVCpu: Sized {
     /// Sets the value a hypercall returns to the guest (`x0` on aarch64,
     /// `rax` on x86).
     fn set_return_value(&mut self, val: usize);
+
+    /// Makes the guest take a fault for the instruction of the last exit,
+    /// instead of completing it: the host found nothing to emulate (an MMIO
+    /// access with no device behind it, a system register nobody models).
+    /// The guest then sees what hardware would give it (on aarch64 a
+    /// synchronous external abort or an undefined instruction at its EL1
+    /// vector). `Err(BadState)` when the guest cannot take the fault (it
+    /// has no vector table, or faulted inside it): the VM must be stopped.
+    /// The default, for architectures that have no such path yet, is
+    /// `Err(Unsupported)`.
+    fn inject_fault_for_last_exit(&mut self, fault: LastExitFault) -> AxResult {
+        let _ = fault;
+        Err(axerrno::AxError::Unsupported)
+    }
+}
+
+/// The fault [`AxArchVCpu::inject_fault_for_last_exit`] makes the guest take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastExitFault {
+    /// The memory access of the last exit failed (an external abort).
+    Access,
+    /// The trapped instruction of the last exit is undefined.
+    Undefined,
 }

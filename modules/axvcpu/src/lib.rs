@@ -78,7 +78,7 @@ pub mod vcpu;
 mod test;
 
 pub use addr::{GuestPhysAddr, GuestVirtAddr, HostPhysAddr, HostVirtAddr};
-pub use arch_vcpu::{AxArchVCpu, VCpuId, VMId};
+pub use arch_vcpu::{AxArchVCpu, LastExitFault, VCpuId, VMId};
 pub use axerrno::{AxError, AxResult};
 pub use current::{CurrentVCpu, MAX_SLOT_VCPU_ID, MAX_SLOT_VM_ID, current_vcpu};
 pub use exit::{AccessFlags, AccessWidth, AxVCpuExitReason, Port, SysRegAddr};

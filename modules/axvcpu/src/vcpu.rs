@@ -240,6 +240,16 @@ impl<A: AxArchVCpu> AxVCpu<A> {
         Ok(())
     }
 
+    /// Makes the guest take `fault` for the instruction of its last exit
+    /// (see [`AxArchVCpu::inject_fault_for_last_exit`]). Only between runs
+    /// of a bound vCPU (Ready).
+    pub fn inject_fault_for_last_exit(&mut self, fault: crate::LastExitFault) -> AxResult {
+        if self.state != VCpuState::Ready {
+            return Err(AxError::BadState);
+        }
+        self.arch.inject_fault_for_last_exit(fault)
+    }
+
     /// The arch vCPU, for architecture-specific queries.
     pub fn arch_vcpu(&self) -> &A {
         &self.arch

@@ -48,6 +48,7 @@ pub struct AxVMConfig {
     pass_through_devices: Vec<PassThroughDeviceConfig>,
     spi_list: Vec<usize>,
     interrupt_mode: VMInterruptMode,
+    cmdline: Option<String>,
 }
 
 impl From<AxVMCrateConfig> for AxVMConfig {
@@ -89,11 +90,18 @@ impl From<AxVMCrateConfig> for AxVMConfig {
             pass_through_devices: devices.passthrough_devices,
             spi_list,
             interrupt_mode: devices.interrupt_mode,
+            cmdline: kernel.cmdline,
         }
     }
 }
 
 impl AxVMConfig {
+    /// The kernel command line (`kernel.cmdline`), for the guest's
+    /// `/chosen/bootargs`.
+    pub fn cmdline(&self) -> Option<&str> {
+        self.cmdline.as_deref()
+    }
+
     /// The VM id.
     pub fn id(&self) -> usize {
         self.id

@@ -1,0 +1,75 @@
+//! The test guest: a bare-metal aarch64 program that runs at EL1 under the
+//! hypervisor and checks the guest-facing contract, then times exits.
+//!
+//! # What it owns
+//!
+//! The guest side of the contract in `platform.rs`: entered at
+//! `0x4008_0000` (its link address) at EL1h with the MMU off and `X0` = the
+//! DTB address; a PL011 at `0x0900_0000`; the vendor hypercalls and PSCI
+//! 1.1 over `HVC #0` / `SMC #0`; the test device at `0x0A00_0000`; nothing
+//! mapped at `0x2000_0000`; two vCPUs. It prints one `PASS`/`FAIL` line
+//! per check (the QEMU test matches them), a summary, `bench:` lines, and
+//! powers the VM off with PSCI `SYSTEM_OFF`.
+//!
+//! It does not parse the DTB (only its header is checked), use interrupts,
+//! or allocate.
+//!
+//! # Memory model
+//!
+//! **The MMU stays off** the whole time, so every data access is
+//! Device-nGnRnE: code must be alignment-clean (the target has
+//! `+strict-align`), and the vCPUs share only [`shared::SharedWord`]s, which
+//! are load-acquire / store-release words with no read-modify-write (no
+//! exclusives).
+//!
+//! # Layout
+//!
+//! `boot` (entry, stacks, `.bss`), `exception` (vectors and handler),
+//! `uart`, `hvc` and `psci` (calls into the hypervisor), `mmio` and
+//! `testdev` (width-exact device access), `checks` (the checks in order),
+//! `bench`, `timer`, `cpu`, `shared`.
+//!
+//! Build with `build.sh`; it is its own Cargo workspace, not part of the
+//! root one.
+
+#![no_std]
+#![no_main]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks, missing_docs)]
+
+#[macro_use]
+mod uart;
+
+mod bench;
+mod boot;
+mod checks;
+mod cpu;
+mod exception;
+mod hvc;
+mod mmio;
+mod platform;
+mod psci;
+mod shared;
+mod testdev;
+mod timer;
+
+use core::panic::PanicInfo;
+
+/// Rust entry of the boot vCPU (from `_start`); `dtb` is its `X0`.
+extern "C" fn primary_main(dtb: u64) -> ! {
+    let mut report = checks::Report::default();
+    checks::run_all(&mut report, dtb);
+    report.summary();
+    bench::run();
+    println!("testguest: powering off");
+    let ret = psci::system_off();
+    println!("FAIL system_off returned {}", ret);
+    cpu::halt()
+}
+
+#[panic_handler]
+fn panic(info: &PanicInfo) -> ! {
+    println!("FAIL panic on vCPU {}: {}", cpu::index(), info);
+    psci::system_off();
+    cpu::halt()
+}

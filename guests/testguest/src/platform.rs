@@ -1,0 +1,25 @@
+//! The VM this guest is written for: where things are in guest physical
+//! memory and how many vCPUs there are. The hypervisor's VM config for the
+//! test guest must match these values.
+
+/// First byte of guest RAM.
+pub const RAM_BASE: u64 = 0x4000_0000;
+/// Size of guest RAM in bytes (64 MiB).
+pub const RAM_SIZE: u64 = 64 << 20;
+/// One past the last byte of guest RAM.
+pub const RAM_END: u64 = RAM_BASE + RAM_SIZE;
+
+/// Base of the emulated PL011 UART.
+pub const UART_BASE: usize = 0x0900_0000;
+/// Base of the hypervisor's test device page.
+pub const TEST_DEVICE_BASE: usize = 0x0A00_0000;
+/// An address with nothing mapped at it: a load from it must come back as an
+/// injected synchronous external abort.
+pub const UNMAPPED_ADDR: usize = 0x2000_0000;
+
+/// Number of vCPUs in the VM; vCPU `n` has MPIDR affinity 0 `n`.
+pub const NUM_VCPUS: usize = 2;
+/// The vCPU the checks start with PSCI `CPU_ON` (its MPIDR affinity).
+pub const SECONDARY_VCPU: u64 = 1;
+/// Size of each vCPU's boot stack in bytes.
+pub const STACK_SIZE: usize = 64 << 10;

@@ -1,0 +1,296 @@
+//! [`Aarch64VCpu`]: one guest CPU at EL1, run from EL2.
+
+use super::context::GuestSystemRegisters;
+use super::entry::{ExitKind, VmRegs, run_guest};
+use super::regs::{read_sysreg, write_sysreg};
+use crate::exit::{ExitDecision, exit_from_sync, instruction_len};
+use crate::inject::{GuestFault, GuestState, inject_fault};
+use axerrno::{AxError, AxResult};
+use axvcpu::{AxArchVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, VCpuId, VMId};
+use core::marker::PhantomData;
+
+/// Creation parameters (seed 000).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Aarch64VCpuCreateConfig {
+    /// MPIDR_EL1 the guest reads (affinity fields; bit 31 is set for it).
+    pub mpidr_el1: u64,
+    /// Guest physical address of the device tree, passed in x0 (Linux boot
+    /// protocol).
+    pub dtb_addr: usize,
+}
+
+/// Setup parameters (seed 000).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Aarch64VCpuSetupConfig {
+    /// Physical IRQs go straight to the guest (HCR_EL2.IMO/FMO clear): for a
+    /// VM that owns the interrupt controller. The host then gets no
+    /// interrupt while this vCPU runs.
+    pub passthrough_interrupt: bool,
+    /// The guest owns the EL1 physical timer and counter (no traps; the
+    /// default here as well, since the host uses the EL2 timer).
+    pub passthrough_timer: bool,
+}
+
+/// PSTATE a guest starts with: EL1h, D, A, I, F masked.
+const SPSR_EL1H_MASKED: u64 = 0x3c5;
+/// MPIDR_EL1 bit 31 is RES1.
+const MPIDR_RES1: u64 = 1 << 31;
+
+/// HCR_EL2 bits (ARM ARM D23.2.48).
+mod hcr {
+    pub const VM: u64 = 1 << 0;
+    pub const SWIO: u64 = 1 << 1;
+    pub const FMO: u64 = 1 << 3;
+    pub const IMO: u64 = 1 << 4;
+    pub const AMO: u64 = 1 << 5;
+    pub const FB: u64 = 1 << 9;
+    /// BSU = Inner Shareable (bits 11:10 = 0b01).
+    pub const BSU_IS: u64 = 1 << 10;
+    pub const TWI: u64 = 1 << 13;
+    pub const TSC: u64 = 1 << 19;
+    pub const RW: u64 = 1 << 31;
+}
+
+/// HCR_EL2 of the host between guests (as `axhal` sets it): physical
+/// interrupts to EL2, EL1 is AArch64.
+const HOST_HCR: u64 = hcr::IMO | hcr::FMO | hcr::AMO | hcr::RW;
+
+/// VTCR_EL2 (ARM ARM D23.2.199): 39-bit IPA (T0SZ = 25) walked from level 1
+/// (SL0 = 1), 4 KiB granule, inner-shareable write-back tables, 40-bit PA,
+/// RES1 bit 31. Matches axaddrspace's 3-level stage-2 table.
+const VTCR_EL2_VALUE: u64 = 25 | (1 << 6) | (1 << 8) | (1 << 10) | (3 << 12) | (0b010 << 16) | (1 << 31);
+
+/// VTTBR_EL2.VMID shift.
+const VTTBR_VMID_SHIFT: u64 = 48;
+
+/// The AArch64 vCPU (seeds 000, 003). `H` is the host's [`AxVCpuHal`].
+pub struct Aarch64VCpu<H: AxVCpuHal> {
+    regs: VmRegs,
+    sys: GuestSystemRegisters,
+    vm_id: VMId,
+    vcpu_id: VCpuId,
+    mpidr: u64,
+    hcr: u64,
+    vttbr: u64,
+    /// ELR_EL2 and FAR_EL2 at the last synchronous exit, for a fault the
+    /// host asks to inject after it returned.
+    exit_pc: u64,
+    exit_far: u64,
+    has_pan: bool,
+    has_ssbs: bool,
+    _hal: PhantomData<fn() -> H>,
+}
+
+impl<H: AxVCpuHal> core::fmt::Debug for Aarch64VCpu<H> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Aarch64VCpu")
+            .field("vm_id", &self.vm_id)
+            .field("vcpu_id", &self.vcpu_id)
+            .field("pc", &format_args!("{:#x}", self.regs.frame.elr))
+            .finish()
+    }
+}
+
+impl<H: AxVCpuHal> Aarch64VCpu<H> {
+    /// The guest's registers as of the last exit.
+    pub fn frame(&self) -> &super::TrapFrame {
+        &self.regs.frame
+    }
+
+    /// Makes the guest take `fault` at its EL1 vector (the registers are
+    /// live: this vCPU is bound to the calling CPU). Fails when the guest
+    /// cannot take it: it faulted inside its own vector table, or it has
+    /// none (VBAR_EL1 = 0) — the VM must then be stopped.
+    fn inject_fault(&mut self, fault: GuestFault) -> AxResult {
+        let vbar = read_sysreg!(vbar_el1);
+        let in_vectors = (vbar..vbar.saturating_add(0x800)).contains(&self.exit_pc);
+        if vbar == 0 || in_vectors {
+            log::warn!(
+                "VM {} vCPU {}: cannot take {fault:?} at pc {:#x} (VBAR_EL1 {vbar:#x})",
+                self.vm_id,
+                self.vcpu_id,
+                self.exit_pc
+            );
+            return Err(AxError::BadState);
+        }
+        let state = GuestState {
+            pstate: self.regs.frame.spsr,
+            pc: self.exit_pc,
+            vbar_el1: vbar,
+            sctlr_el1: read_sysreg!(sctlr_el1),
+            has_pan: self.has_pan,
+            has_ssbs: self.has_ssbs,
+        };
+        let e = inject_fault(fault, &state);
+        write_sysreg!(esr_el1, e.esr_el1);
+        if let Some(far) = e.far_el1 {
+            write_sysreg!(far_el1, far);
+        }
+        write_sysreg!(elr_el1, e.elr_el1);
+        write_sysreg!(spsr_el1, e.spsr_el1);
+        self.regs.frame.elr = e.pc;
+        self.regs.frame.spsr = e.pstate;
+        Ok(())
+    }
+
+    fn handle_sync(&mut self) -> Option<AxResult<AxVCpuExitReason>> {
+        let esr = read_sysreg!(esr_el2);
+        let far = read_sysreg!(far_el2);
+        let hpfar = read_sysreg!(hpfar_el2);
+        self.exit_pc = self.regs.frame.elr;
+        self.exit_far = far;
+        let sync = crate::esr::decode_sync(esr, far, hpfar);
+        let decision = exit_from_sync(sync, &self.regs.frame.x);
+        if let Some(fault) = decision.guest_fault() {
+            return match self.inject_fault(fault) {
+                Ok(()) => None,
+                Err(_) => Some(Ok(AxVCpuExitReason::Unsupported { raw: esr, detail: self.exit_pc })),
+            };
+        }
+        match decision {
+            ExitDecision::Exit { reason, x0, advance_pc } => {
+                if let Some(v) = x0 {
+                    self.regs.frame.x[0] = v;
+                }
+                if advance_pc {
+                    self.regs.frame.elr = self.regs.frame.elr.wrapping_add(instruction_len(esr));
+                }
+                match reason {
+                    AxVCpuExitReason::Nothing => None,
+                    r => Some(Ok(r)),
+                }
+            }
+            ExitDecision::DataAbortNoSyndrome { gpa, write, .. } => {
+                // The host decides: RAM to map, or nothing there (it then
+                // calls `inject_fault_for_last_exit`).
+                let access_flags =
+                    if write { axvcpu::AccessFlags::WRITE } else { axvcpu::AccessFlags::READ };
+                Some(Ok(AxVCpuExitReason::NestedPageFault { addr: gpa, access_flags }))
+            }
+            ExitDecision::Unsupported { ec } => {
+                log::warn!("VM {} vCPU {}: unhandled {ec:?}, ESR {esr:#x}", self.vm_id, self.vcpu_id);
+                Some(Ok(AxVCpuExitReason::Unsupported { raw: esr, detail: far }))
+            }
+            _ => Some(Ok(AxVCpuExitReason::Unsupported { raw: esr, detail: far })),
+        }
+    }
+}
+
+impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
+    type CreateConfig = Aarch64VCpuCreateConfig;
+    type SetupConfig = Aarch64VCpuSetupConfig;
+
+    fn new(vm_id: VMId, vcpu_id: VCpuId, config: Self::CreateConfig) -> AxResult<Self> {
+        let mut regs = VmRegs::default();
+        regs.frame.spsr = SPSR_EL1H_MASKED;
+        regs.frame.x[0] = config.dtb_addr as u64;
+        /// ID_AA64MMFR1_EL1.PAN (bits 23:20) and ID_AA64PFR1_EL1.SSBS (7:4).
+        const PAN_SHIFT: u64 = 20;
+        const SSBS_SHIFT: u64 = 4;
+        Ok(Self {
+            regs,
+            sys: GuestSystemRegisters::default(),
+            vm_id,
+            vcpu_id,
+            mpidr: config.mpidr_el1 | MPIDR_RES1,
+            hcr: 0,
+            vttbr: 0,
+            exit_pc: 0,
+            exit_far: 0,
+            has_pan: (read_sysreg!(id_aa64mmfr1_el1) >> PAN_SHIFT) & 0xf != 0,
+            has_ssbs: (read_sysreg!(id_aa64pfr1_el1) >> SSBS_SHIFT) & 0xf != 0,
+            _hal: PhantomData,
+        })
+    }
+
+    fn set_entry(&mut self, entry: GuestPhysAddr) -> AxResult {
+        self.regs.frame.elr = entry.as_usize() as u64;
+        Ok(())
+    }
+
+    fn set_ept_root(&mut self, ept_root: HostPhysAddr) -> AxResult {
+        let root = ept_root.as_usize() as u64;
+        if root % 4096 != 0 {
+            return Err(AxError::InvalidInput);
+        }
+        // VMIDs are 8 bits; VM ids are small and unique in this hypervisor.
+        let vmid = (self.vm_id as u64) & 0xff;
+        self.vttbr = root | (vmid << VTTBR_VMID_SHIFT);
+        Ok(())
+    }
+
+    fn setup(&mut self, config: Self::SetupConfig) -> AxResult {
+        let irq_route = if config.passthrough_interrupt { 0 } else { hcr::IMO | hcr::FMO };
+        self.hcr = hcr::VM | hcr::SWIO | hcr::AMO | hcr::FB | hcr::BSU_IS | hcr::TWI | hcr::TSC | hcr::RW | irq_route;
+        Ok(())
+    }
+
+    fn run(&mut self) -> AxResult<AxVCpuExitReason> {
+        loop {
+            // SAFETY: `bind` loaded this vCPU's EL2 controls and EL1 state on
+            // this CPU (AxVCpu only runs a bound vCPU), IRQs are masked by
+            // the caller, and hardware_enable ran at boot.
+            let kind = unsafe { run_guest(&mut self.regs) };
+            match kind {
+                ExitKind::Sync => {
+                    if let Some(r) = self.handle_sync() {
+                        return r;
+                    }
+                }
+                ExitKind::Irq => {
+                    let irq = H::irq_fetch();
+                    H::handle_host_irq(irq);
+                    return Ok(AxVCpuExitReason::ExternalInterrupt { vector: irq as u64 });
+                }
+                ExitKind::Fiq | ExitKind::SError => {
+                    let esr = read_sysreg!(esr_el2);
+                    log::warn!("VM {} vCPU {}: {kind:?} while the guest ran, ESR {esr:#x}", self.vm_id, self.vcpu_id);
+                    return Ok(AxVCpuExitReason::Unsupported { raw: esr, detail: self.regs.frame.elr });
+                }
+            }
+        }
+    }
+
+    fn bind(&mut self) -> AxResult {
+        write_sysreg!(vmpidr_el2, self.mpidr);
+        write_sysreg!(vtcr_el2, VTCR_EL2_VALUE);
+        write_sysreg!(vttbr_el2, self.vttbr);
+        write_sysreg!(hcr_el2, self.hcr);
+        write_sysreg!(cntvoff_el2, 0);
+        self.sys.restore();
+        // SAFETY: drops this CPU's stage-1+2 TLB entries of the VMID just
+        // loaded, so no stale translation of an earlier VM survives.
+        unsafe { core::arch::asm!("isb", "tlbi vmalls12e1", "dsb nsh", "isb") };
+        Ok(())
+    }
+
+    fn unbind(&mut self) -> AxResult {
+        self.sys.save();
+        write_sysreg!(hcr_el2, HOST_HCR);
+        // SAFETY: a barrier only.
+        unsafe { core::arch::asm!("isb") };
+        Ok(())
+    }
+
+    fn set_gpr(&mut self, reg: usize, val: usize) {
+        // x31 is XZR for loads: writes to it vanish.
+        if let Some(r) = self.regs.frame.x.get_mut(reg) {
+            *r = val as u64;
+        }
+    }
+
+    fn inject_interrupt(&mut self, vector: usize) -> AxResult {
+        super::vgic_lr::inject(vector)
+    }
+
+    fn set_return_value(&mut self, val: usize) {
+        self.regs.frame.x[0] = val as u64;
+    }
+
+    fn inject_fault_for_last_exit(&mut self, fault: LastExitFault) -> AxResult {
+        match fault {
+            LastExitFault::Access => self.inject_fault(GuestFault::DataAbort { far: Some(self.exit_far) }),
+            LastExitFault::Undefined => self.inject_fault(GuestFault::Undef),
+        }
+    }
+}

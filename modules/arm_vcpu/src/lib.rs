@@ -1,0 +1,68 @@
+//! The AArch64 vCPU of the hypervisor (seeds 000 and 003).
+//!
+//! # What it owns
+//!
+//! - Decoding a guest exit: the `ESR_EL2` syndrome, with `FAR_EL2` and
+//!   `HPFAR_EL2` for aborts, into a [`SyncException`] ([`esr`]; the field
+//!   layouts are in [`fields`]).
+//! - Deciding what to do about it ([`exit`]): the [`axvcpu::AxVCpuExitReason`]
+//!   for the host (MMIO, system registers, WFI, hypercalls, CPU up/down,
+//!   IPIs), an answer given directly to the guest, or a fault the guest must
+//!   take instead; and the emulation rules around it (the PC advance, the
+//!   value an emulated load leaves in its register).
+//! - PSCI 1.1 and SMCCC 1.1 for guests ([`psci`]), the hypervisor's own
+//!   hypercall ABI ([`hypercall`]), the system-register address encoding and
+//!   the registers it traps ([`sysreg`]), and the register values that
+//!   inject an exception into the guest ([`inject`]).
+//! - The hardware part: `Aarch64VCpu` (the `AxArchVCpu` implementation),
+//!   `Aarch64PerCpu` (`AxArchPerCpu`: HCR_EL2, VBAR_EL2), the trap frame,
+//!   the EL2 vectors and the context switch. It lives under `arch/`, is
+//!   written separately, and calls the portable modules above on every
+//!   exit.
+//!
+//! # What it does not own
+//!
+//! Handling the exits it reports: MMIO and system-register devices
+//! (`axdevice`, through `axvm`), the stage-2 tables (`axvm`), starting and
+//! stopping vCPUs, consoles and the hypercall services (`apps/hv`). It knows
+//! nothing of other vCPUs or of the VM's memory map, so decisions that need
+//! them (`AFFINITY_INFO`, whether an address without syndrome is RAM or a
+//! device) are handed to the caller with what it needs to decide.
+//!
+//! # Guest input is hostile
+//!
+//! Everything decoded here comes from guest-controlled registers. Every
+//! function is total: no value panics, loops or overflows; an unexpected
+//! combination decodes to a variant that reports or injects a fault. The
+//! portable modules contain no `unsafe` and are unit-tested on the build
+//! machine (`cargo test -p arm_vcpu`); their tests build their inputs from
+//! the ARM ARM field layouts, independently of the decoder.
+
+#![cfg_attr(not(test), no_std)]
+#![deny(missing_docs)]
+
+pub mod esr;
+pub mod exit;
+pub mod fields;
+pub mod hypercall;
+pub mod inject;
+pub mod psci;
+pub mod sysreg;
+
+#[cfg(test)]
+mod test_util;
+
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+mod arch;
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+pub use arch::{
+    Aarch64PerCpu, Aarch64VCpu, Aarch64VCpuCreateConfig, Aarch64VCpuSetupConfig, GuestSystemRegisters, TrapFrame,
+    has_hardware_support,
+};
+
+pub use esr::{ExceptionClass, FaultStatus, MmioAccess, SyncException, decode_sync};
+pub use exit::{ExitDecision, exit_from_sync, instruction_len, mmio_read_result};
+pub use hypercall::{Hypercall, decode_hypercall};
+pub use inject::{GuestException, GuestFault, GuestState, inject_fault};
+pub use psci::{PsciAction, handle_psci};
+pub use sysreg::sys_reg;

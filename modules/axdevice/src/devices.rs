@@ -1,0 +1,174 @@
+//! [`AxVmDevices`]: the emulated devices of one VM and the routing of
+//! guest accesses to them.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use axerrno::{AxError, AxResult};
+use axvcpu::{AccessWidth, GuestPhysAddr, Port, SysRegAddr};
+
+use crate::range_list::RangeList;
+use crate::width::mask;
+use crate::{BaseDeviceOps, Pl011, RangeKind};
+
+/// The emulated devices of one VM, in three address spaces: MMIO, system
+/// registers and I/O ports.
+///
+/// Each space is a list sorted by address with no overlaps, so a lookup is a
+/// binary search. Devices are registered while the VM is built (`&mut self`)
+/// and then only accessed (`&self`), so the lists need no lock; each device
+/// guards its own state.
+///
+/// The `handle_*` methods route a guest access:
+/// - [`AxError::NotFound`] when no device claims the address (the caller
+///   injects an abort or a fault into the guest);
+/// - [`AxError::InvalidInput`] when the access is not fully inside one
+///   device: it crosses a device's end, starts in a hole and reaches into a
+///   device, or wraps around the address space;
+/// - otherwise the device's answer. Written values and read results are
+///   masked to the access width, so a device never sees or returns bits
+///   outside it.
+#[derive(Default)]
+pub struct AxVmDevices {
+    mmio: RangeList,
+    sys_reg: RangeList,
+    port: RangeList,
+    pl011s: Vec<Arc<Pl011>>,
+}
+
+impl AxVmDevices {
+    /// A VM with no emulated devices.
+    pub const fn new() -> Self {
+        Self {
+            mmio: RangeList::new(),
+            sys_reg: RangeList::new(),
+            port: RangeList::new(),
+            pl011s: Vec::new(),
+        }
+    }
+
+    /// Registers `dev` in `list` after checking its range is of `kind`.
+    fn add(list: &mut RangeList, kind: RangeKind, dev: Arc<dyn BaseDeviceOps>) -> AxResult {
+        let range = dev.address_range();
+        if range.kind() != kind {
+            return Err(AxError::InvalidInput);
+        }
+        let (first, last) = range.bounds()?;
+        list.insert(first, last, dev)
+    }
+
+    /// Registers an MMIO device: [`AxError::InvalidInput`] when its range is
+    /// not an MMIO range, is empty or overflows the address space;
+    /// [`AxError::AlreadyExists`] when it overlaps a registered device.
+    pub fn add_mmio_dev(&mut self, dev: Arc<dyn BaseDeviceOps>) -> AxResult {
+        Self::add(&mut self.mmio, RangeKind::Mmio, dev)
+    }
+
+    /// Registers a system-register device; errors as for
+    /// [`add_mmio_dev`](Self::add_mmio_dev).
+    pub fn add_sys_reg_dev(&mut self, dev: Arc<dyn BaseDeviceOps>) -> AxResult {
+        Self::add(&mut self.sys_reg, RangeKind::SysReg, dev)
+    }
+
+    /// Registers a port I/O device; errors as for
+    /// [`add_mmio_dev`](Self::add_mmio_dev).
+    pub fn add_port_dev(&mut self, dev: Arc<dyn BaseDeviceOps>) -> AxResult {
+        Self::add(&mut self.port, RangeKind::Port, dev)
+    }
+
+    /// Registers a PL011 as an MMIO device and keeps it in
+    /// [`pl011s`](Self::pl011s), where the VM layer finds it to feed input
+    /// and poll its interrupt.
+    pub fn add_pl011(&mut self, uart: Arc<Pl011>) -> AxResult {
+        self.add_mmio_dev(uart.clone())?;
+        self.pl011s.push(uart);
+        Ok(())
+    }
+
+    /// The PL011 UARTs of the VM, in registration order.
+    pub fn pl011s(&self) -> &[Arc<Pl011>] {
+        &self.pl011s
+    }
+
+    /// The MMIO device that claims `addr`.
+    pub fn find_mmio_dev(&self, addr: GuestPhysAddr) -> Option<&Arc<dyn BaseDeviceOps>> {
+        self.mmio.find(addr.as_usize())
+    }
+
+    /// The system-register device that claims `addr`.
+    pub fn find_sys_reg_dev(&self, addr: SysRegAddr) -> Option<&Arc<dyn BaseDeviceOps>> {
+        self.sys_reg.find(addr.addr())
+    }
+
+    /// The port I/O device that claims `port`.
+    pub fn find_port_dev(&self, port: Port) -> Option<&Arc<dyn BaseDeviceOps>> {
+        self.port.find(usize::from(port.number()))
+    }
+
+    /// The MMIO devices in address order.
+    pub fn mmio_devices(&self) -> impl Iterator<Item = &Arc<dyn BaseDeviceOps>> {
+        self.mmio.iter()
+    }
+
+    /// The system-register devices in address order.
+    pub fn sys_reg_devices(&self) -> impl Iterator<Item = &Arc<dyn BaseDeviceOps>> {
+        self.sys_reg.iter()
+    }
+
+    /// The port I/O devices in address order.
+    pub fn port_devices(&self) -> impl Iterator<Item = &Arc<dyn BaseDeviceOps>> {
+        self.port.iter()
+    }
+
+    /// The number of devices in all three spaces.
+    pub fn len(&self) -> usize {
+        self.mmio
+            .len()
+            .saturating_add(self.sys_reg.len())
+            .saturating_add(self.port.len())
+    }
+
+    /// Whether no device is registered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Reads `width` bytes at guest physical address `addr`.
+    pub fn handle_mmio_read(&self, addr: GuestPhysAddr, width: AccessWidth) -> AxResult<u64> {
+        let (dev, offset) = self.mmio.route(addr.as_usize(), width.size())?;
+        Ok(dev.handle_read(offset, width)? & mask(width))
+    }
+
+    /// Writes the low `width` bytes of `value` at guest physical address
+    /// `addr`.
+    pub fn handle_mmio_write(&self, addr: GuestPhysAddr, width: AccessWidth, value: u64) -> AxResult {
+        let (dev, offset) = self.mmio.route(addr.as_usize(), width.size())?;
+        dev.handle_write(offset, width, value & mask(width))
+    }
+
+    /// Reads the system register `addr` (64 bits; the device sees the
+    /// register's index in its range as the offset).
+    pub fn handle_sys_reg_read(&self, addr: SysRegAddr) -> AxResult<u64> {
+        let (dev, offset) = self.sys_reg.route(addr.addr(), 1)?;
+        dev.handle_read(offset, AccessWidth::Qword)
+    }
+
+    /// Writes `value` to the system register `addr`.
+    pub fn handle_sys_reg_write(&self, addr: SysRegAddr, value: u64) -> AxResult {
+        let (dev, offset) = self.sys_reg.route(addr.addr(), 1)?;
+        dev.handle_write(offset, AccessWidth::Qword, value)
+    }
+
+    /// Reads `width` bytes from `port` (the ports `port..port + width` must
+    /// all belong to one device).
+    pub fn handle_port_read(&self, port: Port, width: AccessWidth) -> AxResult<u64> {
+        let (dev, offset) = self.port.route(usize::from(port.number()), width.size())?;
+        Ok(dev.handle_read(offset, width)? & mask(width))
+    }
+
+    /// Writes the low `width` bytes of `value` to `port`.
+    pub fn handle_port_write(&self, port: Port, width: AccessWidth, value: u64) -> AxResult {
+        let (dev, offset) = self.port.route(usize::from(port.number()), width.size())?;
+        dev.handle_write(offset, width, value & mask(width))
+    }
+}

@@ -1,0 +1,96 @@
+//! The emulated devices of a VM, behind one trait.
+//!
+//! # What it owns
+//!
+//! - [`BaseDeviceOps`], the interface of an emulated device: a name, the
+//!   [`DeviceRange`] it claims (MMIO bytes, system registers or I/O ports),
+//!   and `handle_read` / `handle_write` at an offset into that range.
+//! - [`AxVmDevices`], one VM's devices in three sorted lists (MMIO, system
+//!   registers, ports): registration that rejects empty, overflowing and
+//!   overlapping ranges, lookup by binary search, and the routing of a
+//!   guest access to the device that claims it, with
+//!   [`AxError::NotFound`](axerrno::AxError::NotFound) for an address no
+//!   device claims and
+//!   [`AxError::InvalidInput`](axerrno::AxError::InvalidInput) for an access
+//!   that is not fully inside one device.
+//! - [`AxVmDevices::from_config`], which builds the devices of a VM config's
+//!   `emu_devices` entries that this crate has models for, and names the
+//!   entry it cannot build ([`DeviceConfigError`]).
+//! - The device models:
+//!   - [`Pl011`]: an ARM PL011 UART (transmit to a [`ConsoleSink`], a
+//!     bounded receive FIFO fed by the host, the RX/TX/RT interrupt state,
+//!     the ID registers); see [`pl011`];
+//!   - [`DummyDevice`]: reads as zero, ignores writes;
+//!   - [`TestDevice`]: the page the hypervisor's test guests probe (magic,
+//!     scratch, sign-extension pattern, access counter); its layout is in
+//!     [`test_device`].
+//! - Console plumbing: [`ConsoleSink`], which the host implements, and
+//!   [`LinePrefixer`] / [`PrefixingSink`], which tag each line of guest
+//!   output with `[vm name]`.
+//!
+//! # What it does not own
+//!
+//! Decoding guest accesses (the arch vCPU crates produce an
+//! `AxVCpuExitReason` with the address and width), injecting aborts or
+//! interrupts into a guest (`axvm` polls [`Pl011::pending_irq`] and asks the
+//! interrupt controller), the interrupt controllers themselves, stage-2
+//! mappings, and the host console (reached through [`ConsoleSink`]). The
+//! crate touches no hardware and has no `unsafe` code.
+//!
+//! # Choices
+//!
+//! - **Guest input is hostile.** No path a guest reaches panics: guest
+//!   addresses are added with checked arithmetic, an access that crosses a
+//!   device's end or wraps the address space is refused, and every device
+//!   answers an offset it does not know by reading zero and ignoring the
+//!   write. Such accesses are logged once per device
+//!   ([`UnhandledAccessLog`]), not once per access, so a guest cannot flood
+//!   the log. Queues are bounded: the PL011 receive FIFO refuses bytes when
+//!   full and a [`LinePrefixer`] splits over-long lines.
+//! - **Locks.** vCPUs on several physical CPUs may access the same device,
+//!   so every device keeps its mutable state behind a
+//!   [`kspin::SpinNoIrq`] (with kspin's `smp` feature, so that it really
+//!   excludes other CPUs). It also masks local interrupts while held, so the
+//!   host's console interrupt handler can call [`Pl011::push_rx`] on a CPU
+//!   whose vCPU thread was interrupted inside the same device without
+//!   deadlocking. Critical sections are a few register updates; the console
+//!   sink is called after the device lock is released. [`AxVmDevices`]
+//!   itself has no lock: devices are registered while the VM is built
+//!   (`&mut self`) and only looked up afterwards (`&self`).
+//! - **Widths.** [`AxVmDevices`] masks written values and read results to
+//!   the access width, so a device model never sees bits outside it.
+//!
+//! # Tests
+//!
+//! `cargo test -p axdevice` runs every model and the routing on the build
+//! machine.
+
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_code)]
+#![deny(missing_docs)]
+
+extern crate alloc;
+
+mod config;
+mod console;
+mod devices;
+mod dummy;
+mod ops;
+pub mod pl011;
+mod range_list;
+pub mod test_device;
+mod unhandled;
+mod width;
+
+#[cfg(test)]
+mod tests;
+
+pub use axerrno::{AxError, AxResult};
+pub use config::{DeviceConfigError, DeviceConfigProblem, DeviceContext};
+pub use console::{ConsoleSink, LinePrefixer, PrefixingSink};
+pub use devices::AxVmDevices;
+pub use dummy::DummyDevice;
+pub use ops::{BaseDeviceOps, DeviceRange, RangeKind};
+pub use pl011::{PL011_SIZE, Pl011};
+pub use test_device::{TEST_DEVICE_MAGIC, TEST_DEVICE_SIZE, TestDevice};
+pub use unhandled::UnhandledAccessLog;

@@ -1,0 +1,54 @@
+//! The architecture's vCPU type and how a VM config becomes its create and
+//! setup parameters.
+
+use crate::AxVMConfig;
+
+#[cfg(all(target_arch = "aarch64", target_os = "none"))]
+mod imp {
+    use super::*;
+    use arm_vcpu::{Aarch64VCpuCreateConfig, Aarch64VCpuSetupConfig};
+
+    /// The vCPU of this architecture.
+    pub type ArchVCpu<U> = arm_vcpu::Aarch64VCpu<U>;
+    /// The per-physical-CPU state of this architecture.
+    pub type ArchPerCpu<U> = arm_vcpu::Aarch64PerCpu<U>;
+
+    /// Create parameters of vCPU `vcpu_id`: MPIDR affinity = the physical
+    /// id the config gives it (Aff0 = vCPU id by default), x0 = the DTB.
+    pub(crate) fn create_config(config: &AxVMConfig, vcpu_id: usize, phys_id: usize) -> Aarch64VCpuCreateConfig {
+        let _ = phys_id;
+        Aarch64VCpuCreateConfig {
+            mpidr_el1: vcpu_id as u64,
+            dtb_addr: config.image_config().dtb_load_gpa.unwrap_or(0),
+        }
+    }
+
+    pub(crate) fn setup_config(config: &AxVMConfig) -> Aarch64VCpuSetupConfig {
+        Aarch64VCpuSetupConfig {
+            passthrough_interrupt: config.interrupt_mode() == axvmconfig::VMInterruptMode::Passthrough,
+            passthrough_timer: false,
+        }
+    }
+}
+
+#[cfg(not(all(target_arch = "aarch64", target_os = "none")))]
+mod imp {
+    //! On the build machine (unit tests): a scripted vCPU.
+    use super::*;
+    pub use crate::arch_mock::{MockPerCpu as ArchPerCpuImpl, ScriptedVCpu};
+
+    /// The vCPU of this build: scripted exits, for unit tests.
+    pub type ArchVCpu<U> = ScriptedVCpu<U>;
+    /// The per-physical-CPU state of this build.
+    pub type ArchPerCpu<U> = ArchPerCpuImpl<U>;
+
+    pub(crate) fn create_config(config: &AxVMConfig, vcpu_id: usize, phys_id: usize) -> (usize, usize) {
+        let _ = config;
+        (vcpu_id, phys_id)
+    }
+
+    pub(crate) fn setup_config(_config: &AxVMConfig) {}
+}
+
+pub use imp::{ArchPerCpu, ArchVCpu};
+pub(crate) use imp::{create_config, setup_config};

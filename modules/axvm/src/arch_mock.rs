@@ -1,0 +1,118 @@
+#![cfg_attr(not(test), allow(dead_code))]
+//! A scripted vCPU for the build machine: `run` returns the exits queued on
+//! the calling thread, and every call it gets is recorded there, so tests of
+//! the VM's exit loop can check what the loop did.
+
+use axerrno::{AxError, AxResult};
+use axvcpu::{
+    AxArchPerCpu, AxArchVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, VCpuId, VMId,
+};
+use core::marker::PhantomData;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::vec::Vec;
+
+std::thread_local! {
+    static SCRIPT: RefCell<VecDeque<AxVCpuExitReason>> = RefCell::new(VecDeque::new());
+    static EVENTS: RefCell<Vec<Event>> = RefCell::new(Vec::new());
+}
+
+/// What a [`ScriptedVCpu`] was asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// `set_gpr(reg, val)`.
+    Gpr(usize, usize),
+    /// `inject_fault_for_last_exit`.
+    Fault(LastExitFault),
+    /// `inject_interrupt`.
+    Irq(usize),
+    /// `set_entry`.
+    Entry(usize),
+}
+
+/// Queues exits for the next `run` calls on this thread.
+pub fn script(exits: impl IntoIterator<Item = AxVCpuExitReason>) {
+    SCRIPT.with(|s| s.borrow_mut().extend(exits));
+}
+
+/// Takes the events recorded on this thread.
+pub fn take_events() -> Vec<Event> {
+    EVENTS.with(|e| core::mem::take(&mut *e.borrow_mut()))
+}
+
+fn record(e: Event) {
+    EVENTS.with(|v| v.borrow_mut().push(e));
+}
+
+/// A vCPU whose exits come from the thread's script.
+pub struct ScriptedVCpu<U> {
+    /// When set, `inject_fault_for_last_exit` fails (a guest that cannot
+    /// take the fault).
+    pub refuse_faults: bool,
+    _u: PhantomData<fn() -> U>,
+}
+
+impl<U: AxVCpuHal> AxArchVCpu for ScriptedVCpu<U> {
+    type CreateConfig = (usize, usize);
+    type SetupConfig = ();
+
+    fn new(_vm_id: VMId, _vcpu_id: VCpuId, _config: Self::CreateConfig) -> AxResult<Self> {
+        Ok(Self { refuse_faults: false, _u: PhantomData })
+    }
+    fn set_entry(&mut self, entry: GuestPhysAddr) -> AxResult {
+        record(Event::Entry(entry.as_usize()));
+        Ok(())
+    }
+    fn set_ept_root(&mut self, _ept_root: HostPhysAddr) -> AxResult {
+        Ok(())
+    }
+    fn setup(&mut self, _config: ()) -> AxResult {
+        Ok(())
+    }
+    fn run(&mut self) -> AxResult<AxVCpuExitReason> {
+        SCRIPT.with(|s| s.borrow_mut().pop_front()).ok_or(AxError::BadState)
+    }
+    fn bind(&mut self) -> AxResult {
+        Ok(())
+    }
+    fn unbind(&mut self) -> AxResult {
+        Ok(())
+    }
+    fn set_gpr(&mut self, reg: usize, val: usize) {
+        record(Event::Gpr(reg, val));
+    }
+    fn inject_interrupt(&mut self, vector: usize) -> AxResult {
+        record(Event::Irq(vector));
+        Ok(())
+    }
+    fn set_return_value(&mut self, val: usize) {
+        record(Event::Gpr(0, val));
+    }
+    fn inject_fault_for_last_exit(&mut self, fault: LastExitFault) -> AxResult {
+        if self.refuse_faults {
+            return Err(AxError::BadState);
+        }
+        record(Event::Fault(fault));
+        Ok(())
+    }
+}
+
+/// Per-CPU state that is always enabled.
+pub struct MockPerCpu<U>(bool, PhantomData<fn() -> U>);
+
+impl<U: AxVCpuHal> AxArchPerCpu for MockPerCpu<U> {
+    fn new(_cpu_id: usize) -> AxResult<Self> {
+        Ok(Self(false, PhantomData))
+    }
+    fn is_enabled(&self) -> bool {
+        self.0
+    }
+    fn hardware_enable(&mut self) -> AxResult {
+        self.0 = true;
+        Ok(())
+    }
+    fn hardware_disable(&mut self) -> AxResult {
+        self.0 = false;
+        Ok(())
+    }
+}

@@ -1,0 +1,51 @@
+//! A virtual machine (seed 001): its vCPUs, its stage-2 address space, its
+//! emulated devices and the exit loop that keeps MMIO, system-register and
+//! nested-page-fault exits inside the VM.
+//!
+//! Owns: [`AxVM`] (`new`, `boot`, `shutdown`, `run_vcpu`, `map_region`,
+//! `unmap_region`, `inject_interrupt_to_vcpu`, guest memory access), the
+//! [`AxVMHal`] trait the host implements, and the guest device tree it
+//! generates when a config names none ([`fdt`]).
+//!
+//! Does not own: scheduling vCPUs on physical CPUs, CPU up/down, hypercall
+//! services and consoles (`apps/hv`), the arch vCPU (`arm_vcpu`), the
+//! device models (`axdevice`), the config schema (`axvmconfig`, re-exported
+//! here).
+//!
+//! Stage-2 tables come from `axaddrspace` 0.3 (crates.io), whose aarch64
+//! nested page table is a 3-level, 4 KiB-granule stage-2 table; the VM uses
+//! a 39-bit IPA space. Region kinds: `alloc` (fresh zeroed frames) and
+//! `identical` (GPA = HPA, reserved from the host first).
+//!
+//! Guest input is hostile: an exit the VM cannot complete becomes a fault
+//! injected into the guest, or an `Err` that tells the caller to stop this
+//! VM; nothing here panics on guest values. `#![deny(unsafe_code)]`.
+
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_code)]
+
+extern crate alloc;
+// The scripted vCPU of host builds keeps its script in thread-locals.
+#[cfg(not(target_os = "none"))]
+extern crate std;
+
+mod arch;
+#[cfg(not(all(target_arch = "aarch64", target_os = "none")))]
+mod arch_mock;
+pub mod fdt;
+mod hal;
+mod memory;
+mod vm;
+
+pub use arch::{ArchPerCpu, ArchVCpu};
+pub use axvmconfig::{self as config, AxVMConfig, AxVMCrateConfig};
+pub use hal::AxVMHal;
+pub use vm::{AxVM, AxVMRef, VCpuRef};
+
+/// Most vCPUs a VM may have (the width of the CPU masks).
+pub const MAX_VCPUS: usize = 16;
+
+// The tests' page handler allocates frames from the host heap.
+#[cfg(test)]
+#[allow(unsafe_code)]
+mod tests;
