@@ -18,6 +18,15 @@ FEATURES ?=
 QEMU_ARGS ?=
 
 APP      := $(notdir $(A))
+comma    := ,
+empty    :=
+space    := $(empty) $(empty)
+# VM configs built into the hypervisor (A=apps/hv), comma-separated; a
+# relative path is relative to the repository root, an absolute one works
+# from anywhere.
+VM       ?= configs/vms/testguest-aarch64.toml
+VM_ABS   := $(foreach v,$(subst $(comma), ,$(VM)),$(abspath $(v)))
+GUEST_BIN := target/guests/testguest.bin
 ROOT     := $(CURDIR)
 
 ifeq ($(ARCH),aarch64)
@@ -49,6 +58,7 @@ export RUSTC_BOOTSTRAP := 1
 
 BUILD_STD := -Zbuild-std=core,alloc,compiler_builtins -Zbuild-std-features=compiler-builtins-mem
 CROSS_ENV := RUSTC_BOOTSTRAP=1 AX_PLATFORM=$(PLATFORM) AX_SMP=$(SMP) AX_LOG=$(LOG) \
+	AX_VM_CONFIGS="$(subst $(space),$(comma),$(strip $(VM_ABS)))" \
 	RUSTFLAGS="-C link-arg=-T$(ROOT)/$(LINKER) -C linker=ld.lld-19"
 CARGO_MODE := $(if $(filter release,$(MODE)),--release,)
 CARGO_FEATURES := $(if $(FEATURES),--features $(FEATURES),)
@@ -59,19 +69,24 @@ QEMU_CMD := $(QEMU) $(QEMU_MACHINE) -smp $(SMP) -m $(MEM) -nographic -semihostin
 # Crates tested on the build machine (everything but the kernel binaries).
 HOST_CRATES := axconfig axlog axalloc axhal axruntime axvcpu axvmconfig axdevice arm_vcpu axvm qemu-runner
 
-.PHONY: all setup build run justrun debug test unittest qemutest check bench print-bin clean
+
+.PHONY: all setup guests build run justrun debug test unittest qemutest check bench print-bin clean
 
 all: build
 
 setup:
 	@bash scripts/setup.sh
 
-build: setup
+build: setup $(if $(filter hv,$(APP)),guests)
 	$(CROSS_ENV) $(CARGO) build -p $(APP) --target $(TARGET) $(CARGO_MODE) $(CARGO_FEATURES) $(BUILD_STD)
 	$(OBJCOPY) -O binary $(ELF) $(BIN)
 	@echo "built $(BIN) ($$(( $$(stat -c %s $(BIN)) / 1024 )) KiB)"
 
 run: build justrun
+
+# The guests built from this repo (used by the shipped VM configs).
+guests: setup
+	@bash guests/testguest/build.sh $(ROOT)/$(GUEST_BIN)
 
 # Runs the image built last, without building (the QEMU test runner uses it).
 # Prints QEMU's exit status (make itself only says "Error 2").

@@ -26,7 +26,7 @@ unset CARGO_ENCODED_RUSTFLAGS CARGO_BUILD_RUSTFLAGS CARGO_BUILD_TARGET
 cd "$here"
 RUSTC=$rustc RUSTC_BOOTSTRAP=1 \
   RUSTFLAGS="-C linker=ld.lld-19 -C link-arg=-T$here/linker.ld" \
-  "$cargo" build --release --target "$target" --target-dir "$target_dir" \
+  "$cargo" build --release --locked --target "$target" --target-dir "$target_dir" \
   -Zbuild-std=core,compiler_builtins -Zbuild-std-features=compiler-builtins-mem
 
 mkdir -p "$(dirname "$out")"

@@ -12,6 +12,9 @@ use core::arch::global_asm;
 
 use crate::platform::{NUM_VCPUS, STACK_SIZE};
 
+/// `MPIDR_EL1.Aff0`, the vCPU index in this VM.
+const MPIDR_AFF0_MASK: u64 = 0xff;
+
 unsafe extern "C" {
     /// The `CPU_ON` entry point defined below; never called from Rust.
     fn _secondary_start();
@@ -87,7 +90,7 @@ _secondary_start:
 testguest_stacks:
     .space  {stacks_size}
     "#,
-    aff0_mask = const 0xff,
+    aff0_mask = const MPIDR_AFF0_MASK,
     num_vcpus = const NUM_VCPUS,
     stack_size = const STACK_SIZE,
     stacks_size = const STACK_SIZE * NUM_VCPUS,

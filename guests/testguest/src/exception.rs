@@ -41,7 +41,9 @@ pub struct TrapFrame {
     _pad: u64,
 }
 
-const _: () = assert!(size_of::<TrapFrame>() % 16 == 0);
+const _: () = assert!(size_of::<TrapFrame>().is_multiple_of(16));
+// The vector code stores X0..X30 at 8 * n and X30 at 240, just below ELR.
+const _: () = assert!(offset_of!(TrapFrame, x) == 0 && offset_of!(TrapFrame, elr) == 248);
 
 /// Size of an A64 instruction: how far the handler moves `ELR_EL1` to skip
 /// the faulting load.

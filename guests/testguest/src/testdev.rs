@@ -45,7 +45,7 @@ impl TestDevice {
     /// Checks that `offset` is aligned to `width` and inside the registers.
     fn address(offset: usize, width: Width) -> Result<usize, BadAccess> {
         let fits = offset.checked_add(width.bytes()).is_some_and(|end| end <= REGS_END);
-        if fits && offset % width.bytes() == 0 {
+        if fits && offset.is_multiple_of(width.bytes()) {
             Ok(TEST_DEVICE_BASE + offset)
         } else {
             Err(BadAccess { offset, width })

@@ -79,18 +79,42 @@ pub fn enable_on_this_cpu(intid: u32) -> bool {
     crate::arch::gic::set_enable(intid, crate::percpu::cpu_id(), true)
 }
 
-/// Acknowledges the signalled interrupt, runs its handler, ends it.
-/// An interrupt with no handler is logged (once per INTID would need state;
-/// it is rare enough to log each time) and disabled so it cannot storm.
+/// Acknowledges the highest priority pending interrupt and returns its
+/// INTID, or `None` if nothing is pending (spurious).
 #[cfg(all(target_os = "none", target_arch = "aarch64"))]
-pub fn dispatch_current() {
+pub fn fetch() -> Option<u32> {
+    crate::arch::gic::acknowledge()
+}
+
+/// Runs the handler of an interrupt taken with [`fetch`] and ends it. An
+/// interrupt with no handler is logged and disabled so it cannot storm.
+#[cfg(all(target_os = "none", target_arch = "aarch64"))]
+pub fn handle(intid: u32) {
     use crate::arch::gic;
-    let Some(intid) = gic::acknowledge() else { return };
     if !HANDLERS.handle(intid) {
         log::warn!("IRQ {intid} has no handler; disabling it");
         gic::set_enable(intid, crate::percpu::cpu_id(), false);
     }
     gic::end_of_interrupt(intid);
+}
+
+/// Acknowledges the signalled interrupt, runs its handler, ends it.
+#[cfg(all(target_os = "none", target_arch = "aarch64"))]
+pub fn dispatch_current() {
+    if let Some(intid) = fetch() {
+        handle(intid);
+    }
+}
+
+/// SGI the host uses to wake a CPU that waits for interrupts.
+pub const WAKEUP_SGI: u32 = 1;
+
+/// Wakes logical CPU `cpu_id` from `wait_for_irq` (an SGI). False if that
+/// CPU is unknown.
+#[cfg(all(target_os = "none", target_arch = "aarch64"))]
+pub fn wake_cpu(cpu_id: usize) -> bool {
+    let Some(&mpidr) = crate::platform::info().cpus.as_slice().get(cpu_id) else { return false };
+    crate::arch::gic::send_sgi(WAKEUP_SGI, mpidr)
 }
 
 #[cfg(test)]

@@ -32,9 +32,13 @@ fn on_timer(_intid: u32) {
     axhal::time::set_oneshot_in_nanos(tick_period_ns());
 }
 
+/// The wake-up SGI only has to end a `wait_for_irq`.
+fn on_wakeup(_intid: u32) {}
+
 fn start_tick_on_this_cpu() {
     axhal::time::set_oneshot_in_nanos(tick_period_ns());
     axhal::irq::enable_on_this_cpu(axhal::time::timer_irq());
+    axhal::irq::enable_on_this_cpu(axhal::irq::WAKEUP_SGI);
 }
 
 fn fatal(msg: core::fmt::Arguments) -> ! {
@@ -90,6 +94,9 @@ fn rust_main(cpu_id: usize, dtb: usize) -> ! {
             "timer IRQ {} cannot be registered",
             axhal::time::timer_irq()
         ));
+    }
+    if !axhal::irq::HANDLERS.register(axhal::irq::WAKEUP_SGI, on_wakeup) {
+        fatal(format_args!("wake-up SGI cannot be registered"));
     }
     start_tick_on_this_cpu();
     axhal::cpu::enable_irqs();

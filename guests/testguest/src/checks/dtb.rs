@@ -33,7 +33,7 @@ pub fn run(report: &mut Report, addr: u64) {
         && addr
             .checked_add(u64::from(FDT_HEADER_SIZE))
             .is_some_and(|e| e <= RAM_END);
-    if !header_in_ram || addr % FDT_ALIGN != 0 {
+    if !header_in_ram || !addr.is_multiple_of(FDT_ALIGN) {
         report.fail(
             name,
             format_args!("x0={:#x} is not an aligned address in guest RAM", addr),

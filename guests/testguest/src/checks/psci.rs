@@ -17,6 +17,10 @@ const CONTEXT_ID: u64 = 0x1234;
 /// How long vCPU 0 waits for vCPU 1 to come up, and then to be off.
 const TIMEOUT_SECS: u64 = 5;
 
+/// The affinity fields of `MPIDR_EL1`: Aff3 \[39:32\] and Aff2..Aff0
+/// \[23:0\] (without RES1 bit 31, U bit 30 and MT bit 24).
+const MPIDR_AFFINITY_MASK: u64 = 0xff_00ff_ffff;
+
 /// Set by vCPU 1 once it has printed and published its values.
 static SECONDARY_UP: SharedWord = SharedWord::new(0);
 /// `MPIDR_EL1` as vCPU 1 read it.
@@ -93,7 +97,7 @@ fn cpu_on_secondary(report: &mut Report) -> bool {
     }
     let mpidr = SECONDARY_MPIDR.load();
     let context = SECONDARY_CONTEXT.load();
-    let affinity = mpidr & 0xff_00ff_ffff;
+    let affinity = mpidr & MPIDR_AFFINITY_MASK;
     report.check(
         affinity == SECONDARY_VCPU && context == CONTEXT_ID,
         name,

@@ -48,7 +48,8 @@ __arm_vcpu_fp_save:
     stp q30, q31, [x0, #15 * 32]
     mrs x1, fpcr
     mrs x2, fpsr
-    stp x1, x2, [x0, #16 * 32]
+    add x0, x0, #16 * 32
+    stp x1, x2, [x0]
     ret
 
 .global __arm_vcpu_fp_restore
@@ -69,7 +70,8 @@ __arm_vcpu_fp_restore:
     ldp q26, q27, [x0, #13 * 32]
     ldp q28, q29, [x0, #14 * 32]
     ldp q30, q31, [x0, #15 * 32]
-    ldp x1, x2, [x0, #16 * 32]
+    add x3, x0, #16 * 32
+    ldp x1, x2, [x3]
     msr fpcr, x1
     msr fpsr, x2
     ret

@@ -20,6 +20,8 @@ pub use vcpu::{Aarch64VCpu, Aarch64VCpuCreateConfig, Aarch64VCpuSetupConfig};
 /// Whether this CPU can run guests: it implements EL2 in AArch64
 /// (ID_AA64PFR0_EL1.EL2 != 0). The seed's placeholder returned `true`.
 pub fn has_hardware_support() -> bool {
-    use aarch64_cpu::registers::{ID_AA64PFR0_EL1, Readable};
-    ID_AA64PFR0_EL1.read(ID_AA64PFR0_EL1::EL2) != 0
+    /// ID_AA64PFR0_EL1.EL2, bits [11:8]: 0 = EL2 not implemented.
+    const EL2_SHIFT: u64 = 8;
+    const FIELD: u64 = 0xf;
+    (regs::read_sysreg!(id_aa64pfr0_el1) >> EL2_SHIFT) & FIELD != 0
 }

@@ -203,8 +203,11 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
         })
     }
 
+    /// Sets the PC and the reset PSTATE (EL1h, interrupts masked): also
+    /// used to restart a vCPU that called CPU_OFF.
     fn set_entry(&mut self, entry: GuestPhysAddr) -> AxResult {
         self.regs.frame.elr = entry.as_usize() as u64;
+        self.regs.frame.spsr = SPSR_EL1H_MASKED;
         Ok(())
     }
 

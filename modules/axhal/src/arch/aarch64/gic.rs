@@ -8,7 +8,7 @@
 use arm_gic::{
     IntId, InterruptGroup, UniqueMmioPointer,
     gicv3::{
-        GicCpuInterface, GicV3,
+        GicCpuInterface, GicV3, SgiTarget, SgiTargetGroup,
         registers::{Gicd, GicrSgi},
     },
 };
@@ -95,4 +95,19 @@ fn to_intid(raw: u32) -> Option<IntId> {
         SPI_START..SPECIAL_START => Some(IntId::spi(raw - SPI_START)),
         _ => None,
     }
+}
+
+/// Sends SGI `sgi` (0..15) to the CPU with affinity `mpidr`.
+pub fn send_sgi(sgi: u32, mpidr: u64) -> bool {
+    const AFF_BITS: u64 = 0xff;
+    if sgi >= PPI_START || mpidr & AFF_BITS >= 16 {
+        return false;
+    }
+    let target = SgiTarget::List {
+        affinity3: ((mpidr >> 32) & AFF_BITS) as u8,
+        affinity2: ((mpidr >> 16) & AFF_BITS) as u8,
+        affinity1: ((mpidr >> 8) & AFF_BITS) as u8,
+        target_list: 1 << (mpidr & AFF_BITS),
+    };
+    GicCpuInterface::send_sgi(IntId::sgi(sgi), target, SgiTargetGroup::CurrentGroup1).is_ok()
 }

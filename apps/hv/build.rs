@@ -1,0 +1,61 @@
+//! Reads the VM configs named by `AX_VM_CONFIGS` (comma-separated paths;
+//! the Makefile's `VM=`), validates them, and generates `vms.rs`, which
+//! embeds each config's text and its images. A broken config stops the
+//! build with `file: field: problem` lines.
+
+use axvmconfig::{AxVMCrateConfig, ConfigFileError, FsImageSizes, ValidateContext};
+use std::{env, fmt::Write as _, fs, path::PathBuf, process::exit};
+
+fn fail(msg: impl std::fmt::Display) -> ! {
+    eprintln!("error: VM config: {msg}");
+    // Also through cargo, so the message shows in the build output.
+    for line in msg.to_string().lines() {
+        println!("cargo:warning=VM config: {line}");
+    }
+    exit(1)
+}
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=AX_VM_CONFIGS");
+    println!("cargo:rerun-if-env-changed=AX_SMP");
+    let list = env::var("AX_VM_CONFIGS").unwrap_or_default();
+    let smp: usize = env::var("AX_SMP").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let mut out = String::from("/// The VMs built into this image.\npub static VMS: &[EmbeddedVm] = &[\n");
+    let mut ids = Vec::new();
+    for path in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        // Absolute, so image paths (relative to the config's folder) are
+        // absolute too: include_bytes! resolves against OUT_DIR otherwise.
+        let path = fs::canonicalize(path).unwrap_or_else(|e| fail(format!("{path}: cannot open the file: {e}")));
+        let file = path.display().to_string();
+        println!("cargo:rerun-if-changed={file}");
+        let config = AxVMCrateConfig::from_file(&path).unwrap_or_else(|e| fail(e));
+        let ctx = ValidateContext::new(smp, &FsImageSizes);
+        if let Err(errors) = config.validate(&ctx) {
+            fail(ConfigFileError::new(file, errors));
+        }
+        if ids.contains(&config.base.id) {
+            fail(format!("{file}: base.id: {} is used by another VM of this build", config.base.id));
+        }
+        ids.push(config.base.id);
+        let kernel = &config.kernel;
+        let embed = |p: &Option<String>| match p {
+            Some(p) => {
+                println!("cargo:rerun-if-changed={p}");
+                format!("Some(include_bytes!({p:?}))")
+            }
+            None => "None".into(),
+        };
+        println!("cargo:rerun-if-changed={}", kernel.kernel_path);
+        writeln!(
+            out,
+            "    EmbeddedVm {{ file: {file:?}, toml: include_str!({file:?}), kernel: include_bytes!({:?}), dtb: {}, ramdisk: {} }},",
+            kernel.kernel_path,
+            embed(&kernel.dtb_path),
+            embed(&kernel.ramdisk_path),
+        )
+        .unwrap();
+    }
+    out.push_str("];\n");
+    let dest = PathBuf::from(env::var("OUT_DIR").unwrap()).join("vms.rs");
+    fs::write(dest, out).unwrap_or_else(|e| fail(format!("cannot write vms.rs: {e}")));
+}

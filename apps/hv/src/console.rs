@@ -1,0 +1,61 @@
+//! The VMs' consoles on the host's: output prefixed with the VM name line
+//! by line, input to the VM that has focus (Ctrl-A then `n` moves it on).
+
+use alloc::{sync::Arc, vec::Vec};
+use axdevice::{ConsoleSink, PrefixingSink};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use kspin::SpinNoIrq;
+
+/// Each VM's console sink (its UARTs and its putchar hypercall share it, so
+/// their bytes join the same lines).
+static SINKS: SpinNoIrq<Vec<(usize, Arc<dyn ConsoleSink>)>> = SpinNoIrq::new(Vec::new());
+
+/// Creates the console sink of VM `vm_id`.
+pub fn new_sink(vm_id: usize) -> Arc<dyn ConsoleSink> {
+    let sink: Arc<dyn ConsoleSink> = Arc::new(PrefixingSink::new(|line: &[u8]| {
+        axhal::console::write_str(&alloc::string::String::from_utf8_lossy(line));
+    }));
+    SINKS.lock().push((vm_id, sink.clone()));
+    sink
+}
+
+/// Writes a byte from VM `vm_id` (the putchar hypercall).
+pub fn putchar(vm_id: usize, vm_name: &str, b: u8) {
+    let sink = SINKS.lock().iter().find(|(id, _)| *id == vm_id).map(|(_, s)| s.clone());
+    if let Some(sink) = sink {
+        sink.write_bytes(vm_name, &[b]);
+    }
+}
+
+/// Index (in the VM table) of the VM that gets console input.
+static FOCUS: AtomicUsize = AtomicUsize::new(0);
+/// Ctrl-A was typed; the next key is a command.
+static ESCAPE: AtomicBool = AtomicBool::new(false);
+const CTRL_A: u8 = 0x01;
+
+/// Moves host console input to the focused VM's first UART. Called from
+/// CPU 0 between guest runs.
+pub fn poll_input() {
+    while let Some(b) = axhal::console::getchar() {
+        if ESCAPE.swap(false, Ordering::AcqRel) {
+            if b == b'n' {
+                let n = crate::vmm::vm_count().max(1);
+                let f = (FOCUS.load(Ordering::Acquire) + 1) % n;
+                FOCUS.store(f, Ordering::Release);
+                if let Some(vm) = crate::vmm::vm_at(f) {
+                    axlog::ax_println!("\n[hv] console input goes to {}", vm.describe());
+                }
+                continue;
+            }
+            if b != CTRL_A {
+                continue;
+            }
+        } else if b == CTRL_A {
+            ESCAPE.store(true, Ordering::Release);
+            continue;
+        }
+        if let Some(uart) = crate::vmm::vm_at(FOCUS.load(Ordering::Acquire)).and_then(|vm| vm.devices().pl011s().first().cloned()) {
+            let _ = uart.push_rx(b);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The host services the VM crates need, implemented on the host modules.
+
+use axerrno::{AxError, AxResult};
+use axvcpu::{AxVCpuHal, HostPhysAddr, HostVirtAddr};
+use axvm::AxVMHal;
+use memory_addr::{PhysAddr, VirtAddr};
+
+/// Frames for stage-2 tables and guest RAM, from `axalloc`. The host maps
+/// RAM 1:1, so physical and virtual addresses are equal.
+pub struct PagingHandlerImpl;
+
+impl page_table_multiarch::PagingHandler for PagingHandlerImpl {
+    fn alloc_frames(num: usize, align: usize) -> Option<PhysAddr> {
+        axalloc::alloc_frames(num, align / axalloc::PAGE_SIZE).map(PhysAddr::from)
+    }
+
+    fn dealloc_frames(paddr: PhysAddr, num: usize) {
+        axalloc::dealloc_frames(paddr.as_usize(), num, 1)
+    }
+
+    fn phys_to_virt(paddr: PhysAddr) -> VirtAddr {
+        VirtAddr::from(paddr.as_usize())
+    }
+}
+
+/// [`AxVMHal`] on the host modules.
+pub struct AxVMHalImpl;
+
+impl AxVMHal for AxVMHalImpl {
+    type PagingHandler = PagingHandlerImpl;
+
+    /// Identical (GPA = HPA) RAM regions are not offered yet: the host
+    /// allocator cannot reserve a given range. Identical device regions
+    /// (passthrough MMIO) do not come here.
+    fn alloc_memory_region_at(_base: HostPhysAddr, _size: usize) -> bool {
+        false
+    }
+
+    fn dealloc_memory_region_at(_base: HostPhysAddr, _size: usize) {}
+
+    fn virt_to_phys(vaddr: HostVirtAddr) -> HostPhysAddr {
+        HostPhysAddr::from(vaddr.as_usize())
+    }
+
+    fn current_time_nanos() -> u64 {
+        axhal::time::current_time_nanos()
+    }
+
+    fn current_vm_id() -> usize {
+        axvcpu::current_vcpu().map_or(usize::MAX, |c| c.vm_id)
+    }
+
+    fn current_vcpu_id() -> usize {
+        axvcpu::current_vcpu().map_or(usize::MAX, |c| c.vcpu_id)
+    }
+
+    fn current_pcpu_id() -> usize {
+        axhal::percpu::cpu_id()
+    }
+
+    fn vcpu_resides_on(vm_id: usize, vcpu_id: usize) -> AxResult<usize> {
+        crate::vmm::find_slot(vm_id, vcpu_id).map(|s| s.pcpu).ok_or(AxError::NotFound)
+    }
+
+    /// Virtual interrupts need the virtual GIC (not yet): refused.
+    fn inject_irq_to_vcpu(_vm_id: usize, _vcpu_id: usize, _irq: usize) -> AxResult {
+        Err(AxError::Unsupported)
+    }
+}
+
+/// [`AxVCpuHal`] on the host modules.
+pub struct AxVCpuHalImpl;
+
+/// INTID the GIC returns when nothing is pending.
+const SPURIOUS: usize = 1023;
+
+impl AxVCpuHal for AxVCpuHalImpl {
+    fn alloc_frame() -> Option<HostPhysAddr> {
+        axalloc::alloc_frames(1, 1).map(HostPhysAddr::from)
+    }
+
+    fn dealloc_frame(paddr: HostPhysAddr) {
+        axalloc::dealloc_frames(paddr.as_usize(), 1, 1)
+    }
+
+    fn phys_to_virt(paddr: HostPhysAddr) -> HostVirtAddr {
+        HostVirtAddr::from(paddr.as_usize())
+    }
+
+    fn virt_to_phys(vaddr: HostVirtAddr) -> HostPhysAddr {
+        HostPhysAddr::from(vaddr.as_usize())
+    }
+
+    fn irq_fetch() -> usize {
+        axhal::irq::fetch().map_or(SPURIOUS, |i| i as usize)
+    }
+
+    fn handle_host_irq(irq: usize) {
+        if irq != SPURIOUS {
+            axhal::irq::handle(irq as u32);
+        }
+    }
+
+    fn current_time_nanos() -> u64 {
+        axhal::time::current_time_nanos()
+    }
+}

@@ -1,0 +1,255 @@
+//! The VMs, their vCPUs' placement on physical CPUs, and each physical
+//! CPU's run loop.
+//!
+//! Each vCPU has one physical CPU (its config's `phys_cpu_ids`, default: the
+//! vCPU id). A physical CPU runs the vCPUs placed on it that are on, and
+//! waits for an interrupt (WFI) when none is.
+
+use crate::EmbeddedVm;
+use crate::hal::{AxVCpuHalImpl, AxVMHalImpl};
+use alloc::{sync::Arc, vec::Vec};
+use axvcpu::{AxArchPerCpu, GuestPhysAddr, VCpuState};
+use axvm::{ArchPerCpu, AxVMConfig, AxVMCrateConfig};
+use core::fmt;
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use kspin::SpinNoIrq;
+
+/// A VM of this hypervisor.
+pub type Vm = axvm::AxVM<AxVMHalImpl, AxVCpuHalImpl>;
+/// A shared VM.
+pub type VmRef = Arc<Vm>;
+
+/// The PSCI power state of a vCPU.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Power {
+    /// Not started, or stopped with CPU_OFF.
+    Off = 0,
+    /// CPU_ON accepted; its CPU has not picked it up yet.
+    OnPending = 1,
+    /// Running (or halted in WFI).
+    On = 2,
+}
+
+/// One vCPU and where it runs.
+pub struct Slot {
+    /// Its VM.
+    pub vm: VmRef,
+    /// Its id in the VM.
+    pub vcpu_id: usize,
+    /// The physical CPU that runs it.
+    pub pcpu: usize,
+    power: AtomicU8,
+    /// Entry and x0 of a pending CPU_ON.
+    start: SpinNoIrq<(usize, u64)>,
+}
+
+impl Slot {
+    /// Its power state.
+    pub fn power(&self) -> Power {
+        match self.power.load(Ordering::Acquire) {
+            1 => Power::OnPending,
+            2 => Power::On,
+            _ => Power::Off,
+        }
+    }
+
+    /// Moves it from `from` to `to`; false if it was not in `from`.
+    pub fn transition(&self, from: Power, to: Power) -> bool {
+        self.power.compare_exchange(from as u8, to as u8, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+
+    /// Records the entry of an accepted CPU_ON.
+    pub fn set_start(&self, entry: usize, arg: u64) {
+        *self.start.lock() = (entry, arg);
+    }
+}
+
+static VMS: SpinNoIrq<Vec<VmRef>> = SpinNoIrq::new(Vec::new());
+static SLOTS: SpinNoIrq<Vec<Arc<Slot>>> = SpinNoIrq::new(Vec::new());
+/// VMs created and not yet stopped.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static STARTED: AtomicBool = AtomicBool::new(false);
+static PER_CPU: [SpinNoIrq<Option<ArchPerCpu<AxVCpuHalImpl>>>; axconfig_max_cpus()] =
+    [const { SpinNoIrq::new(None) }; axconfig_max_cpus()];
+
+const fn axconfig_max_cpus() -> usize {
+    16
+}
+
+/// Turns on the virtualization support of this CPU (`hardware_enable`).
+pub fn enable_virtualization_on_this_cpu() {
+    let cpu = axhal::percpu::cpu_id();
+    let Some(cell) = PER_CPU.get(cpu) else { return };
+    let result = ArchPerCpu::<AxVCpuHalImpl>::new(cpu).and_then(|mut p| {
+        p.hardware_enable()?;
+        Ok(p)
+    });
+    match result {
+        Ok(p) => *cell.lock() = Some(p),
+        Err(e) => log::error!("CPU {cpu}: cannot enable virtualization: {e:?}"),
+    }
+}
+
+/// Number of VMs still running.
+pub fn vm_count() -> usize {
+    VMS.lock().len()
+}
+
+/// The `i`-th running VM.
+pub fn vm_at(i: usize) -> Option<VmRef> {
+    VMS.lock().get(i).cloned()
+}
+
+/// The slot of vCPU `vcpu_id` of VM `vm_id`.
+pub fn find_slot(vm_id: usize, vcpu_id: usize) -> Option<Arc<Slot>> {
+    SLOTS.lock().iter().find(|s| s.vm.id() == vm_id && s.vcpu_id == vcpu_id).cloned()
+}
+
+/// Builds one VM from its embedded config and images. A VM that cannot be
+/// built is reported and left out; the others still run.
+pub fn create_vm(e: &EmbeddedVm) {
+    let crate_config = match AxVMCrateConfig::from_toml(e.toml) {
+        Ok(c) => c,
+        Err(err) => return log::error!("{}: {err}", e.file),
+    };
+    let config = AxVMConfig::from(crate_config);
+    let (id, name) = (config.id(), config.name());
+    let cpus = axruntime::cpu_count();
+    let mut placement = Vec::new();
+    for (vcpu_id, _mask, pcpu) in config.get_vcpu_affinities_pcpu_ids() {
+        let taken = SLOTS.lock().iter().any(|s| s.pcpu == pcpu) || placement.iter().any(|&(_, p)| p == pcpu);
+        if pcpu >= cpus || taken {
+            log::error!("VM {id} ({name}): vCPU {vcpu_id} wants CPU {pcpu}, which is {}; VM not started", if taken { "taken" } else { "not online" });
+            return;
+        }
+        placement.push((vcpu_id, pcpu));
+    }
+    let vm = match Vm::new(config, crate::console::new_sink(id)) {
+        Ok(vm) => vm,
+        Err(err) => return log::error!("VM {id} ({name}): cannot create it: {err:?}"),
+    };
+    if crate::images::load(&vm, e).is_err() || vm.boot().is_err() {
+        return log::error!("{}: images could not be loaded; VM not started", vm.describe());
+    }
+    let mut slots = SLOTS.lock();
+    for (vcpu_id, pcpu) in placement {
+        let power = if vcpu_id == 0 { Power::On } else { Power::Off };
+        slots.push(Arc::new(Slot {
+            vm: vm.clone(),
+            vcpu_id,
+            pcpu,
+            power: AtomicU8::new(power as u8),
+            start: SpinNoIrq::new((0, 0)),
+        }));
+    }
+    axlog::ax_println!("hv: {} ready: {} vCPUs", vm.describe(), vm.vcpu_num());
+    VMS.lock().push(vm);
+    LIVE.fetch_add(1, Ordering::AcqRel);
+}
+
+/// Lets every CPU start running its vCPUs.
+pub fn start() {
+    STARTED.store(true, Ordering::Release);
+    for cpu in 1..axruntime::cpu_count() {
+        axhal::irq::wake_cpu(cpu);
+    }
+}
+
+/// Secondary CPUs wait here until the VMs are built.
+pub fn wait_for_start() {
+    while !STARTED.load(Ordering::Acquire) {
+        axhal::cpu::wait_for_irq();
+    }
+}
+
+/// Stops `vm` (once) with a logged reason; its vCPUs stop at their next
+/// exit. Powers the machine off through CPU 0 when it was the last VM.
+pub fn stop_vm(vm: &VmRef, reason: fmt::Arguments) {
+    if vm.shutdown().is_err() {
+        return;
+    }
+    axlog::ax_println!("hv: {} stopped: {reason}", vm.describe());
+    VMS.lock().retain(|v| !Arc::ptr_eq(v, vm));
+    for s in SLOTS.lock().iter().filter(|s| Arc::ptr_eq(&s.vm, vm)) {
+        axhal::irq::wake_cpu(s.pcpu);
+    }
+    if LIVE.fetch_sub(1, Ordering::AcqRel) == 1 {
+        axhal::irq::wake_cpu(0);
+    }
+}
+
+/// The slots of this CPU.
+fn my_slots(cpu: usize) -> Vec<Arc<Slot>> {
+    SLOTS.lock().iter().filter(|s| s.pcpu == cpu).cloned().collect()
+}
+
+/// Drops a stopped VM's vCPU from this CPU: unbinds it here (where it is
+/// bound) and forgets the slot; the VM's memory goes with its last user.
+fn retire(slot: &Arc<Slot>) {
+    if let Some(v) = slot.vm.vcpu(slot.vcpu_id) {
+        let mut v = v.lock();
+        if v.state() == VCpuState::Ready {
+            let _ = v.unbind();
+        }
+    }
+    let last = {
+        let mut slots = SLOTS.lock();
+        slots.retain(|s| !Arc::ptr_eq(s, slot));
+        !slots.iter().any(|s| Arc::ptr_eq(&s.vm, &slot.vm))
+    };
+    if last {
+        axlog::ax_println!("hv: {} retired; its memory is freed with it", slot.vm.describe());
+    }
+}
+
+/// Runs this CPU's vCPUs until no VM is left. CPU 0 returns then (and the
+/// runtime powers off); the others wait for interrupts.
+pub fn cpu_loop(cpu: usize) {
+    loop {
+        if cpu == 0 {
+            crate::console::poll_input();
+        }
+        if LIVE.load(Ordering::Acquire) == 0 {
+            for s in my_slots(cpu) {
+                retire(&s);
+            }
+            if cpu == 0 {
+                axlog::ax_println!("hv: no VM left, powering off");
+                return;
+            }
+            loop {
+                axhal::cpu::wait_for_irq();
+            }
+        }
+        let mut ran = false;
+        for s in my_slots(cpu) {
+            if s.vm.shutting_down() {
+                retire(&s);
+                continue;
+            }
+            if s.transition(Power::OnPending, Power::On) {
+                let (entry, arg) = *s.start.lock();
+                if let Some(v) = s.vm.vcpu(s.vcpu_id) {
+                    let mut v = v.lock();
+                    let started = v.set_entry(GuestPhysAddr::from(entry)).and_then(|_| v.set_gpr(0, arg as usize));
+                    if let Err(e) = started {
+                        drop(v);
+                        stop_vm(&s.vm, format_args!("vCPU {} cannot start: {e:?}", s.vcpu_id));
+                        continue;
+                    }
+                }
+            }
+            if s.power() == Power::On {
+                ran = true;
+                match s.vm.run_vcpu(s.vcpu_id) {
+                    Ok(exit) => crate::exits::handle(&s, exit),
+                    Err(e) => stop_vm(&s.vm, format_args!("vCPU {} failed: {e:?}", s.vcpu_id)),
+                }
+            }
+        }
+        if !ran {
+            axhal::cpu::wait_for_irq();
+        }
+    }
+}
