@@ -34,7 +34,10 @@ fn main() {
             fail(ConfigFileError::new(file, errors));
         }
         if ids.contains(&config.base.id) {
-            fail(format!("{file}: base.id: {} is used by another VM of this build", config.base.id));
+            fail(format!(
+                "{file}: base.id: {} is used by another VM of this build",
+                config.base.id
+            ));
         }
         ids.push(config.base.id);
         let kernel = &config.kernel;

@@ -12,8 +12,10 @@ static SINKS: SpinNoIrq<Vec<(usize, Arc<dyn ConsoleSink>)>> = SpinNoIrq::new(Vec
 
 /// Creates the console sink of VM `vm_id`.
 pub fn new_sink(vm_id: usize) -> Arc<dyn ConsoleSink> {
+    // Through the logger's print lock, so a guest line never interleaves
+    // with a log line from another CPU.
     let sink: Arc<dyn ConsoleSink> = Arc::new(PrefixingSink::new(|line: &[u8]| {
-        axhal::console::write_str(&alloc::string::String::from_utf8_lossy(line));
+        axlog::ax_print!("{}", alloc::string::String::from_utf8_lossy(line));
     }));
     SINKS.lock().push((vm_id, sink.clone()));
     sink
@@ -54,7 +56,9 @@ pub fn poll_input() {
             ESCAPE.store(true, Ordering::Release);
             continue;
         }
-        if let Some(uart) = crate::vmm::vm_at(FOCUS.load(Ordering::Acquire)).and_then(|vm| vm.devices().pl011s().first().cloned()) {
+        if let Some(uart) =
+            crate::vmm::vm_at(FOCUS.load(Ordering::Acquire)).and_then(|vm| vm.devices().pl011s().first().cloned())
+        {
             let _ = uart.push_rx(b);
         }
     }

@@ -19,7 +19,11 @@ pub fn handle(s: &Arc<Slot>, exit: AxVCpuExitReason) {
         AxVCpuExitReason::Nothing | AxVCpuExitReason::ExternalInterrupt { .. } => {}
         AxVCpuExitReason::Halt => axhal::cpu::wait_for_irq(),
         AxVCpuExitReason::Hypercall { nr, args } => hypercall(s, nr, args),
-        AxVCpuExitReason::CpuUp { target_cpu, entry_point, arg } => cpu_up(s, target_cpu, entry_point.as_usize(), arg),
+        AxVCpuExitReason::CpuUp {
+            target_cpu,
+            entry_point,
+            arg,
+        } => cpu_up(s, target_cpu, entry_point.as_usize(), arg),
         AxVCpuExitReason::CpuDown { .. } => {
             s.transition(Power::On, Power::Off);
         }
@@ -32,7 +36,10 @@ pub fn handle(s: &Arc<Slot>, exit: AxVCpuExitReason) {
         }
         AxVCpuExitReason::Unsupported { raw, detail } => stop_vm(
             &s.vm,
-            format_args!("vCPU {}: unhandled exception (syndrome {raw:#x}, address {detail:#x})", s.vcpu_id),
+            format_args!(
+                "vCPU {}: unhandled exception (syndrome {raw:#x}, address {detail:#x})",
+                s.vcpu_id
+            ),
         ),
         other => stop_vm(&s.vm, format_args!("vCPU {}: unhandled exit {other:?}", s.vcpu_id)),
     }

@@ -59,7 +59,9 @@ impl AxVMHal for AxVMHalImpl {
     }
 
     fn vcpu_resides_on(vm_id: usize, vcpu_id: usize) -> AxResult<usize> {
-        crate::vmm::find_slot(vm_id, vcpu_id).map(|s| s.pcpu).ok_or(AxError::NotFound)
+        crate::vmm::find_slot(vm_id, vcpu_id)
+            .map(|s| s.pcpu)
+            .ok_or(AxError::NotFound)
     }
 
     /// Virtual interrupts need the virtual GIC (not yet): refused.

@@ -9,9 +9,14 @@ use axvcpu::GuestPhysAddr;
 /// Copies the images to their load addresses.
 pub fn load(vm: &Vm, images: &EmbeddedVm) -> AxResult {
     let cfg = vm.image_config();
-    vm.write_guest(GuestPhysAddr::from(cfg.kernel_load_gpa), images.kernel).inspect_err(|e| {
-        log::error!("{}: kernel does not fit at {:#x}: {e:?}", vm.describe(), cfg.kernel_load_gpa);
-    })?;
+    vm.write_guest(GuestPhysAddr::from(cfg.kernel_load_gpa), images.kernel)
+        .inspect_err(|e| {
+            log::error!(
+                "{}: kernel does not fit at {:#x}: {e:?}",
+                vm.describe(),
+                cfg.kernel_load_gpa
+            );
+        })?;
     let initrd = match (images.ramdisk, cfg.ramdisk_load_gpa) {
         (Some(data), Some(gpa)) => {
             vm.write_guest(GuestPhysAddr::from(gpa), data)?;

@@ -56,7 +56,9 @@ impl Slot {
 
     /// Moves it from `from` to `to`; false if it was not in `from`.
     pub fn transition(&self, from: Power, to: Power) -> bool {
-        self.power.compare_exchange(from as u8, to as u8, Ordering::AcqRel, Ordering::Acquire).is_ok()
+        self.power
+            .compare_exchange(from as u8, to as u8, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
     }
 
     /// Records the entry of an accepted CPU_ON.
@@ -103,7 +105,11 @@ pub fn vm_at(i: usize) -> Option<VmRef> {
 
 /// The slot of vCPU `vcpu_id` of VM `vm_id`.
 pub fn find_slot(vm_id: usize, vcpu_id: usize) -> Option<Arc<Slot>> {
-    SLOTS.lock().iter().find(|s| s.vm.id() == vm_id && s.vcpu_id == vcpu_id).cloned()
+    SLOTS
+        .lock()
+        .iter()
+        .find(|s| s.vm.id() == vm_id && s.vcpu_id == vcpu_id)
+        .cloned()
 }
 
 /// Builds one VM from its embedded config and images. A VM that cannot be
@@ -120,7 +126,10 @@ pub fn create_vm(e: &EmbeddedVm) {
     for (vcpu_id, _mask, pcpu) in config.get_vcpu_affinities_pcpu_ids() {
         let taken = SLOTS.lock().iter().any(|s| s.pcpu == pcpu) || placement.iter().any(|&(_, p)| p == pcpu);
         if pcpu >= cpus || taken {
-            log::error!("VM {id} ({name}): vCPU {vcpu_id} wants CPU {pcpu}, which is {}; VM not started", if taken { "taken" } else { "not online" });
+            log::error!(
+                "VM {id} ({name}): vCPU {vcpu_id} wants CPU {pcpu}, which is {}; VM not started",
+                if taken { "taken" } else { "not online" }
+            );
             return;
         }
         placement.push((vcpu_id, pcpu));
@@ -232,10 +241,12 @@ pub fn cpu_loop(cpu: usize) {
                 let (entry, arg) = *s.start.lock();
                 if let Some(v) = s.vm.vcpu(s.vcpu_id) {
                     let mut v = v.lock();
-                    let started = v.set_entry(GuestPhysAddr::from(entry)).and_then(|_| v.set_gpr(0, arg as usize));
+                    let started = v
+                        .set_entry(GuestPhysAddr::from(entry))
+                        .and_then(|_| v.set_gpr(0, arg as usize));
                     if let Err(e) = started {
                         drop(v);
-                        stop_vm(&s.vm, format_args!("vCPU {} cannot start: {e:?}", s.vcpu_id));
+                        stop_vm(&s.vm, format_args!("vCPU {} cannot start: {e}", s.vcpu_id));
                         continue;
                     }
                 }
@@ -244,7 +255,7 @@ pub fn cpu_loop(cpu: usize) {
                 ran = true;
                 match s.vm.run_vcpu(s.vcpu_id) {
                     Ok(exit) => crate::exits::handle(&s, exit),
-                    Err(e) => stop_vm(&s.vm, format_args!("vCPU {} failed: {e:?}", s.vcpu_id)),
+                    Err(e) => stop_vm(&s.vm, format_args!("vCPU {} failed: {e}", s.vcpu_id)),
                 }
             }
         }

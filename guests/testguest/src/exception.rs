@@ -5,6 +5,7 @@
 //! has armed [`expect_abort`] for that address. The handler skips the
 //! faulting instruction, records the abort and returns. Anything else
 //! prints `FAIL exception ESR=... FAR=... ELR=...` and powers the VM off.
+//! (The crash mode clears `VBAR_EL1` first, so its abort never gets here.)
 
 use core::arch::global_asm;
 use core::mem::{offset_of, size_of};

@@ -7,12 +7,26 @@
 //! `0x4008_0000` (its link address) at EL1h with the MMU off and `X0` = the
 //! DTB address; a PL011 at `0x0900_0000`; the vendor hypercalls and PSCI
 //! 1.1 over `HVC #0` / `SMC #0`; the test device at `0x0A00_0000`; nothing
-//! mapped at `0x2000_0000`; two vCPUs. It prints one `PASS`/`FAIL` line
-//! per check (the QEMU test matches them), a summary, `bench:` lines, and
-//! powers the VM off with PSCI `SYSTEM_OFF`.
+//! mapped at `0x2000_0000`; two vCPUs; its 64 MiB of RAM its own (the
+//! isolation check keeps markers at `0x4300_0000` and `0x4300_1000` for
+//! about 200 ms, to catch a hypervisor that backs two VMs running this
+//! guest with the same memory). It prints one `PASS`/`FAIL` line per check
+//! (the QEMU test matches them), a summary, `bench:` lines, and powers the
+//! VM off with PSCI `SYSTEM_OFF`.
 //!
 //! It does not parse the DTB (only its header is checked), use interrupts,
 //! or allocate.
+//!
+//! # Crash mode
+//!
+//! **VM id 66 crashes on purpose.** Right after `PASS uart` the guest asks
+//! `HC_VM_ID`; in VM 66 it prints `testguest: VM 66 crashes on purpose`,
+//! clears `VBAR_EL1` (no vector table) and loads from the unmapped
+//! `0x2000_0000`. The hypervisor cannot deliver that abort and must stop
+//! the VM; the QEMU test that gives a VM id 66 checks that the faulting VM
+//! is stopped while the other VMs run on. Should execution go on, the guest
+//! prints `FAIL crash mode survived` and powers off. Any other VM id runs
+//! the checks as usual.
 //!
 //! # Memory model
 //!
@@ -26,8 +40,9 @@
 //!
 //! `boot` (entry, stacks, `.bss`), `exception` (vectors and handler),
 //! `uart`, `hvc` and `psci` (calls into the hypervisor), `mmio` and
-//! `testdev` (width-exact device access), `checks` (the checks in order),
-//! `bench`, `timer`, `cpu`, `shared`.
+//! `testdev` (width-exact device access), `checks` (the checks in order,
+//! the crash mode included), `bench`, `timer`, `cpu`, `shared`; `platform`
+//! (the addresses above, the marker addresses and the crash VM id).
 //!
 //! Build with `build.sh`; it is its own Cargo workspace, not part of the
 //! root one.

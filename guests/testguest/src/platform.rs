@@ -17,6 +17,27 @@ pub const TEST_DEVICE_BASE: usize = 0x0A00_0000;
 /// injected synchronous external abort.
 pub const UNMAPPED_ADDR: usize = 0x2000_0000;
 
+/// Guest RAM that only the isolation check uses: its marker word here and
+/// its second marker one page up. Inside RAM, far above the image, `.bss`
+/// and stacks (`linker.ld` asserts that they end below it) and the DTB at
+/// [`RAM_BASE`]; the same address in every VM running this guest.
+pub const ISOLATION_MARKER_ADDR: usize = 0x4300_0000;
+/// The isolation check's second marker word, in the page after
+/// [`ISOLATION_MARKER_ADDR`].
+pub const ISOLATION_SECOND_MARKER_ADDR: usize = ISOLATION_MARKER_ADDR + 0x1000;
+
+const _: () = assert!(
+    ISOLATION_MARKER_ADDR as u64 >= RAM_BASE
+        && ISOLATION_SECOND_MARKER_ADDR as u64 + 8 <= RAM_END
+        && ISOLATION_MARKER_ADDR.is_multiple_of(8)
+        && ISOLATION_SECOND_MARKER_ADDR.is_multiple_of(8),
+    "the isolation markers must be aligned words of guest RAM"
+);
+
+/// The VM id at which the guest crashes on purpose right after its first
+/// check (see the crate doc).
+pub const CRASH_VM_ID: u64 = 66;
+
 /// Number of vCPUs in the VM; vCPU `n` has MPIDR affinity 0 `n`.
 pub const NUM_VCPUS: usize = 2;
 /// The vCPU the checks start with PSCI `CPU_ON` (its MPIDR affinity).

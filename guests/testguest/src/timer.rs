@@ -18,14 +18,26 @@ pub fn frequency() -> u64 {
     CNTFRQ_EL0.get()
 }
 
+/// Counter ticks per second for timeouts: [`frequency`], or QEMU's
+/// 62.5 MHz when it reads 0.
+pub fn ticks_per_second() -> u64 {
+    match frequency() {
+        0 => FALLBACK_FREQUENCY_HZ,
+        hz => hz,
+    }
+}
+
+/// Spins until the counter reaches `deadline`.
+pub fn spin_until(deadline: u64) {
+    while counter() < deadline {
+        core::hint::spin_loop();
+    }
+}
+
 /// Spins until `done` returns true or `seconds` of counter time pass.
 /// Returns whether `done` became true.
 pub fn wait_until(seconds: u64, mut done: impl FnMut() -> bool) -> bool {
-    let hz = match frequency() {
-        0 => FALLBACK_FREQUENCY_HZ,
-        hz => hz,
-    };
-    let deadline = counter().saturating_add(hz.saturating_mul(seconds));
+    let deadline = counter().saturating_add(ticks_per_second().saturating_mul(seconds));
     loop {
         if done() {
             return true;

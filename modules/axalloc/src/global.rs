@@ -143,7 +143,12 @@ impl GlobalAllocator {
         // The heap is a buddy allocator too: a block of `size` needs a
         // naturally aligned power-of-two chunk. Frames come back naturally
         // aligned, so one power-of-two chunk of at least that size serves.
-        let Some(bytes) = layout.size().max(layout.align()).max(HEAP_GROW_MIN).checked_next_power_of_two() else {
+        let Some(bytes) = layout
+            .size()
+            .max(layout.align())
+            .max(HEAP_GROW_MIN)
+            .checked_next_power_of_two()
+        else {
             return false;
         };
         let pages = bytes / PAGE_SIZE;

@@ -113,7 +113,9 @@ pub const WAKEUP_SGI: u32 = 1;
 /// CPU is unknown.
 #[cfg(all(target_os = "none", target_arch = "aarch64"))]
 pub fn wake_cpu(cpu_id: usize) -> bool {
-    let Some(&mpidr) = crate::platform::info().cpus.as_slice().get(cpu_id) else { return false };
+    let Some(&mpidr) = crate::platform::info().cpus.as_slice().get(cpu_id) else {
+        return false;
+    };
     crate::arch::gic::send_sgi(WAKEUP_SGI, mpidr)
 }
 

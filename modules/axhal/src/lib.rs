@@ -19,7 +19,7 @@
 //! for the UART (both trustedfirmware.org, built on `safe-mmio`), `smccc`
 //! for PSCI calls, `fdt` for the device tree, `percpu` (arm-el2) for
 //! per-CPU data and `kspin` for locks. The page tables are hand-written:
-//! the EL2 regime's descriptor rules (AP[1] RES1, no PXN) differ from the
+//! the EL2 regime's descriptor rules (AP\[1\] RES1, no PXN) differ from the
 //! EL1 ones `page_table_multiarch` emits, and the boot map is 200 lines.
 
 #![cfg_attr(not(test), no_std)]

@@ -58,10 +58,10 @@ pub fn init_early(cpu_id: usize, dtb_addr: usize) -> Result<(), dtb::DtbError> {
             size: 0x2_0000 * axconfig::cpu::MAX_NUM,
         });
     }
-    if let Some(uart) = info.uart.filter(in_device_window) {
-        if uart.base != devices::UART_BASE {
-            crate::console::init(uart.base);
-        }
+    if let Some(uart) = info.uart.filter(in_device_window)
+        && uart.base != devices::UART_BASE
+    {
+        crate::console::init(uart.base);
     }
     let psci = info.psci.unwrap_or(match devices::PSCI_METHOD {
         "hvc" => PsciMethod::Hvc,
@@ -74,7 +74,7 @@ pub fn init_early(cpu_id: usize, dtb_addr: usize) -> Result<(), dtb::DtbError> {
 
 fn read_dtb(addr: usize) -> Result<PlatformInfo, dtb::DtbError> {
     const HEADER: usize = 40;
-    if addr == 0 || addr % 8 != 0 {
+    if addr == 0 || !addr.is_multiple_of(8) {
         return Err(dtb::DtbError::Malformed);
     }
     // SAFETY: the boot loader placed a device tree at `addr` and the boot

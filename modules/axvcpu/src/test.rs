@@ -710,11 +710,18 @@ fn fault_for_last_exit_only_between_runs_and_defaults_to_unsupported() {
     use crate::LastExitFault;
     for state in [VCpuState::Created, VCpuState::Free, VCpuState::Blocked] {
         let (mut v, _) = vcpu_in(state);
-        assert_eq!(v.inject_fault_for_last_exit(LastExitFault::Undefined), Err(AxError::BadState), "{state:?}");
+        assert_eq!(
+            v.inject_fault_for_last_exit(LastExitFault::Undefined),
+            Err(AxError::BadState),
+            "{state:?}"
+        );
         assert_eq!(v.state(), state);
     }
     // The mock does not override the trait's default.
     let (mut ready, _) = vcpu_in(VCpuState::Ready);
-    assert_eq!(ready.inject_fault_for_last_exit(LastExitFault::Access), Err(AxError::Unsupported));
+    assert_eq!(
+        ready.inject_fault_for_last_exit(LastExitFault::Access),
+        Err(AxError::Unsupported)
+    );
     assert_eq!(ready.state(), VCpuState::Ready);
 }

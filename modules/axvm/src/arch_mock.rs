@@ -13,8 +13,8 @@ use std::collections::VecDeque;
 use std::vec::Vec;
 
 std::thread_local! {
-    static SCRIPT: RefCell<VecDeque<AxVCpuExitReason>> = RefCell::new(VecDeque::new());
-    static EVENTS: RefCell<Vec<Event>> = RefCell::new(Vec::new());
+    static SCRIPT: RefCell<VecDeque<AxVCpuExitReason>> = const { RefCell::new(VecDeque::new()) };
+    static EVENTS: RefCell<Vec<Event>> = const { RefCell::new(Vec::new()) };
 }
 
 /// What a [`ScriptedVCpu`] was asked to do.
@@ -57,7 +57,10 @@ impl<U: AxVCpuHal> AxArchVCpu for ScriptedVCpu<U> {
     type SetupConfig = ();
 
     fn new(_vm_id: VMId, _vcpu_id: VCpuId, _config: Self::CreateConfig) -> AxResult<Self> {
-        Ok(Self { refuse_faults: false, _u: PhantomData })
+        Ok(Self {
+            refuse_faults: false,
+            _u: PhantomData,
+        })
     }
     fn set_entry(&mut self, entry: GuestPhysAddr) -> AxResult {
         record(Event::Entry(entry.as_usize()));

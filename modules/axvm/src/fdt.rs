@@ -46,7 +46,10 @@ pub fn generate(config: &AxVMConfig, initrd: Option<(u64, u64)>) -> Result<Vec<u
     w.end_node(cpus)?;
 
     let psci = w.begin_node("psci")?;
-    w.property_string_list("compatible", vec![String::from("arm,psci-1.0"), String::from("arm,psci-0.2")])?;
+    w.property_string_list(
+        "compatible",
+        vec![String::from("arm,psci-1.0"), String::from("arm,psci-0.2")],
+    )?;
     w.property_string("method", "hvc")?;
     w.end_node(psci)?;
 
@@ -55,7 +58,10 @@ pub fn generate(config: &AxVMConfig, initrd: Option<(u64, u64)>) -> Result<Vec<u
         if matches!(d.emu_type, EmulatedDeviceType::Pl011 | EmulatedDeviceType::Console) {
             let name = format!("pl011@{:x}", d.base_gpa);
             let node = w.begin_node(&name)?;
-            w.property_string_list("compatible", vec![String::from("arm,pl011"), String::from("arm,primecell")])?;
+            w.property_string_list(
+                "compatible",
+                vec![String::from("arm,pl011"), String::from("arm,primecell")],
+            )?;
             w.property_array_u64("reg", &[d.base_gpa as u64, d.length as u64])?;
             w.end_node(node)?;
             stdout.get_or_insert(name);

@@ -46,13 +46,21 @@ impl<H: AxVMHal> GuestMemory<H> {
     /// Maps every memory region and passthrough device of `config`.
     pub(crate) fn new(config: &AxVMConfig) -> AxResult<Self> {
         let aspace = AddrSpace::new_empty(LEVELS, AsGpa::from(0), 1 << GPA_BITS)?;
-        let mut mem = Self { aspace, reserved: Vec::new() };
+        let mut mem = Self {
+            aspace,
+            reserved: Vec::new(),
+        };
         for region in config.memory_regions() {
             mem.map_config_region(region)?;
         }
         for dev in config.pass_through_devices() {
             let flags = MappingFlags::DEVICE | MappingFlags::READ | MappingFlags::WRITE;
-            mem.aspace.map_linear(AsGpa::from(dev.base_gpa), PhysAddr::from(dev.base_hpa), dev.length, flags)?;
+            mem.aspace.map_linear(
+                AsGpa::from(dev.base_gpa),
+                PhysAddr::from(dev.base_hpa),
+                dev.length,
+                flags,
+            )?;
         }
         Ok(mem)
     }
@@ -69,7 +77,8 @@ impl<H: AxVMHal> GuestMemory<H> {
                     }
                     self.reserved.push((r.gpa, r.size));
                 }
-                self.aspace.map_linear(AsGpa::from(r.gpa), PhysAddr::from(r.gpa), r.size, flags)
+                self.aspace
+                    .map_linear(AsGpa::from(r.gpa), PhysAddr::from(r.gpa), r.size, flags)
             }
         }
     }
@@ -103,7 +112,10 @@ impl<H: AxVMHal> GuestMemory<H> {
         if len == 0 {
             return Ok(Vec::new());
         }
-        let end = gpa.checked_add(len).filter(|end| *end <= 1 << GPA_BITS).ok_or(AxError::InvalidInput)?;
+        let end = gpa
+            .checked_add(len)
+            .filter(|end| *end <= 1 << GPA_BITS)
+            .ok_or(AxError::InvalidInput)?;
         // axaddrspace's translated_byte_buffer panics on a hole: check
         // every page first.
         const PAGE: usize = 0x1000;
@@ -112,7 +124,10 @@ impl<H: AxVMHal> GuestMemory<H> {
             self.aspace.translate(AsGpa::from(page)).ok_or(AxError::InvalidInput)?;
             page += PAGE;
         }
-        let chunks = self.aspace.translated_byte_buffer(AsGpa::from(gpa), len).ok_or(AxError::InvalidInput)?;
+        let chunks = self
+            .aspace
+            .translated_byte_buffer(AsGpa::from(gpa), len)
+            .ok_or(AxError::InvalidInput)?;
         if chunks.iter().map(|c| c.len()).sum::<usize>() != len {
             return Err(AxError::InvalidInput);
         }

@@ -132,7 +132,11 @@ fn vm() -> (Arc<Vm>, Arc<Console>) {
     let console = Arc::new(Console::default());
     let vm = Vm::new(config(), console.clone()).unwrap();
     let entries = take_events();
-    assert_eq!(entries, [Event::Entry(0x4008_0000), Event::Entry(0x4008_0000)], "setup sets each vCPU's entry");
+    assert_eq!(
+        entries,
+        [Event::Entry(0x4008_0000), Event::Entry(0x4008_0000)],
+        "setup sets each vCPU's entry"
+    );
     (vm, console)
 }
 
@@ -183,8 +187,20 @@ fn bad_vcpu_id_is_invalid_input() {
     assert_eq!(vm.run_vcpu(2), Err(AxError::InvalidInput));
 }
 
-fn mmio_read(addr: usize, width: AccessWidth, reg: usize, signed_ext: bool, reg_width: AccessWidth) -> AxVCpuExitReason {
-    AxVCpuExitReason::MmioRead { addr: GuestPhysAddr::from(addr), width, reg, reg_width, signed_ext }
+fn mmio_read(
+    addr: usize,
+    width: AccessWidth,
+    reg: usize,
+    signed_ext: bool,
+    reg_width: AccessWidth,
+) -> AxVCpuExitReason {
+    AxVCpuExitReason::MmioRead {
+        addr: GuestPhysAddr::from(addr),
+        width,
+        reg,
+        reg_width,
+        signed_ext,
+    }
 }
 
 const STOP: AxVCpuExitReason = AxVCpuExitReason::Halt;
@@ -229,9 +245,19 @@ fn accesses_nothing_answers_become_guest_faults() {
     let (vm, _) = vm();
     script([
         mmio_read(0x2000_0000, AccessWidth::Dword, 1, false, AccessWidth::Dword),
-        AxVCpuExitReason::MmioWrite { addr: GuestPhysAddr::from(0x0a00_0ffc), width: AccessWidth::Qword, data: 0 },
-        AxVCpuExitReason::SysRegRead { addr: SysRegAddr::new(0x3a_3016), reg: 2 },
-        AxVCpuExitReason::NestedPageFault { addr: GuestPhysAddr::from(0x3000_0000), access_flags: AccessFlags::READ },
+        AxVCpuExitReason::MmioWrite {
+            addr: GuestPhysAddr::from(0x0a00_0ffc),
+            width: AccessWidth::Qword,
+            data: 0,
+        },
+        AxVCpuExitReason::SysRegRead {
+            addr: SysRegAddr::new(0x3a_3016),
+            reg: 2,
+        },
+        AxVCpuExitReason::NestedPageFault {
+            addr: GuestPhysAddr::from(0x3000_0000),
+            access_flags: AccessFlags::READ,
+        },
         STOP,
     ]);
     assert_eq!(vm.run_vcpu(0), Ok(STOP));
@@ -267,7 +293,10 @@ fn device_access_without_syndrome_is_unsupported() {
 #[test]
 fn other_exits_go_to_the_caller() {
     let (vm, _) = vm();
-    let hc = AxVCpuExitReason::Hypercall { nr: 0xc600_0000, args: [0; 6] };
+    let hc = AxVCpuExitReason::Hypercall {
+        nr: 0xc600_0000,
+        args: [0; 6],
+    };
     script([hc.clone(), AxVCpuExitReason::SystemDown]);
     assert_eq!(vm.run_vcpu(0), Ok(hc));
     assert_eq!(vm.run_vcpu(0), Ok(AxVCpuExitReason::SystemDown));
@@ -288,13 +317,23 @@ fn broken_configs_are_refused() {
 fn generated_device_tree_describes_the_vm() {
     let blob = crate::fdt::generate(&config(), Some((0x4100_0000, 0x1000))).unwrap();
     let fdt = fdt::Fdt::new(&blob).unwrap();
-    let mem: Vec<_> = fdt.memory().regions().map(|r| (r.starting_address as usize, r.size)).collect();
+    let mem: Vec<_> = fdt
+        .memory()
+        .regions()
+        .map(|r| (r.starting_address as usize, r.size))
+        .collect();
     assert_eq!(mem, [(0x4000_0000, Some(0x20_0000))]);
     assert_eq!(fdt.cpus().count(), 2);
     let chosen = fdt.chosen();
     assert_eq!(chosen.bootargs(), Some("console=ttyAMA0"));
     assert_eq!(chosen.stdout().map(|n| n.name), Some("pl011@9000000"));
     let initrd = fdt.find_node("/chosen").unwrap();
-    assert_eq!(initrd.property("linux,initrd-start").and_then(|p| p.as_usize()), Some(0x4100_0000));
-    assert_eq!(fdt.find_node("/psci").unwrap().property("method").unwrap().as_str(), Some("hvc"));
+    assert_eq!(
+        initrd.property("linux,initrd-start").and_then(|p| p.as_usize()),
+        Some(0x4100_0000)
+    );
+    assert_eq!(
+        fdt.find_node("/psci").unwrap().property("method").unwrap().as_str(),
+        Some("hvc")
+    );
 }

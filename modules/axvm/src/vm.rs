@@ -1,7 +1,7 @@
 //! [`AxVM`]: the VM object and its exit loop.
 
 use crate::arch::{self, ArchVCpu};
-use crate::memory::{GuestMemory, GPA_BITS};
+use crate::memory::{GPA_BITS, GuestMemory};
 use crate::{AxVMConfig, AxVMHal, MAX_VCPUS};
 use alloc::{boxed::Box, format, string::String, sync::Arc, vec::Vec};
 use axaddrspace::GuestPhysAddr as AsGpa;
@@ -43,7 +43,10 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
         let id = config.id();
         let name = config.name();
         if config.cpu_num() == 0 || config.cpu_num() > MAX_VCPUS {
-            log::error!("VM {id} ({name}): {} vCPUs (1 to {MAX_VCPUS} supported)", config.cpu_num());
+            log::error!(
+                "VM {id} ({name}): {} vCPUs (1 to {MAX_VCPUS} supported)",
+                config.cpu_num()
+            );
             return Err(AxError::InvalidInput);
         }
         let memory = GuestMemory::<H>::new(&config)?;
@@ -58,11 +61,19 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
         for (vcpu_id, affinity, phys_id) in config.get_vcpu_affinities_pcpu_ids() {
             let create = arch::create_config(&config, vcpu_id, phys_id);
             let mut vcpu = AxVCpu::new(id, vcpu_id, phys_id, affinity, create)?;
-            let entry = if vcpu_id == 0 { config.bsp_entry() } else { config.ap_entry() };
+            let entry = if vcpu_id == 0 {
+                config.bsp_entry()
+            } else {
+                config.ap_entry()
+            };
             vcpu.setup(GuestPhysAddr::from(entry), root, arch::setup_config(&config))?;
             vcpus.push(Arc::new(SpinNoIrq::new(vcpu)));
         }
-        log::info!("VM {id} ({name}) created: {} vCPUs, {} devices", vcpus.len(), devices.len());
+        log::info!(
+            "VM {id} ({name}) created: {} vCPUs, {} devices",
+            vcpus.len(),
+            devices.len()
+        );
         Ok(Arc::new(Self {
             id,
             name,
@@ -130,7 +141,10 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
         if self.shutting_down.load(Ordering::Acquire) {
             return Err(AxError::BadState);
         }
-        self.running.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).map(|_| ()).map_err(|_| AxError::BadState)
+        self.running
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .map(|_| ())
+            .map_err(|_| AxError::BadState)
     }
 
     /// Whether [`Self::boot`] succeeded and the VM has not been shut down.
@@ -140,7 +154,10 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
 
     /// Starts stopping the VM (one-way). `BadState` on a second call.
     pub fn shutdown(&self) -> AxResult {
-        self.shutting_down.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).map(|_| ()).map_err(|_| AxError::BadState)
+        self.shutting_down
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .map(|_| ())
+            .map_err(|_| AxError::BadState)
     }
 
     /// Whether [`Self::shutdown`] was called.
@@ -149,8 +166,17 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
     }
 
     /// Maps host range `[hpa, hpa + size)` at `gpa`.
-    pub fn map_region(&self, gpa: GuestPhysAddr, hpa: HostPhysAddr, size: usize, flags: axaddrspace::MappingFlags) -> AxResult {
-        self.memory.lock().aspace.map_linear(AsGpa::from(gpa.as_usize()), PhysAddr::from(hpa.as_usize()), size, flags)
+    pub fn map_region(
+        &self,
+        gpa: GuestPhysAddr,
+        hpa: HostPhysAddr,
+        size: usize,
+        flags: axaddrspace::MappingFlags,
+    ) -> AxResult {
+        self.memory
+            .lock()
+            .aspace
+            .map_linear(AsGpa::from(gpa.as_usize()), PhysAddr::from(hpa.as_usize()), size, flags)
     }
 
     /// Unmaps `[gpa, gpa + size)`.
@@ -205,15 +231,19 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
     /// `Ok(false)`: the caller's.
     fn handle_exit(&self, vcpu: &mut AxVCpu<ArchVCpu<U>>, exit: &AxVCpuExitReason) -> AxResult<bool> {
         match *exit {
-            AxVCpuExitReason::MmioRead { addr, width, reg, reg_width, signed_ext } => {
-                match self.devices.handle_mmio_read(addr, width) {
-                    Ok(v) => {
-                        let v = arm_vcpu::mmio_read_result(v, width, signed_ext, reg_width);
-                        vcpu.set_gpr(reg, v as usize)?;
-                    }
-                    Err(e) => self.fail_access(vcpu, addr.as_usize(), e)?,
+            AxVCpuExitReason::MmioRead {
+                addr,
+                width,
+                reg,
+                reg_width,
+                signed_ext,
+            } => match self.devices.handle_mmio_read(addr, width) {
+                Ok(v) => {
+                    let v = arm_vcpu::mmio_read_result(v, width, signed_ext, reg_width);
+                    vcpu.set_gpr(reg, v as usize)?;
                 }
-            }
+                Err(e) => self.fail_access(vcpu, addr.as_usize(), e)?,
+            },
             AxVCpuExitReason::MmioWrite { addr, width, data } => {
                 if let Err(e) = self.devices.handle_mmio_write(addr, width, data) {
                     self.fail_access(vcpu, addr.as_usize(), e)?;
@@ -242,7 +272,10 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
                 } else if self.devices.find_mmio_dev(addr).is_some() {
                     // A device access whose instruction gave no syndrome
                     // (e.g. LDP, or a post-indexed load): not emulated.
-                    log::warn!("VM {}: access to device at {gpa:#x} without syndrome; stopping the VM", self.id);
+                    log::warn!(
+                        "VM {}: access to device at {gpa:#x} without syndrome; stopping the VM",
+                        self.id
+                    );
                     return Err(AxError::Unsupported);
                 } else {
                     let flags = to_mapping_flags(access_flags);
@@ -257,13 +290,22 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
     }
 
     fn fail_access(&self, vcpu: &mut AxVCpu<ArchVCpu<U>>, gpa: usize, e: AxError) -> AxResult {
-        log::debug!("VM {} vCPU {}: access at {gpa:#x} failed ({e:?}); abort injected", self.id, vcpu.id());
+        log::debug!(
+            "VM {} vCPU {}: access at {gpa:#x} failed ({e:?}); abort injected",
+            self.id,
+            vcpu.id()
+        );
         self.fault(vcpu, LastExitFault::Access)
     }
 
     fn fault(&self, vcpu: &mut AxVCpu<ArchVCpu<U>>, fault: LastExitFault) -> AxResult {
         vcpu.inject_fault_for_last_exit(fault).inspect_err(|e| {
-            log::warn!("VM {} ({}) vCPU {}: cannot take {fault:?}: {e:?}", self.id, self.name, vcpu.id());
+            log::warn!(
+                "VM {} ({}) vCPU {}: cannot take {fault:?}: {e:?}",
+                self.id,
+                self.name,
+                vcpu.id()
+            );
         })
     }
 

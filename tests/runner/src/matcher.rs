@@ -5,6 +5,9 @@
 //!
 //! - `expect` patterns match in order, each on a line after the one that
 //!   matched the previous pattern; one line satisfies at most one pattern.
+//! - `expect_unordered` patterns each match some line, in any order; a line
+//!   an `expect` pattern took is not offered to them, and one line satisfies
+//!   at most one of them (the first in the list that is still open).
 //! - A line matching any `forbid` pattern is recorded and ends matching.
 //! - `input` rules fire in order, each once, each on a line after the one that
 //!   fired the previous rule. A rule may fire on a partial line (a prompt that
@@ -43,6 +46,8 @@ pub struct Matcher<'s> {
     lines: usize,
     /// `matched[i]` is the 0-based line that satisfied `expect[i]`.
     matched: Vec<usize>,
+    /// `unordered[i]`: the 0-based line that satisfied `expect_unordered[i]`.
+    unordered: Vec<Option<usize>>,
     /// Input rules fired so far.
     sent: usize,
     /// The 0-based line that fired the last input rule.
@@ -57,6 +62,7 @@ impl<'s> Matcher<'s> {
             spec,
             lines: 0,
             matched: Vec::with_capacity(spec.expect.len()),
+            unordered: vec![None; spec.expect_unordered.len()],
             sent: 0,
             last_send_line: None,
             forbidden: None,
@@ -87,6 +93,13 @@ impl<'s> Matcher<'s> {
         {
             step.matched = Some(self.matched.len());
             self.matched.push(index);
+        } else if let Some(slot) = self
+            .unordered
+            .iter()
+            .zip(&self.spec.expect_unordered)
+            .position(|(done, p)| done.is_none() && p.is_match(line))
+        {
+            self.unordered[slot] = Some(index);
         }
         step.send = self.try_input(index, line);
         step
@@ -111,9 +124,14 @@ impl<'s> Matcher<'s> {
         Some(self.sent - 1)
     }
 
-    /// Whether every `expect` pattern has matched.
+    /// Whether every `expect` and `expect_unordered` pattern has matched.
     pub fn all_matched(&self) -> bool {
-        self.matched.len() == self.spec.expect.len()
+        self.matched.len() == self.spec.expect.len() && self.unordered.iter().all(Option::is_some)
+    }
+
+    /// The first `expect_unordered` pattern (index) that has not matched.
+    pub fn first_unordered_missing(&self) -> Option<usize> {
+        self.unordered.iter().position(Option::is_none)
     }
 
     /// 1-based line numbers on which `expect[0]`, `expect[1]`, … matched, as
@@ -150,6 +168,26 @@ mod tests {
 
     fn feed(matcher: &mut Matcher<'_>, lines: &[&str]) -> Vec<Step> {
         lines.iter().map(|l| matcher.feed_line(l)).collect()
+    }
+
+    #[test]
+    fn unordered_patterns_match_in_any_order_on_distinct_lines() {
+        let spec = spec(
+            r#"expect = ["start", "end"]
+expect_unordered = ['\[a\] done', '\[b\] done', "done"]"#,
+        );
+        let mut m = Matcher::new(&spec);
+        feed(&mut m, &["start", "[b] done", "[a] done"]);
+        assert!(!m.all_matched());
+        assert_eq!(m.first_unordered_missing(), Some(2), "one line satisfies one pattern");
+        feed(&mut m, &["end"]);
+        assert_eq!(
+            m.first_unordered_missing(),
+            Some(2),
+            "a line taken by expect is not offered"
+        );
+        feed(&mut m, &["done"]);
+        assert!(m.all_matched());
     }
 
     #[test]

@@ -35,6 +35,8 @@ struct RawSpec {
     #[serde(default)]
     expect: Vec<String>,
     #[serde(default)]
+    expect_unordered: Vec<String>,
+    #[serde(default)]
     forbid: Vec<String>,
     #[serde(default)]
     allow_panic: bool,
@@ -108,6 +110,10 @@ pub struct Spec {
     pub timeout: Duration,
     /// Patterns that must match output lines, in order.
     pub expect: Vec<Pattern>,
+    /// Patterns that must each match some output line, in any order (for
+    /// output of concurrent producers, such as two VMs), each on its own
+    /// line, and not on a line an `expect` pattern took.
+    pub expect_unordered: Vec<Pattern>,
     /// Patterns no output line may match (including the built-in ones).
     pub forbid: Vec<Pattern>,
     /// Console input, sent in order.
@@ -175,6 +181,12 @@ impl Spec {
             .enumerate()
             .map(|(i, s)| compile(format!("expect[{i}]"), s))
             .collect::<Result<Vec<_>, _>>()?;
+        let expect_unordered = raw
+            .expect_unordered
+            .iter()
+            .enumerate()
+            .map(|(i, s)| compile(format!("expect_unordered[{i}]"), s))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut forbid = raw
             .forbid
             .iter()
@@ -207,6 +219,7 @@ impl Spec {
             make: raw.make,
             timeout,
             expect,
+            expect_unordered,
             forbid,
             input,
             exit_code: raw.exit_code,

@@ -76,10 +76,14 @@ pub fn judge(spec: &Spec, matcher: &Matcher<'_>, ending: Ending, notes: &[String
     Err(reasons.join("; "))
 }
 
-/// Describes the first `expect` pattern that never matched, if any.
+/// Describes the first `expect` pattern that never matched, if any, then
+/// the first `expect_unordered` one.
 fn unmatched(spec: &Spec, matcher: &Matcher<'_>) -> Option<String> {
     let matched: Vec<usize> = matcher.matched_lines().collect();
-    let missing = spec.expect.get(matched.len())?;
+    let Some(missing) = spec.expect.get(matched.len()) else {
+        let i = matcher.first_unordered_missing()?;
+        return Some(format!("{} never matched (in any order)", spec.expect_unordered[i]));
+    };
     let mut reason = format!("{missing} never matched");
     if matched.is_empty() {
         match matcher.lines_seen() {

@@ -2,9 +2,11 @@
 //! one `PASS <name>` or `FAIL <name> <detail>` line through [`Report`].
 
 mod console;
+mod crash;
 mod dtb;
 mod fault;
 mod hypercall;
+mod isolation;
 mod mmio;
 pub mod psci;
 
@@ -43,11 +45,15 @@ impl Report {
 }
 
 /// Runs every check on vCPU 0; `dtb` is the `X0` the guest was entered with.
+/// In VM [`CRASH_VM_ID`](crate::platform::CRASH_VM_ID) it stops after the
+/// first check, on purpose (see `crash.rs`).
 pub fn run_all(report: &mut Report, dtb: u64) {
     console::run(report);
+    crash::run();
     dtb::run(report, dtb);
     hypercall::run(report);
     mmio::run(report);
     psci::run(report);
     fault::run(report);
+    isolation::run(report);
 }

@@ -11,17 +11,11 @@ use core::arch::global_asm;
 
 /// FP/SIMD registers: q0..q31, then FPCR and FPSR.
 #[repr(C, align(16))]
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct FpState {
     q: [u128; 32],
     fpcr: u64,
     fpsr: u64,
-}
-
-impl Default for FpState {
-    fn default() -> Self {
-        Self { q: [0; 32], fpcr: 0, fpsr: 0 }
-    }
 }
 
 global_asm!(

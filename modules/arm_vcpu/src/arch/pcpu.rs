@@ -26,7 +26,12 @@ pub struct Aarch64PerCpu<H: AxVCpuHal> {
 
 impl<H: AxVCpuHal> AxArchPerCpu for Aarch64PerCpu<H> {
     fn new(cpu_id: usize) -> AxResult<Self> {
-        Ok(Self { cpu_id, enabled: false, saved_hcr: 0, _hal: PhantomData })
+        Ok(Self {
+            cpu_id,
+            enabled: false,
+            saved_hcr: 0,
+            _hal: PhantomData,
+        })
     }
 
     fn is_enabled(&self) -> bool {

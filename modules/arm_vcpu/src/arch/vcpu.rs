@@ -144,7 +144,10 @@ impl<H: AxVCpuHal> Aarch64VCpu<H> {
         if let Some(fault) = decision.guest_fault() {
             return match self.inject_fault(fault) {
                 Ok(()) => None,
-                Err(_) => Some(Ok(AxVCpuExitReason::Unsupported { raw: esr, detail: self.exit_pc })),
+                Err(_) => Some(Ok(AxVCpuExitReason::Unsupported {
+                    raw: esr,
+                    detail: self.exit_pc,
+                })),
             };
         }
         match decision {
@@ -163,12 +166,22 @@ impl<H: AxVCpuHal> Aarch64VCpu<H> {
             ExitDecision::DataAbortNoSyndrome { gpa, write, .. } => {
                 // The host decides: RAM to map, or nothing there (it then
                 // calls `inject_fault_for_last_exit`).
-                let access_flags =
-                    if write { axvcpu::AccessFlags::WRITE } else { axvcpu::AccessFlags::READ };
-                Some(Ok(AxVCpuExitReason::NestedPageFault { addr: gpa, access_flags }))
+                let access_flags = if write {
+                    axvcpu::AccessFlags::WRITE
+                } else {
+                    axvcpu::AccessFlags::READ
+                };
+                Some(Ok(AxVCpuExitReason::NestedPageFault {
+                    addr: gpa,
+                    access_flags,
+                }))
             }
             ExitDecision::Unsupported { ec } => {
-                log::warn!("VM {} vCPU {}: unhandled {ec:?}, ESR {esr:#x}", self.vm_id, self.vcpu_id);
+                log::warn!(
+                    "VM {} vCPU {}: unhandled {ec:?}, ESR {esr:#x}",
+                    self.vm_id,
+                    self.vcpu_id
+                );
                 Some(Ok(AxVCpuExitReason::Unsupported { raw: esr, detail: far }))
             }
             _ => Some(Ok(AxVCpuExitReason::Unsupported { raw: esr, detail: far })),
@@ -213,7 +226,7 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
 
     fn set_ept_root(&mut self, ept_root: HostPhysAddr) -> AxResult {
         let root = ept_root.as_usize() as u64;
-        if root % 4096 != 0 {
+        if !root.is_multiple_of(4096) {
             return Err(AxError::InvalidInput);
         }
         // VMIDs are 8 bits; VM ids are small and unique in this hypervisor.
@@ -223,7 +236,11 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
     }
 
     fn setup(&mut self, config: Self::SetupConfig) -> AxResult {
-        let irq_route = if config.passthrough_interrupt { 0 } else { hcr::IMO | hcr::FMO };
+        let irq_route = if config.passthrough_interrupt {
+            0
+        } else {
+            hcr::IMO | hcr::FMO
+        };
         self.hcr = hcr::VM | hcr::SWIO | hcr::AMO | hcr::FB | hcr::BSU_IS | hcr::TWI | hcr::TSC | hcr::RW | irq_route;
         Ok(())
     }
@@ -247,8 +264,15 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
                 }
                 ExitKind::Fiq | ExitKind::SError => {
                     let esr = read_sysreg!(esr_el2);
-                    log::warn!("VM {} vCPU {}: {kind:?} while the guest ran, ESR {esr:#x}", self.vm_id, self.vcpu_id);
-                    return Ok(AxVCpuExitReason::Unsupported { raw: esr, detail: self.regs.frame.elr });
+                    log::warn!(
+                        "VM {} vCPU {}: {kind:?} while the guest ran, ESR {esr:#x}",
+                        self.vm_id,
+                        self.vcpu_id
+                    );
+                    return Ok(AxVCpuExitReason::Unsupported {
+                        raw: esr,
+                        detail: self.regs.frame.elr,
+                    });
                 }
             }
         }
@@ -292,7 +316,9 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
 
     fn inject_fault_for_last_exit(&mut self, fault: LastExitFault) -> AxResult {
         match fault {
-            LastExitFault::Access => self.inject_fault(GuestFault::DataAbort { far: Some(self.exit_far) }),
+            LastExitFault::Access => self.inject_fault(GuestFault::DataAbort {
+                far: Some(self.exit_far),
+            }),
             LastExitFault::Undefined => self.inject_fault(GuestFault::Undef),
         }
     }

@@ -112,7 +112,7 @@ impl Tables {
         let mut va = start;
         while va < end {
             let l1e = &mut self.l1.0[va / BLOCK_1G] as *mut u64;
-            if va % BLOCK_1G == 0 && end - va >= BLOCK_1G {
+            if va.is_multiple_of(BLOCK_1G) && end - va >= BLOCK_1G {
                 Self::set_leaf(l1e, leaf | va as u64)?;
                 va += BLOCK_1G;
                 continue;
@@ -120,7 +120,7 @@ impl Tables {
             let l2 = self.child(l1e, 2)?;
             // SAFETY: `l2` is one of our tables; the index is < 512.
             let l2e = unsafe { &mut (*l2).0[(va / BLOCK_2M) % ENTRIES] as *mut u64 };
-            if va % BLOCK_2M == 0 && end - va >= BLOCK_2M {
+            if va.is_multiple_of(BLOCK_2M) && end - va >= BLOCK_2M {
                 Self::set_leaf(l2e, leaf | va as u64)?;
                 va += BLOCK_2M;
                 continue;
@@ -163,7 +163,7 @@ fn addr(s: &[u8; 0]) -> usize {
 /// at offset 4), or 0 if `dtb` is null or not 4-byte aligned.
 fn dtb_size(dtb: usize) -> usize {
     const FDT_MAGIC: u32 = 0xd00d_feed;
-    if dtb == 0 || dtb % 4 != 0 {
+    if dtb == 0 || !dtb.is_multiple_of(4) {
         return 0;
     }
     // SAFETY: the boot loader put a device tree at `dtb` (Linux boot

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds the hypervisor with each broken VM config under tests/configs/broken
+# and checks that the build stops with a message naming the file, the field
+# and the problem (the `# expect:` regex in each file).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+pass=0; fail=0
+for f in tests/configs/broken/*.toml; do
+  want=$(sed -n 's/^# expect: //p' "$f")
+  out=$(make -s A=apps/hv SMP=4 VM="$f" build 2>&1)
+  rc=$?
+  if [ $rc -ne 0 ] && grep -Eq "$want" <<<"$out"; then
+    echo "PASS config error: $(basename "$f")"
+    pass=$((pass + 1))
+  else
+    echo "FAIL config error: $(basename "$f") (build exit $rc, wanted a message matching /$want/)"
+    grep -E "VM config|error" <<<"$out" | head -10 | sed 's/^/  | /'
+    fail=$((fail + 1))
+  fi
+done
+echo "config errors: $pass rejected as expected, $fail not"
+[ $fail -eq 0 ]
