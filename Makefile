@@ -1,13 +1,13 @@
 # The hypervisor's build, run and test entry points.
 #
-#   make [ARCH=aarch64] [A=apps/helloworld] [SMP=4] [LOG=warn] [MODE=release]
+#   make [ARCH=aarch64] [A=apps/hv] [VM=configs/vms/x.toml,...] [SMP=4] [LOG=warn] [MODE=release]
 #        [FEATURES=a,b] [MEM=2G] [VIRT=on]  build | run | justrun | test | check | debug | clean
 #
 # Every target first runs scripts/setup.sh, which installs the toolchain and
 # QEMU when they are missing (and says so).
 
 ARCH     ?= aarch64
-A        ?= apps/helloworld
+A        ?= apps/hv
 SMP      ?= 4
 LOG      ?= warn
 MODE     ?= release
@@ -110,9 +110,9 @@ test: unittest qemutest
 
 check: setup
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy $(addprefix -p ,$(HOST_CRATES)) --all-targets -- -D warnings
+	$(CARGO) clippy $(addprefix -p ,$(HOST_CRATES)) --all-targets --all-features -- -D warnings
 	$(CROSS_ENV) $(CARGO) clippy -p helloworld -p crashtest -p hv --target $(TARGET) $(BUILD_STD) -- -D warnings
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps $(addprefix -p ,$(HOST_CRATES))
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --all-features $(addprefix -p ,$(HOST_CRATES))
 
 # Boot time of the host kernel (wall clock, median of 5) and image size,
 # then the hypervisor's per-exit costs (deterministic, QEMU -icount).
