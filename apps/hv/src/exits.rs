@@ -13,11 +13,12 @@ fn reply(s: &Slot, value: u64) {
     }
 }
 
-/// Handles one exit of `s`'s vCPU.
-pub fn handle(s: &Arc<Slot>, exit: AxVCpuExitReason) {
+/// Handles one exit of `s`'s vCPU. Returns false when the vCPU waits for
+/// an interrupt (WFI): its CPU may then sleep if no other vCPU of it runs.
+pub fn handle(s: &Arc<Slot>, exit: AxVCpuExitReason) -> bool {
     match exit {
         AxVCpuExitReason::Nothing | AxVCpuExitReason::ExternalInterrupt { .. } => {}
-        AxVCpuExitReason::Halt => axhal::cpu::wait_for_irq(),
+        AxVCpuExitReason::Halt => return false,
         AxVCpuExitReason::Hypercall { nr, args } => hypercall(s, nr, args),
         AxVCpuExitReason::CpuUp {
             target_cpu,
@@ -43,6 +44,7 @@ pub fn handle(s: &Arc<Slot>, exit: AxVCpuExitReason) {
         ),
         other => stop_vm(&s.vm, format_args!("vCPU {}: unhandled exit {other:?}", s.vcpu_id)),
     }
+    true
 }
 
 /// MPIDR affinity bits (Aff3, Aff2, Aff1, Aff0).

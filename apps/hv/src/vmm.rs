@@ -2,8 +2,12 @@
 //! CPU's run loop.
 //!
 //! Each vCPU has one physical CPU (its config's `phys_cpu_ids`, default: the
-//! vCPU id). A physical CPU runs the vCPUs placed on it that are on, and
-//! waits for an interrupt (WFI) when none is.
+//! vCPU id); several vCPUs, of one VM or of several, may share a physical
+//! CPU. A physical CPU runs the vCPUs placed on it that are on, round robin
+//! (each run lasts until the next exit the VM does not handle itself, at
+//! the latest the host timer tick), switching the EL1 and FP/SIMD state
+//! with unbind/bind, and waits for an interrupt (WFI) when every one of
+//! them is off or halted.
 
 use crate::EmbeddedVm;
 use crate::hal::{AxVCpuHalImpl, AxVMHalImpl};
@@ -124,12 +128,8 @@ pub fn create_vm(e: &EmbeddedVm) {
     let cpus = axruntime::cpu_count();
     let mut placement = Vec::new();
     for (vcpu_id, _mask, pcpu) in config.get_vcpu_affinities_pcpu_ids() {
-        let taken = SLOTS.lock().iter().any(|s| s.pcpu == pcpu) || placement.iter().any(|&(_, p)| p == pcpu);
-        if pcpu >= cpus || taken {
-            log::error!(
-                "VM {id} ({name}): vCPU {vcpu_id} wants CPU {pcpu}, which is {}; VM not started",
-                if taken { "taken" } else { "not online" }
-            );
+        if pcpu >= cpus {
+            log::error!("VM {id} ({name}): vCPU {vcpu_id} wants CPU {pcpu}, which is not online; VM not started");
             return;
         }
         placement.push((vcpu_id, pcpu));
@@ -193,15 +193,21 @@ fn my_slots(cpu: usize) -> Vec<Arc<Slot>> {
     SLOTS.lock().iter().filter(|s| s.pcpu == cpu).cloned().collect()
 }
 
-/// Drops a stopped VM's vCPU from this CPU: unbinds it here (where it is
-/// bound) and forgets the slot; the VM's memory goes with its last user.
-fn retire(slot: &Arc<Slot>) {
+/// Unbinds `slot`'s vCPU from this CPU (saving its EL1 and FP/SIMD state)
+/// if it is bound here.
+fn unbind(slot: &Slot) {
     if let Some(v) = slot.vm.vcpu(slot.vcpu_id) {
         let mut v = v.lock();
         if v.state() == VCpuState::Ready {
             let _ = v.unbind();
         }
     }
+}
+
+/// Drops a stopped VM's vCPU from this CPU: unbinds it here (where it is
+/// bound) and forgets the slot; the VM's memory goes with its last user.
+fn retire(slot: &Arc<Slot>) {
+    unbind(slot);
     let last = {
         let mut slots = SLOTS.lock();
         slots.retain(|s| !Arc::ptr_eq(s, slot));
@@ -215,6 +221,8 @@ fn retire(slot: &Arc<Slot>) {
 /// Runs this CPU's vCPUs until no VM is left. CPU 0 returns then (and the
 /// runtime powers off); the others wait for interrupts.
 pub fn cpu_loop(cpu: usize) {
+    // The vCPU whose state is loaded on this CPU.
+    let mut bound: Option<Arc<Slot>> = None;
     loop {
         if cpu == 0 {
             crate::console::poll_input();
@@ -231,9 +239,12 @@ pub fn cpu_loop(cpu: usize) {
                 axhal::cpu::wait_for_irq();
             }
         }
-        let mut ran = false;
+        let mut progressed = false;
         for s in my_slots(cpu) {
             if s.vm.shutting_down() {
+                if bound.as_ref().is_some_and(|b| Arc::ptr_eq(b, &s)) {
+                    bound = None;
+                }
                 retire(&s);
                 continue;
             }
@@ -252,14 +263,17 @@ pub fn cpu_loop(cpu: usize) {
                 }
             }
             if s.power() == Power::On {
-                ran = true;
+                if let Some(b) = bound.take().filter(|b| !Arc::ptr_eq(b, &s)) {
+                    unbind(&b);
+                }
+                bound = Some(s.clone());
                 match s.vm.run_vcpu(s.vcpu_id) {
-                    Ok(exit) => crate::exits::handle(&s, exit),
+                    Ok(exit) => progressed |= crate::exits::handle(&s, exit),
                     Err(e) => stop_vm(&s.vm, format_args!("vCPU {} failed: {e}", s.vcpu_id)),
                 }
             }
         }
-        if !ran {
+        if !progressed {
             axhal::cpu::wait_for_irq();
         }
     }

@@ -11,8 +11,10 @@
 //! isolation check keeps markers at `0x4300_0000` and `0x4300_1000` for
 //! about 200 ms, to catch a hypervisor that backs two VMs running this
 //! guest with the same memory). It prints one `PASS`/`FAIL` line per check
-//! (the QEMU test matches them), a summary, `bench:` lines, and powers the
-//! VM off with PSCI `SYSTEM_OFF`.
+//! (the QEMU test matches them); then prompts `testguest: type a line` and
+//! prints `testguest: console input: <text>` (or `none`) for what the UART
+//! received within 2 s, which counts as neither pass nor fail; then a
+//! summary, `bench:` lines, and powers the VM off with PSCI `SYSTEM_OFF`.
 //!
 //! It does not parse the DTB (only its header is checked), use interrupts,
 //! or allocate.
@@ -41,7 +43,7 @@
 //! `boot` (entry, stacks, `.bss`), `exception` (vectors and handler),
 //! `uart`, `hvc` and `psci` (calls into the hypervisor), `mmio` and
 //! `testdev` (width-exact device access), `checks` (the checks in order,
-//! the crash mode included), `bench`, `timer`, `cpu`, `shared`; `platform`
+//! the crash mode and the console input step included), `bench`, `timer`, `cpu`, `shared`; `platform`
 //! (the addresses above, the marker addresses and the crash VM id).
 //!
 //! Build with `build.sh`; it is its own Cargo workspace, not part of the

@@ -337,3 +337,31 @@ fn generated_device_tree_describes_the_vm() {
         Some("hvc")
     );
 }
+
+#[test]
+fn map_and_unmap_regions_at_run_time() {
+    let (vm, _) = vm();
+    let gpa = GuestPhysAddr::from(0x5000_0000);
+    assert!(vm.write_guest(gpa, &[7]).is_err(), "nothing there yet");
+    // Back the new region with a host buffer (the tests' host "RAM").
+    let frame = <Paging as page_table_multiarch::PagingHandler>::alloc_frames(2, 0x1000).unwrap();
+    let flags = axaddrspace::MappingFlags::READ | axaddrspace::MappingFlags::WRITE;
+    vm.map_region(gpa, HostPhysAddr::from(frame.as_usize()), 0x2000, flags)
+        .unwrap();
+    vm.write_guest(GuestPhysAddr::from(0x5000_0ffe), &[1, 2, 3, 4]).unwrap();
+    let mut back = [0u8; 4];
+    vm.read_guest(GuestPhysAddr::from(0x5000_0ffe), &mut back).unwrap();
+    assert_eq!(
+        back,
+        [1, 2, 3, 4],
+        "the write crossed into the second page of the host buffer"
+    );
+    assert!(
+        vm.map_region(gpa, HostPhysAddr::from(frame.as_usize()), 0x1000, flags)
+            .is_err(),
+        "already mapped"
+    );
+    vm.unmap_region(gpa, 0x2000).unwrap();
+    assert!(vm.read_guest(gpa, &mut back).is_err());
+    <Paging as page_table_multiarch::PagingHandler>::dealloc_frames(frame, 2);
+}

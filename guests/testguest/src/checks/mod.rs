@@ -1,7 +1,10 @@
 //! The checks, in the order the QEMU test expects their lines. Each prints
 //! one `PASS <name>` or `FAIL <name> <detail>` line through [`Report`].
+//! The console input step at the end is not a check: it prints its own
+//! lines and counts nothing (see `console_input.rs`).
 
 mod console;
+mod console_input;
 mod crash;
 mod dtb;
 mod fault;
@@ -44,9 +47,10 @@ impl Report {
     }
 }
 
-/// Runs every check on vCPU 0; `dtb` is the `X0` the guest was entered with.
-/// In VM [`CRASH_VM_ID`](crate::platform::CRASH_VM_ID) it stops after the
-/// first check, on purpose (see `crash.rs`).
+/// Runs every check on vCPU 0, then the console input step; `dtb` is the
+/// `X0` the guest was entered with. In VM
+/// [`CRASH_VM_ID`](crate::platform::CRASH_VM_ID) it stops after the first
+/// check, on purpose (see `crash.rs`).
 pub fn run_all(report: &mut Report, dtb: u64) {
     console::run(report);
     crash::run();
@@ -56,4 +60,5 @@ pub fn run_all(report: &mut Report, dtb: u64) {
     psci::run(report);
     fault::run(report);
     isolation::run(report);
+    console_input::run();
 }
