@@ -13,12 +13,25 @@ fn reply(s: &Slot, value: u64) {
     }
 }
 
-/// Handles one exit of `s`'s vCPU. Returns false when the vCPU waits for
-/// an interrupt (WFI): its CPU may then sleep if no other vCPU of it runs.
-pub fn handle(s: &Arc<Slot>, exit: AxVCpuExitReason) -> bool {
+/// What the CPU does after an exit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Run the same vCPU again at once (a hypercall answered, ...).
+    Resume,
+    /// Its time slice ended (a host interrupt) or it stopped: look at the
+    /// other vCPUs of this CPU.
+    Yield,
+    /// It waits for an interrupt (WFI): the CPU may sleep if no other
+    /// vCPU of it runs.
+    Halt,
+}
+
+/// Handles one exit of `s`'s vCPU.
+pub fn handle(s: &Arc<Slot>, exit: AxVCpuExitReason) -> Next {
     match exit {
-        AxVCpuExitReason::Nothing | AxVCpuExitReason::ExternalInterrupt { .. } => {}
-        AxVCpuExitReason::Halt => return false,
+        AxVCpuExitReason::Nothing => {}
+        AxVCpuExitReason::ExternalInterrupt { .. } => return Next::Yield,
+        AxVCpuExitReason::Halt => return Next::Halt,
         AxVCpuExitReason::Hypercall { nr, args } => hypercall(s, nr, args),
         AxVCpuExitReason::CpuUp {
             target_cpu,
@@ -27,6 +40,7 @@ pub fn handle(s: &Arc<Slot>, exit: AxVCpuExitReason) -> bool {
         } => cpu_up(s, target_cpu, entry_point.as_usize(), arg),
         AxVCpuExitReason::CpuDown { .. } => {
             s.transition(Power::On, Power::Off);
+            return Next::Yield;
         }
         AxVCpuExitReason::SystemDown => stop_vm(&s.vm, format_args!("powered off by the guest (vCPU {})", s.vcpu_id)),
         AxVCpuExitReason::SendIPI { .. } => {
@@ -44,7 +58,11 @@ pub fn handle(s: &Arc<Slot>, exit: AxVCpuExitReason) -> bool {
         ),
         other => stop_vm(&s.vm, format_args!("vCPU {}: unhandled exit {other:?}", s.vcpu_id)),
     }
-    true
+    if s.vm.shutting_down() {
+        Next::Yield
+    } else {
+        Next::Resume
+    }
 }
 
 /// MPIDR affinity bits (Aff3, Aff2, Aff1, Aff0).

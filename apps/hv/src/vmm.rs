@@ -10,6 +10,7 @@
 //! them is off or halted.
 
 use crate::EmbeddedVm;
+use crate::exits::Next;
 use crate::hal::{AxVCpuHalImpl, AxVMHalImpl};
 use alloc::{sync::Arc, vec::Vec};
 use axvcpu::{AxArchPerCpu, GuestPhysAddr, VCpuState};
@@ -267,9 +268,16 @@ pub fn cpu_loop(cpu: usize) {
                     unbind(&b);
                 }
                 bound = Some(s.clone());
-                match s.vm.run_vcpu(s.vcpu_id) {
-                    Ok(exit) => progressed |= crate::exits::handle(&s, exit),
-                    Err(e) => stop_vm(&s.vm, format_args!("vCPU {} failed: {e}", s.vcpu_id)),
+                loop {
+                    match s.vm.run_vcpu(s.vcpu_id) {
+                        Ok(exit) => match crate::exits::handle(&s, exit) {
+                            Next::Resume => continue,
+                            Next::Yield => progressed = true,
+                            Next::Halt => {}
+                        },
+                        Err(e) => stop_vm(&s.vm, format_args!("vCPU {} failed: {e}", s.vcpu_id)),
+                    }
+                    break;
                 }
             }
         }

@@ -76,6 +76,8 @@ pub struct Aarch64VCpu<H: AxVCpuHal> {
     /// host asks to inject after it returned.
     exit_pc: u64,
     exit_far: u64,
+    /// Whether the last synchronous exit was an instruction fetch.
+    exit_was_fetch: bool,
     has_pan: bool,
     has_ssbs: bool,
     _hal: PhantomData<fn() -> H>,
@@ -140,6 +142,7 @@ impl<H: AxVCpuHal> Aarch64VCpu<H> {
         self.exit_pc = self.regs.frame.elr;
         self.exit_far = far;
         let sync = crate::esr::decode_sync(esr, far, hpfar);
+        self.exit_was_fetch = matches!(sync, crate::esr::SyncException::InstructionAbort { .. });
         let decision = exit_from_sync(sync, &self.regs.frame.x);
         if let Some(fault) = decision.guest_fault() {
             return match self.inject_fault(fault) {
@@ -210,6 +213,7 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
             vttbr: 0,
             exit_pc: 0,
             exit_far: 0,
+            exit_was_fetch: false,
             has_pan: (read_sysreg!(id_aa64mmfr1_el1) >> PAN_SHIFT) & 0xf != 0,
             has_ssbs: (read_sysreg!(id_aa64pfr1_el1) >> SSBS_SHIFT) & 0xf != 0,
             _hal: PhantomData,
