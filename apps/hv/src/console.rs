@@ -3,7 +3,7 @@
 
 use alloc::{sync::Arc, vec::Vec};
 use axdevice::{ConsoleSink, PrefixingSink};
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
 use kspin::SpinNoIrq;
 
 /// Each VM's console sink (its UARTs and its putchar hypercall share it, so
@@ -35,9 +35,28 @@ static FOCUS: AtomicUsize = AtomicUsize::new(0);
 static ESCAPE: AtomicBool = AtomicBool::new(false);
 const CTRL_A: u8 = 0x01;
 
+/// A byte the focused UART refused (its FIFO was full), offered again
+/// before any new one: `NO_BYTE` when there is none.
+static HELD: AtomicU16 = AtomicU16::new(NO_BYTE);
+const NO_BYTE: u16 = 0x100;
+
+/// Offers `b` to the focused VM's first UART; false if its FIFO is full.
+fn deliver(b: u8) -> bool {
+    match crate::vmm::vm_at(FOCUS.load(Ordering::Acquire)).and_then(|vm| vm.devices().pl011s().first().cloned()) {
+        Some(uart) => uart.push_rx(b),
+        None => true, // no VM to take it: dropped
+    }
+}
+
 /// Moves host console input to the focused VM's first UART. Called from
-/// CPU 0 between guest runs.
+/// CPU 0 between guest runs. A byte the guest's FIFO has no room for is
+/// held (and host input is left in the host UART) until there is room.
 pub fn poll_input() {
+    let held = HELD.swap(NO_BYTE, Ordering::AcqRel);
+    if held != NO_BYTE && !deliver(held as u8) {
+        HELD.store(held, Ordering::Release);
+        return;
+    }
     while let Some(b) = axhal::console::getchar() {
         if ESCAPE.swap(false, Ordering::AcqRel) {
             if b == b'n' {
@@ -56,10 +75,9 @@ pub fn poll_input() {
             ESCAPE.store(true, Ordering::Release);
             continue;
         }
-        if let Some(uart) =
-            crate::vmm::vm_at(FOCUS.load(Ordering::Acquire)).and_then(|vm| vm.devices().pl011s().first().cloned())
-        {
-            let _ = uart.push_rx(b);
+        if !deliver(b) {
+            HELD.store(u16::from(b), Ordering::Release);
+            return;
         }
     }
 }
