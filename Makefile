@@ -86,7 +86,7 @@ run: build justrun
 
 # The guests built from this repo (used by the shipped VM configs).
 guests: setup
-	@bash guests/testguest/build.sh $(ROOT)/$(GUEST_BIN)
+	@TESTGUEST_CARGO=$(CARGO) TESTGUEST_RUSTC=$(RUSTC) bash guests/testguest/build.sh $(ROOT)/$(GUEST_BIN)
 
 # Runs the image built last, without building (the QEMU test runner uses it).
 # Prints QEMU's exit status (make itself only says "Error 2").
