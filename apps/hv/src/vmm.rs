@@ -77,12 +77,9 @@ static SLOTS: SpinNoIrq<Vec<Arc<Slot>>> = SpinNoIrq::new(Vec::new());
 /// VMs created and not yet stopped.
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static STARTED: AtomicBool = AtomicBool::new(false);
-static PER_CPU: [SpinNoIrq<Option<ArchPerCpu<AxVCpuHalImpl>>>; axconfig_max_cpus()] =
-    [const { SpinNoIrq::new(None) }; axconfig_max_cpus()];
-
-const fn axconfig_max_cpus() -> usize {
-    16
-}
+/// Each CPU's virtualization state (`hardware_enable`).
+static PER_CPU: [SpinNoIrq<Option<ArchPerCpu<AxVCpuHalImpl>>>; axconfig::cpu::MAX_NUM] =
+    [const { SpinNoIrq::new(None) }; axconfig::cpu::MAX_NUM];
 
 /// Turns on the virtualization support of this CPU (`hardware_enable`).
 pub fn enable_virtualization_on_this_cpu() {
