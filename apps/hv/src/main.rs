@@ -39,6 +39,7 @@ include!(concat!(env!("OUT_DIR"), "/vms.rs"));
 fn main() {
     axlog::ax_println!("hv: {} VM config(s), {} CPUs", VMS.len(), axruntime::cpu_count());
     vmm::enable_virtualization_on_this_cpu();
+    vmm::note_memory_before_vms();
     for vm in VMS {
         vmm::create_vm(vm);
     }

@@ -12,7 +12,10 @@
 use crate::EmbeddedVm;
 use crate::exits::Next;
 use crate::hal::{AxVCpuHalImpl, AxVMHalImpl};
-use alloc::{sync::Arc, vec::Vec};
+use alloc::{
+    sync::{Arc, Weak},
+    vec::Vec,
+};
 use axvcpu::{AxArchPerCpu, GuestPhysAddr, VCpuState};
 use axvm::{ArchPerCpu, AxVMConfig, AxVMCrateConfig};
 use core::fmt;
@@ -151,8 +154,17 @@ pub fn create_vm(e: &EmbeddedVm) {
         }));
     }
     axlog::ax_println!("hv: {} ready: {} vCPUs", vm.describe(), vm.vcpu_num());
+    ALL_VMS.lock().push(Arc::downgrade(&vm));
     VMS.lock().push(vm);
     LIVE.fetch_add(1, Ordering::AcqRel);
+}
+
+/// Frames in use before the first VM was built.
+static FRAMES_BEFORE_VMS: AtomicUsize = AtomicUsize::new(0);
+
+/// Records the frames in use before any VM exists (for the power-off line).
+pub fn note_memory_before_vms() {
+    FRAMES_BEFORE_VMS.store(axalloc::GLOBAL.stats().used_frames, Ordering::Release);
 }
 
 /// Lets every CPU start running its vCPUs.
@@ -203,16 +215,55 @@ fn unbind(slot: &Slot) {
 }
 
 /// Drops a stopped VM's vCPU from this CPU: unbinds it here (where it is
-/// bound) and forgets the slot; the VM's memory goes with its last user.
-fn retire(slot: &Arc<Slot>) {
-    unbind(slot);
+/// bound) and forgets the slot. Whoever drops the VM's last reference frees
+/// its memory (stage-2 tables and RAM frames); when that is this call, it
+/// says how much came back.
+fn retire(slot: Arc<Slot>) {
+    // Counted until its message is out, so CPU 0 does not power off under it.
+    RETIRING.fetch_add(1, Ordering::AcqRel);
+    unbind(&slot);
     let last = {
         let mut slots = SLOTS.lock();
-        slots.retain(|s| !Arc::ptr_eq(s, slot));
+        slots.retain(|s| !Arc::ptr_eq(s, &slot));
         !slots.iter().any(|s| Arc::ptr_eq(&s.vm, &slot.vm))
     };
+    let name = slot.vm.describe();
+    let vm = Arc::clone(&slot.vm);
+    drop(slot);
     if last {
-        axlog::ax_println!("hv: {} retired; its memory is freed with it", slot.vm.describe());
+        let frames = axalloc::GLOBAL.stats().used_frames;
+        match Arc::try_unwrap(vm) {
+            Ok(vm) => {
+                drop(vm);
+                let freed = frames.saturating_sub(axalloc::GLOBAL.stats().used_frames);
+                axlog::ax_println!("hv: {name} retired, {} KiB of its memory freed", freed * 4);
+            }
+            Err(_) => axlog::ax_println!("hv: {name} retired"),
+        }
+    }
+    RETIRING.fetch_sub(1, Ordering::AcqRel);
+}
+
+/// Retires in progress on any CPU.
+static RETIRING: AtomicUsize = AtomicUsize::new(0);
+/// How long CPU 0 waits for the other CPUs to retire their vCPUs.
+const RETIRE_TIMEOUT_NS: u64 = 1_000_000_000;
+
+/// Every VM ever built, to know when the last one is gone.
+static ALL_VMS: SpinNoIrq<Vec<Weak<Vm>>> = SpinNoIrq::new(Vec::new());
+
+/// CPU 0, once no VM is left: waits (bounded) until every CPU has retired
+/// its vCPUs and said so, and every VM is dropped (its memory freed), so
+/// power-off cuts no message short and the memory figure is final.
+fn wait_for_retirement() {
+    let deadline = axhal::time::current_time_nanos() + RETIRE_TIMEOUT_NS;
+    let busy = || {
+        !SLOTS.lock().is_empty()
+            || RETIRING.load(Ordering::Acquire) != 0
+            || ALL_VMS.lock().iter().any(|w| w.strong_count() != 0)
+    };
+    while busy() && axhal::time::current_time_nanos() < deadline {
+        axhal::cpu::wait_for_irq();
     }
 }
 
@@ -226,11 +277,18 @@ pub fn cpu_loop(cpu: usize) {
             crate::console::poll_input();
         }
         if LIVE.load(Ordering::Acquire) == 0 {
+            bound = None;
             for s in my_slots(cpu) {
-                retire(&s);
+                retire(s);
             }
             if cpu == 0 {
-                axlog::ax_println!("hv: no VM left, powering off");
+                wait_for_retirement();
+                let now = axalloc::GLOBAL.stats().used_frames;
+                let before = FRAMES_BEFORE_VMS.load(Ordering::Acquire);
+                match now.checked_sub(before).filter(|&extra| extra > 0) {
+                    None => axlog::ax_println!("hv: no VM left, all guest memory returned; powering off"),
+                    Some(extra) => axlog::ax_println!("hv: no VM left, {} KiB not returned; powering off", extra * 4),
+                }
                 return;
             }
             loop {
@@ -243,7 +301,7 @@ pub fn cpu_loop(cpu: usize) {
                 if bound.as_ref().is_some_and(|b| Arc::ptr_eq(b, &s)) {
                     bound = None;
                 }
-                retire(&s);
+                retire(s);
                 continue;
             }
             if s.transition(Power::OnPending, Power::On) {

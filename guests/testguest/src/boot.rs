@@ -3,7 +3,9 @@
 //!
 //! Both run with the MMU off at EL1h and interrupts masked. Each vCPU takes
 //! the stack of its MPIDR affinity 0 (vCPUs beyond [`NUM_VCPUS`] park),
-//! installs the exception vectors, and calls into Rust with `X0` as it came:
+//! installs the exception vectors, lets EL1 use FP/SIMD (`CPACR_EL1.FPEN`;
+//! only the isolation check does, the target being soft-float), and calls
+//! into Rust with `X0` as it came:
 //! the DTB address for `_start`, the `CPU_ON` context id for
 //! `_secondary_start`. Only `_start` zeroes `.bss` (the stacks included), so
 //! it must run before any `CPU_ON`.
@@ -14,6 +16,9 @@ use crate::platform::{NUM_VCPUS, STACK_SIZE};
 
 /// `MPIDR_EL1.Aff0`, the vCPU index in this VM.
 const MPIDR_AFF0_MASK: u64 = 0xff;
+/// `CPACR_EL1.FPEN` (bits \[21:20\]) = 0b11: FP/SIMD instructions are not
+/// trapped at EL1 (nor EL0).
+const CPACR_EL1_FPEN_NO_TRAP: u64 = 0b11 << 20;
 
 unsafe extern "C" {
     /// The `CPU_ON` entry point defined below; never called from Rust.
@@ -71,7 +76,7 @@ _secondary_start:
     b       .Lboot_park
 
 // x0 = vCPU index. Sets SP to the top of its stack and VBAR_EL1 to the
-// vectors; clobbers x1..x3 and the frame pointer.
+// vectors, enables FP/SIMD at EL1; clobbers x1..x3 and the frame pointer.
 .Lboot_setup_vcpu:
     mov     x1, #{stack_size}
     madd    x2, x0, x1, x1              // (index + 1) * STACK_SIZE
@@ -82,6 +87,9 @@ _secondary_start:
     adrp    x1, testguest_vectors
     add     x1, x1, :lo12:testguest_vectors
     msr     vbar_el1, x1
+    mrs     x1, cpacr_el1
+    orr     x1, x1, #{cpacr_fpen}
+    msr     cpacr_el1, x1
     isb
     ret
 
@@ -91,6 +99,7 @@ testguest_stacks:
     .space  {stacks_size}
     "#,
     aff0_mask = const MPIDR_AFF0_MASK,
+    cpacr_fpen = const CPACR_EL1_FPEN_NO_TRAP,
     num_vcpus = const NUM_VCPUS,
     stack_size = const STACK_SIZE,
     stacks_size = const STACK_SIZE * NUM_VCPUS,

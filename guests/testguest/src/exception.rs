@@ -1,11 +1,22 @@
 //! EL1 exception vectors and the handler.
 //!
-//! Exactly one exception is expected: the synchronous external abort the
-//! hypervisor injects for a load from the unmapped address, while a check
-//! has armed [`expect_abort`] for that address. The handler skips the
-//! faulting instruction, records the abort and returns. Anything else
-//! prints `FAIL exception ESR=... FAR=... ELR=...` and powers the VM off.
-//! (The crash mode clears `VBAR_EL1` first, so its abort never gets here.)
+//! Two exceptions are expected, each only while a check has armed the
+//! handler for it:
+//!
+//! - the synchronous external abort the hypervisor injects for a load from
+//!   the unmapped address ([`expect_abort`] for that address);
+//! - the Undefined Instruction exception the hypervisor injects for a
+//!   system register write it does not emulate ([`expect_undefined`] for
+//!   the address of that instruction). The handler takes any synchronous
+//!   exception whose `ELR_EL1` is that instruction, or the `NOP` the
+//!   instruction is followed by (a hypervisor that advanced the PC first),
+//!   so that the check, not the handler, judges the syndrome and reports
+//!   what it was.
+//!
+//! The handler resumes after the faulting instruction, records the
+//! exception and returns; one exception per arming. Anything else prints
+//! `FAIL exception ESR=... FAR=... ELR=...` and powers the VM off. (The
+//! crash mode clears `VBAR_EL1` first, so its abort never gets here.)
 
 use core::arch::global_asm;
 use core::mem::{offset_of, size_of};
@@ -47,7 +58,7 @@ const _: () = assert!(size_of::<TrapFrame>().is_multiple_of(16));
 const _: () = assert!(offset_of!(TrapFrame, x) == 0 && offset_of!(TrapFrame, elr) == 248);
 
 /// Size of an A64 instruction: how far the handler moves `ELR_EL1` to skip
-/// the faulting load.
+/// the faulting instruction.
 const INSTRUCTION_SIZE: u64 = 4;
 
 /// The 16 vectors, in table order.
@@ -72,47 +83,64 @@ const VECTOR_NAMES: [&str; 16] = [
 /// The vector this guest (EL1h) takes synchronous exceptions on.
 const VECTOR_CURRENT_SPX_SYNC: u64 = 4;
 
-/// No abort is expected.
+/// Nothing is expected at this address.
 const NOT_ARMED: u64 = u64::MAX;
 
 /// The address whose injected abort is expected, or [`NOT_ARMED`].
 static EXPECTED_FAR: SharedWord = SharedWord::new(NOT_ARMED);
-/// Expected aborts taken since [`expect_abort`].
-static ABORTS_TAKEN: SharedWord = SharedWord::new(0);
-/// `ESR_EL1` of the last expected abort.
-static ABORT_ESR: SharedWord = SharedWord::new(0);
-/// `FAR_EL1` of the last expected abort.
-static ABORT_FAR: SharedWord = SharedWord::new(0);
+/// The address of the instruction whose injected Undefined Instruction
+/// exception is expected, or [`NOT_ARMED`].
+static EXPECTED_UNDEFINED_PC: SharedWord = SharedWord::new(NOT_ARMED);
+/// Expected exceptions taken since the last arming.
+static TAKEN: SharedWord = SharedWord::new(0);
+/// `ESR_EL1` of the last expected exception.
+static TAKEN_ESR: SharedWord = SharedWord::new(0);
+/// `FAR_EL1` of the last expected exception.
+static TAKEN_FAR: SharedWord = SharedWord::new(0);
+/// `ELR_EL1` of the last expected exception, as it was taken.
+static TAKEN_ELR: SharedWord = SharedWord::new(0);
 /// Set once a fatal exception is being reported, so a second one (say, the
 /// power-off call faulting) parks instead of recursing.
 static FATAL: SharedWord = SharedWord::new(0);
 
-/// What the handler recorded about expected aborts.
+/// What the handler recorded about expected exceptions.
 #[derive(Clone, Copy, Debug)]
-pub struct AbortRecord {
+pub struct ExceptionRecord {
     /// How many were taken.
     pub count: u64,
     /// `ESR_EL1` of the last one.
     pub esr: u64,
     /// `FAR_EL1` of the last one.
     pub far: u64,
+    /// `ELR_EL1` of the last one, as it was taken.
+    pub elr: u64,
 }
 
 /// Arms the handler to accept one synchronous external abort at `addr`
 /// (injected by the hypervisor as a data abort from the current EL).
 pub fn expect_abort(addr: usize) {
-    ABORTS_TAKEN.store(0);
+    TAKEN.store(0);
     EXPECTED_FAR.store(addr as u64);
 }
 
-/// Disarms the handler and returns what it recorded since
-/// [`expect_abort`].
-pub fn take_abort_record() -> AbortRecord {
+/// Arms the handler to accept one synchronous exception taken at the
+/// instruction at `pc` (or at the `NOP` right after it), which must be
+/// followed by a `NOP`; the handler resumes after that instruction.
+pub fn expect_undefined(pc: u64) {
+    TAKEN.store(0);
+    EXPECTED_UNDEFINED_PC.store(pc);
+}
+
+/// Disarms the handler and returns what it recorded since the last
+/// [`expect_abort`] or [`expect_undefined`].
+pub fn take_record() -> ExceptionRecord {
     EXPECTED_FAR.store(NOT_ARMED);
-    AbortRecord {
-        count: ABORTS_TAKEN.load(),
-        esr: ABORT_ESR.load(),
-        far: ABORT_FAR.load(),
+    EXPECTED_UNDEFINED_PC.store(NOT_ARMED);
+    ExceptionRecord {
+        count: TAKEN.load(),
+        esr: TAKEN_ESR.load(),
+        far: TAKEN_FAR.load(),
+        elr: TAKEN_ELR.load(),
     }
 }
 
@@ -126,6 +154,26 @@ fn is_expected_abort(esr: LocalRegisterCopy<u64, ESR_EL1::Register>, far: u64) -
         && iss.matches_all(DATA_ABORT_ISS::DFSC::SynchronousExternalAbort)
 }
 
+/// Where to resume after a synchronous exception taken at `elr` while
+/// [`expect_undefined`] is armed: after the armed instruction if `elr` is
+/// that instruction or the `NOP` after it, else `None` (not expected).
+fn expected_undefined_resume(elr: u64) -> Option<u64> {
+    let expected = EXPECTED_UNDEFINED_PC.load();
+    let resume = expected.wrapping_add(INSTRUCTION_SIZE);
+    (expected != NOT_ARMED && (elr == expected || elr == resume)).then_some(resume)
+}
+
+/// Records an expected exception and disarms the handler: one exception
+/// per arming, a second one is a failure.
+fn record(esr: u64, far: u64, elr: u64) {
+    EXPECTED_FAR.store(NOT_ARMED);
+    EXPECTED_UNDEFINED_PC.store(NOT_ARMED);
+    TAKEN_ESR.store(esr);
+    TAKEN_FAR.store(far);
+    TAKEN_ELR.store(elr);
+    TAKEN.store(TAKEN.load() + 1);
+}
+
 /// Called by the vectors with the saved registers and the vector number.
 extern "C" fn handle_exception(frame: *mut TrapFrame, vector: u64) {
     // SAFETY: the vector code passes the frame it just built on this vCPU's
@@ -133,14 +181,17 @@ extern "C" fn handle_exception(frame: *mut TrapFrame, vector: u64) {
     let frame = unsafe { &mut *frame };
     let esr = ESR_EL1.extract();
     let far = FAR_EL1.get();
-    if vector == VECTOR_CURRENT_SPX_SYNC && is_expected_abort(esr, far) {
-        // One abort per arming: a second one is a failure.
-        EXPECTED_FAR.store(NOT_ARMED);
-        ABORT_ESR.store(esr.get());
-        ABORT_FAR.store(far);
-        ABORTS_TAKEN.store(ABORTS_TAKEN.load() + 1);
-        frame.elr = frame.elr.wrapping_add(INSTRUCTION_SIZE);
-        return;
+    if vector == VECTOR_CURRENT_SPX_SYNC {
+        if is_expected_abort(esr, far) {
+            record(esr.get(), far, frame.elr);
+            frame.elr = frame.elr.wrapping_add(INSTRUCTION_SIZE);
+            return;
+        }
+        if let Some(resume) = expected_undefined_resume(frame.elr) {
+            record(esr.get(), far, frame.elr);
+            frame.elr = resume;
+            return;
+        }
     }
     fatal(frame, vector, esr.get(), far)
 }

@@ -7,17 +7,22 @@
 //! `0x4008_0000` (its link address) at EL1h with the MMU off and `X0` = the
 //! DTB address; a PL011 at `0x0900_0000`; the vendor hypercalls and PSCI
 //! 1.1 over `HVC #0` / `SMC #0`; the test device at `0x0A00_0000`; nothing
-//! mapped at `0x2000_0000`; two vCPUs; its 64 MiB of RAM its own (the
-//! isolation check keeps markers at `0x4300_0000` and `0x4300_1000` for
-//! about 200 ms, to catch a hypervisor that backs two VMs running this
-//! guest with the same memory). It prints one `PASS`/`FAIL` line per check
+//! mapped at `0x2000_0000`; a write of `ICC_SGI0R_EL1` answered with an
+//! injected Undefined Instruction exception; two vCPUs; its 64 MiB of RAM
+//! and its FP/SIMD registers its own (the isolation check keeps markers at
+//! `0x4300_0000` and `0x4300_1000`, and a pattern in `V31`, for about
+//! 200 ms, to catch a hypervisor that backs two VMs running this guest with
+//! the same memory or does not switch FP/SIMD state between vCPUs that
+//! share a CPU). It prints one `PASS`/`FAIL` line per check
 //! (the QEMU test matches them); then prompts `testguest: type a line` and
 //! prints `testguest: console input: <text>` (or `none`) for what the UART
 //! received within 2 s, which counts as neither pass nor fail; then a
 //! summary, `bench:` lines, and powers the VM off with PSCI `SYSTEM_OFF`.
 //!
 //! It does not parse the DTB (only its header is checked), use interrupts,
-//! or allocate.
+//! or allocate. The target is soft-float: FP/SIMD is enabled at EL1 only so
+//! that the isolation check can keep its pattern in `V31`, which nothing
+//! else uses.
 //!
 //! # Crash mode
 //!
@@ -40,11 +45,12 @@
 //!
 //! # Layout
 //!
-//! `boot` (entry, stacks, `.bss`), `exception` (vectors and handler),
-//! `uart`, `hvc` and `psci` (calls into the hypervisor), `mmio` and
-//! `testdev` (width-exact device access), `checks` (the checks in order,
-//! the crash mode and the console input step included), `bench`, `timer`, `cpu`, `shared`; `platform`
-//! (the addresses above, the marker addresses and the crash VM id).
+//! `boot` (entry, stacks, `.bss`, FP/SIMD enabled), `exception` (vectors
+//! and handler), `uart`, `hvc` and `psci` (calls into the hypervisor),
+//! `mmio` and `testdev` (width-exact device access), `checks` (the checks
+//! in order, the crash mode and the console input step included), `bench`,
+//! `timer`, `cpu`, `shared`, `fpsimd` (the `V31` accesses); `platform` (the
+//! addresses above, the marker addresses and the crash VM id).
 //!
 //! Build with `build.sh`; it is its own Cargo workspace, not part of the
 //! root one.
@@ -62,6 +68,7 @@ mod boot;
 mod checks;
 mod cpu;
 mod exception;
+mod fpsimd;
 mod hvc;
 mod mmio;
 mod platform;

@@ -13,7 +13,7 @@ pub fn run(report: &mut Report) {
     // SAFETY: nothing of this program is at UNMAPPED_ADDR; the load aborts
     // and the handler, armed above, resumes after it.
     let value = unsafe { mmio::load(UNMAPPED_ADDR, Load::U64) };
-    let record = exception::take_abort_record();
+    let record = exception::take_record();
     report.check(
         record.count == 1,
         format_args!("unmapped access"),

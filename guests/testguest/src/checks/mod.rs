@@ -12,6 +12,7 @@ mod hypercall;
 mod isolation;
 mod mmio;
 pub mod psci;
+mod undefined;
 
 use core::fmt;
 
@@ -59,6 +60,7 @@ pub fn run_all(report: &mut Report, dtb: u64) {
     mmio::run(report);
     psci::run(report);
     fault::run(report);
+    undefined::run(report);
     isolation::run(report);
     console_input::run();
 }
