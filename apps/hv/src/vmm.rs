@@ -277,7 +277,7 @@ pub fn cpu_loop(cpu: usize) {
             crate::console::poll_input();
         }
         if LIVE.load(Ordering::Acquire) == 0 {
-            bound = None;
+            drop(bound.take()); // this CPU no longer holds a VM
             for s in my_slots(cpu) {
                 retire(s);
             }
