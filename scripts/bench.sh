@@ -1,29 +1,32 @@
 #!/usr/bin/env bash
 # Boot-time figures of the host kernel: boots the app RUNS times and prints
-# the wall time from starting QEMU to the first line the app prints (the
-# median and all runs), and the image size. Wall time, so it depends on the
-# machine: compare runs on the same machine only.
+# the wall time from starting QEMU to the kernel's first line and to the
+# app's first line (median and all runs), and the image size. Wall clock,
+# so it depends on the machine (most of it is QEMU starting): compare runs
+# on the same machine only.
 #
-# usage: scripts/bench.sh MAKE_ARGS...   (env: RUNS=5, MARKER="regex")
+# usage: scripts/bench.sh MAKE_ARGS...   (env: RUNS=5, APP_MARKER=regex)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-5}
-marker=${MARKER:-^Hello from CPU 0}
-make -s "$@" build >/dev/null
+kernel_marker='^host kernel:'
+app_marker=${APP_MARKER:-^helloworld: }
+make -s "$@" build >/dev/null 2>&1
 bin=$(make -s "$@" --no-print-directory print-bin)
-times=()
+kernel_times=() app_times=()
+median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
+ms() { printf '%d.%03d ms' $(( $1 / 1000 )) $(( $1 % 1000 )); }
 for i in $(seq "$runs"); do
   start=$(date +%s%N)
-  found=
+  k= a=
   while IFS= read -r line; do
-    if [[ -z $found && $line =~ $marker ]]; then
-      found=$(( ($(date +%s%N) - start) / 1000 ))
-    fi
+    now=$(( ($(date +%s%N) - start) / 1000 ))
+    [[ -z $k && $line =~ $kernel_marker ]] && k=$now
+    [[ -z $a && $line =~ $app_marker ]] && a=$now
   done < <(timeout 60 make -s "$@" justrun 2>&1 | tr -d '\r')
-  [ -n "$found" ] || { echo "bench: run $i never printed /$marker/" >&2; exit 1; }
-  times+=("$found")
+  [ -n "$k" ] && [ -n "$a" ] || { echo "bench: run $i did not print both markers" >&2; exit 1; }
+  kernel_times+=("$k") app_times+=("$a")
 done
-sorted=$(printf '%s\n' "${times[@]}" | sort -n)
-median=$(echo "$sorted" | sed -n "$(( (runs + 1) / 2 ))p")
-echo "boot to /$marker/: median $(( median / 1000 )).$(printf %03d $(( median % 1000 ))) ms over $runs runs (us: ${times[*]})"
+echo "boot to the kernel's first line: median $(ms "$(median "${kernel_times[@]}")") over $runs runs (us: ${kernel_times[*]})"
+echo "boot to the app's first line /$app_marker/: median $(ms "$(median "${app_times[@]}")") over $runs runs (us: ${app_times[*]})"
 echo "image $bin: $(( $(stat -c %s "$bin") / 1024 )) KiB ($(stat -c %s "$bin") bytes)"
