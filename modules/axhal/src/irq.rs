@@ -65,13 +65,6 @@ impl HandlerTable {
 /// The host's table.
 pub static HANDLERS: HandlerTable = HandlerTable::new();
 
-/// Installs a handler for a host interrupt and enables it (for a PPI or SGI:
-/// on the calling CPU). Returns false if the INTID is invalid or taken.
-#[cfg(all(target_os = "none", target_arch = "aarch64"))]
-pub fn register_and_enable(intid: u32, h: IrqHandler) -> bool {
-    HANDLERS.register(intid, h) && crate::arch::gic::set_enable(intid, crate::percpu::cpu_id(), true)
-}
-
 /// Enables an interrupt that already has a handler on the calling CPU (for
 /// PPIs: each CPU enables its own).
 #[cfg(all(target_os = "none", target_arch = "aarch64"))]

@@ -175,24 +175,16 @@ impl Spec {
         let compile = |label: String, source: &str| {
             Pattern::compile(label, source).map_err(|(field, message)| error(Some(field), message))
         };
-        let expect = raw
-            .expect
-            .iter()
-            .enumerate()
-            .map(|(i, s)| compile(format!("expect[{i}]"), s))
-            .collect::<Result<Vec<_>, _>>()?;
-        let expect_unordered = raw
-            .expect_unordered
-            .iter()
-            .enumerate()
-            .map(|(i, s)| compile(format!("expect_unordered[{i}]"), s))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut forbid = raw
-            .forbid
-            .iter()
-            .enumerate()
-            .map(|(i, s)| compile(format!("forbid[{i}]"), s))
-            .collect::<Result<Vec<_>, _>>()?;
+        let compile_all = |field: &str, sources: &[String]| {
+            sources
+                .iter()
+                .enumerate()
+                .map(|(i, s)| compile(format!("{field}[{i}]"), s))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let expect = compile_all("expect", &raw.expect)?;
+        let expect_unordered = compile_all("expect_unordered", &raw.expect_unordered)?;
+        let mut forbid = compile_all("forbid", &raw.forbid)?;
         if !raw.allow_panic {
             for source in DEFAULT_FORBID {
                 forbid.push(compile("forbid (built-in)".into(), &regex::escape(source))?);

@@ -144,11 +144,6 @@ pub fn install_vectors() {
     aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
 }
 
-/// Address of the host vector table (the vCPU layer restores it on exit).
-pub fn host_vectors() -> usize {
-    host_exception_vectors.as_ptr() as usize
-}
-
 extern "C" fn handle_exception(tf: &mut TrapFrame, kind: u64, source: u64) {
     if kind == Kind::Irq as u64 && source == Source::CurrentSpElx as u64 {
         crate::irq::dispatch_current();
@@ -179,14 +174,14 @@ fn source_name(source: u64) -> &'static str {
 }
 
 /// Prints the unexpected exception: what it was, the syndrome and the
-/// registers. Writes straight to the console so it works whatever state
-/// the logger is in.
+/// registers. Writes straight to the console (breaking its lock if the
+/// crashed code held it), so it works whatever state the logger is in.
 fn report(tf: &TrapFrame, kind: u64, source: u64) {
     let esr = ESR_EL2.get();
     let far = FAR_EL2.get();
     let ec = esr::exception_class(esr);
     let iss = esr::iss(esr);
-    let p = crate::console::print_fmt;
+    let p = crate::console::print_fmt_emergency;
     p(format_args!(
         "\nUnhandled exception: {} from {}\n",
         kind_name(kind),
