@@ -24,7 +24,7 @@ space    := $(empty) $(empty)
 # VM configs built into the hypervisor (A=apps/hv), comma-separated; a
 # relative path is relative to the repository root, an absolute one works
 # from anywhere.
-VM       ?= configs/vms/testguest-aarch64.toml
+VM       ?= configs/vms/linux-aarch64.toml
 VM_ABS   := $(foreach v,$(subst $(comma), ,$(VM)),$(abspath $(v)))
 GUEST_BIN := target/guests/testguest.bin
 ROOT     := $(CURDIR)
@@ -87,6 +87,7 @@ run: build justrun
 # The guests built from this repo (used by the shipped VM configs).
 guests: setup
 	@TESTGUEST_CARGO=$(CARGO) TESTGUEST_RUSTC=$(RUSTC) bash guests/testguest/build.sh $(ROOT)/$(GUEST_BIN)
+	@bash guests/linux/build.sh $(ROOT)/target/guests/linux
 
 # Runs the image built last, without building (the QEMU test runner uses it).
 # Prints QEMU's exit status (make itself only says "Error 2").
@@ -108,17 +109,19 @@ qemutest: setup guests
 
 test: unittest qemutest
 
-check: setup
+check: setup guests
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy $(addprefix -p ,$(HOST_CRATES)) --all-targets --all-features -- -D warnings
 	$(CROSS_ENV) $(CARGO) clippy -p helloworld -p crashtest -p hv --target $(TARGET) $(BUILD_STD) -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --all-features $(addprefix -p ,$(HOST_CRATES))
 
 # Boot time of the host kernel (wall clock, median of 5) and image size,
-# then the hypervisor's per-exit costs (deterministic, QEMU -icount).
+# then the hypervisor's per-exit costs (deterministic, QEMU -icount), then
+# Linux boot time under the hypervisor against direct (alternating pairs).
 bench: setup guests
 	@bash scripts/bench.sh ARCH=$(ARCH) A=apps/helloworld SMP=$(SMP) LOG=$(LOG) MODE=$(MODE)
 	@bash scripts/bench-exits.sh
+	@python3 scripts/bench-linux.py
 
 print-bin:
 	@echo $(BIN)

@@ -16,6 +16,7 @@ mkdir -p "$root/target"
 
 missing=()
 need_cmd() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+need_pkg() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ] || missing+=("$1"); }
 
 has_src() { # $1 = rustc binary
   local sysroot
@@ -39,6 +40,10 @@ need_cmd rustfmt rustfmt-web
 need_cmd ld.lld-19 lld-19
 need_cmd qemu-system-aarch64 qemu-system-arm
 need_cmd aarch64-linux-gnu-objcopy binutils-aarch64-linux-gnu
+# The Linux guest (guests/linux/build.sh): Debian's arm64 kernel and the
+# installer initrd its initramfs is built from (scripts/mkinitramfs.py).
+need_cmd python3 python3
+need_pkg debian-installer-12-netboot-arm64
 
 installed=nothing
 if [ ${#missing[@]} -gt 0 ]; then

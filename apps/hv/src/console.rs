@@ -29,6 +29,15 @@ pub fn putchar(vm_id: usize, vm_name: &str, b: u8) {
     }
 }
 
+/// Shows VM `vm_id`'s unfinished output line (a shell prompt) now: called
+/// when the VM waits for an interrupt.
+pub fn show_partial(vm_id: usize, vm_name: &str) {
+    let sink = SINKS.lock().iter().find(|(id, _)| *id == vm_id).map(|(_, s)| s.clone());
+    if let Some(sink) = sink {
+        sink.show_partial(vm_name);
+    }
+}
+
 /// Index (in the VM table) of the VM that gets console input.
 static FOCUS: AtomicUsize = AtomicUsize::new(0);
 /// Ctrl-A was typed; the next key is a command.
@@ -42,10 +51,16 @@ const NO_BYTE: u16 = 0x100;
 
 /// Offers `b` to the focused VM's first UART; false if its FIFO is full.
 fn deliver(b: u8) -> bool {
-    match crate::vmm::vm_at(FOCUS.load(Ordering::Acquire)).and_then(|vm| vm.devices().pl011s().first().cloned()) {
-        Some(uart) => uart.push_rx(b),
-        None => true, // no VM to take it: dropped
-    }
+    let Some(vm) = crate::vmm::vm_at(FOCUS.load(Ordering::Acquire)) else {
+        return true; // no VM to take it: dropped
+    };
+    let Some(uart) = vm.devices().pl011s().first().cloned() else {
+        return true;
+    };
+    let taken = uart.push_rx(b);
+    // The byte may have raised the UART's interrupt line.
+    vm.deliver_pending_irqs();
+    taken
 }
 
 /// Moves host console input to the focused VM's first UART. Called from

@@ -31,7 +31,10 @@ pub fn handle(s: &Arc<Slot>, exit: AxVCpuExitReason) -> Next {
     match exit {
         AxVCpuExitReason::Nothing => {}
         AxVCpuExitReason::ExternalInterrupt { .. } => return Next::Yield,
-        AxVCpuExitReason::Halt => return Next::Halt,
+        AxVCpuExitReason::Halt => {
+            crate::console::show_partial(s.vm.id(), s.vm.name());
+            return Next::Halt;
+        }
         AxVCpuExitReason::Hypercall { nr, args } => hypercall(s, nr, args),
         AxVCpuExitReason::CpuUp {
             target_cpu,
@@ -46,7 +49,10 @@ pub fn handle(s: &Arc<Slot>, exit: AxVCpuExitReason) -> Next {
         AxVCpuExitReason::SendIPI { .. } => {
             static ONCE: AtomicBool = AtomicBool::new(false);
             if !ONCE.swap(true, Ordering::Relaxed) {
-                log::warn!("{}: guest IPIs need the virtual GIC; ignored", s.vm.describe());
+                log::warn!(
+                    "{}: an SGI from a VM without interrupts (interrupt_mode no_irq); ignored",
+                    s.vm.describe()
+                );
             }
         }
         AxVCpuExitReason::Unsupported { raw, detail } => stop_vm(

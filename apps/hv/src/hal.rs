@@ -64,9 +64,12 @@ impl AxVMHal for AxVMHalImpl {
             .ok_or(AxError::NotFound)
     }
 
-    /// Virtual interrupts need the virtual GIC (not yet): refused.
-    fn inject_irq_to_vcpu(_vm_id: usize, _vcpu_id: usize, _irq: usize) -> AxResult {
-        Err(AxError::Unsupported)
+    /// The VM's virtual GIC holds an interrupt for that vCPU: make it
+    /// notice (wake it if halted, interrupt its CPU if it runs elsewhere).
+    fn inject_irq_to_vcpu(vm_id: usize, vcpu_id: usize, _irq: usize) -> AxResult {
+        let slot = crate::vmm::find_slot(vm_id, vcpu_id).ok_or(AxError::NotFound)?;
+        crate::vmm::kick(&slot);
+        Ok(())
     }
 }
 
@@ -105,5 +108,9 @@ impl AxVCpuHal for AxVCpuHalImpl {
 
     fn current_time_nanos() -> u64 {
         axhal::time::current_time_nanos()
+    }
+
+    fn unmask_guest_irq(irq: usize) {
+        crate::guest_irqs::unmask(irq);
     }
 }

@@ -1,5 +1,5 @@
 //! Loading a VM's images into its memory: kernel, ramdisk, and the device
-//! tree (the config's, or one generated for the VM).
+//! tree (the config's, fixed up for the VM, or one generated for the VM).
 
 use crate::EmbeddedVm;
 use crate::vmm::Vm;
@@ -27,14 +27,18 @@ pub fn load(vm: &Vm, images: &EmbeddedVm) -> AxResult {
     let Some(dtb_gpa) = cfg.dtb_load_gpa else {
         return Ok(());
     };
-    match images.dtb {
-        Some(dtb) => vm.write_guest(GuestPhysAddr::from(dtb_gpa), dtb),
-        None => {
-            let dtb = axvm::fdt::generate(vm.config(), initrd).map_err(|e| {
-                log::error!("{}: cannot generate its device tree: {e:?}", vm.describe());
-                AxError::InvalidInput
-            })?;
-            vm.write_guest(GuestPhysAddr::from(dtb_gpa), &dtb)
-        }
-    }
+    // The config's tree with the VM's memory, command line and initrd, or
+    // one generated for the VM.
+    let dtb = match images.dtb {
+        Some(dtb) => axvm::fdt::fixup(dtb, vm.config(), initrd).map_err(|e| {
+            log::error!("{}: cannot fix up its device tree: {e}", vm.describe());
+            AxError::InvalidInput
+        })?,
+        // No host tree yet: passthrough devices are left out of it.
+        None => axvm::fdt::generate(vm.config(), initrd, None).map_err(|e| {
+            log::error!("{}: cannot generate its device tree: {e}", vm.describe());
+            AxError::InvalidInput
+        })?,
+    };
+    vm.write_guest(GuestPhysAddr::from(dtb_gpa), &dtb)
 }

@@ -13,8 +13,10 @@ extern crate alloc;
 
 mod console;
 mod exits;
+mod guest_irqs;
 mod hal;
 mod images;
+mod passthrough_irqs;
 mod vmm;
 
 /// A VM built into the image: its config text and its images.
@@ -38,6 +40,7 @@ include!(concat!(env!("OUT_DIR"), "/vms.rs"));
 #[unsafe(no_mangle)]
 fn main() {
     axlog::ax_println!("hv: {} VM config(s), {} CPUs", VMS.len(), axruntime::cpu_count());
+    guest_irqs::register();
     vmm::enable_virtualization_on_this_cpu();
     vmm::note_memory_before_vms();
     for vm in VMS {

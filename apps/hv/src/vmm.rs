@@ -48,6 +48,10 @@ pub struct Slot {
     /// The physical CPU that runs it.
     pub pcpu: usize,
     power: AtomicU8,
+    /// Waiting in WFI for an interrupt.
+    halted: AtomicBool,
+    /// Something for it arrived (an interrupt from another vCPU or device).
+    wake: AtomicBool,
     /// Entry and x0 of a pending CPU_ON.
     start: SpinNoIrq<(usize, u64)>,
 }
@@ -93,7 +97,10 @@ pub fn enable_virtualization_on_this_cpu() {
         Ok(p)
     });
     match result {
-        Ok(p) => *cell.lock() = Some(p),
+        Ok(p) => {
+            *cell.lock() = Some(p);
+            crate::guest_irqs::enable_on_this_cpu();
+        }
         Err(e) => log::error!("CPU {cpu}: cannot enable virtualization: {e:?}"),
     }
 }
@@ -150,9 +157,12 @@ pub fn create_vm(e: &EmbeddedVm) {
             vcpu_id,
             pcpu,
             power: AtomicU8::new(power as u8),
+            halted: AtomicBool::new(false),
+            wake: AtomicBool::new(false),
             start: SpinNoIrq::new((0, 0)),
         }));
     }
+    crate::passthrough_irqs::forward(&vm);
     axlog::ax_println!("hv: {} ready: {} vCPUs", vm.describe(), vm.vcpu_num());
     ALL_VMS.lock().push(Arc::downgrade(&vm));
     VMS.lock().push(vm);
@@ -196,6 +206,25 @@ pub fn stop_vm(vm: &VmRef, reason: fmt::Arguments) {
     if LIVE.fetch_sub(1, Ordering::AcqRel) == 1 {
         axhal::irq::wake_cpu(0);
     }
+}
+
+/// Makes `slot`'s vCPU notice an interrupt its VM's virtual GIC now holds
+/// for it: wakes it if it is halted, and interrupts its physical CPU (which
+/// ends a guest run there, or a WFI) unless that is the calling CPU.
+pub fn kick(slot: &Slot) {
+    slot.wake.store(true, Ordering::Release);
+    if slot.pcpu != axhal::percpu::cpu_id() {
+        axhal::irq::wake_cpu(slot.pcpu);
+    }
+}
+
+/// Whether halted `s` should run again: something woke it, its VM's
+/// virtual GIC has an interrupt for it, or (when it is the vCPU whose
+/// timers are loaded on this CPU) a timer fired.
+fn wants_to_run(s: &Slot, bound_here: bool, cpu: usize) -> bool {
+    s.wake.load(Ordering::Acquire)
+        || s.vm.vcpu_has_pending_irq(s.vcpu_id)
+        || (bound_here && crate::guest_irqs::timer_fired(cpu))
 }
 
 /// The slots of this CPU.
@@ -318,26 +347,53 @@ pub fn cpu_loop(cpu: usize) {
                     }
                 }
             }
-            if s.power() == Power::On {
-                if let Some(b) = bound.take().filter(|b| !Arc::ptr_eq(b, &s)) {
-                    unbind(&b);
+            if s.power() != Power::On {
+                continue;
+            }
+            let bound_here = bound.as_ref().is_some_and(|b| Arc::ptr_eq(b, &s));
+            // A halted vCPU whose timers are loaded here sleeps until
+            // something wakes it; one that is not loaded is looked at each
+            // time this CPU wakes up (its timers can only be sampled when
+            // it runs).
+            if s.halted.load(Ordering::Acquire) && bound_here && !wants_to_run(&s, true, cpu) {
+                continue;
+            }
+            s.halted.store(false, Ordering::Release);
+            s.wake.store(false, Ordering::Release);
+            crate::guest_irqs::take_timer_fired(cpu);
+            if let Some(b) = bound.take().filter(|b| !Arc::ptr_eq(b, &s)) {
+                unbind(&b);
+            }
+            bound = Some(s.clone());
+            loop {
+                match s.vm.run_vcpu(s.vcpu_id) {
+                    Ok(exit) => match crate::exits::handle(&s, exit) {
+                        Next::Resume => continue,
+                        Next::Yield => progressed = true,
+                        Next::Halt => {
+                            if s.vm.vcpu_has_pending_irq(s.vcpu_id) {
+                                progressed = true;
+                            } else {
+                                s.halted.store(true, Ordering::Release);
+                            }
+                        }
+                    },
+                    Err(e) => stop_vm(&s.vm, format_args!("vCPU {} failed: {e}", s.vcpu_id)),
                 }
-                bound = Some(s.clone());
-                loop {
-                    match s.vm.run_vcpu(s.vcpu_id) {
-                        Ok(exit) => match crate::exits::handle(&s, exit) {
-                            Next::Resume => continue,
-                            Next::Yield => progressed = true,
-                            Next::Halt => {}
-                        },
-                        Err(e) => stop_vm(&s.vm, format_args!("vCPU {} failed: {e}", s.vcpu_id)),
-                    }
-                    break;
-                }
+                break;
             }
         }
         if !progressed {
-            axhal::cpu::wait_for_irq();
+            let bound = bound.clone();
+            axhal::cpu::wait_for_irq_unless(|| {
+                LIVE.load(Ordering::Acquire) == 0
+                    || my_slots(cpu).iter().any(|s| {
+                        let here = bound.as_ref().is_some_and(|b| Arc::ptr_eq(b, s));
+                        let runnable = s.power() != Power::Off
+                            && (!s.halted.load(Ordering::Acquire) || wants_to_run(s, here, cpu));
+                        s.vm.shutting_down() || runnable
+                    })
+            });
         }
     }
 }

@@ -1,9 +1,11 @@
-//! Exit round-trip benchmarks, in virtual counter ticks. Under QEMU
-//! `-icount` the counter follows the instruction count, so the numbers
-//! repeat from run to run.
+//! Exit round-trip benchmarks and the virtual timer's interrupt latency, in
+//! virtual counter ticks. Under QEMU `-icount` the counter follows the
+//! instruction count, so the numbers repeat from run to run.
 
+use crate::platform::VTIMER_INTID;
+use crate::shared::SharedWord;
 use crate::testdev::TestDevice;
-use crate::{hvc, timer};
+use crate::{gic, hvc, irq, timer};
 
 /// Round trips per benchmark.
 const ITERATIONS: u64 = 10_000;
@@ -28,6 +30,77 @@ fn print_result(what: &str, total: u64) {
     println!("bench: {} round trip total {} ticks", what, total);
 }
 
+/// Virtual timer interrupts the latency benchmark takes.
+const LATENCY_ITERATIONS: u64 = 1000;
+/// How far ahead of the counter the latency benchmark arms the timer, in
+/// ticks, so that it is armed before it is due.
+const LATENCY_LEAD_TICKS: u64 = 1000;
+/// How long the latency benchmark waits for one interrupt, in
+/// milliseconds.
+const LATENCY_TIMEOUT_MS: u64 = 100;
+
+/// The latency of the last virtual timer interrupt, in ticks; 0 until
+/// one is taken.
+static LATENCY: SharedWord = SharedWord::new(0);
+/// Set by the handler when it has taken an interrupt.
+static LATENCY_TAKEN: SharedWord = SharedWord::new(0);
+
+/// Records how late the interrupt is (the counter now minus the compare
+/// value) and turns the timer off.
+fn on_vtimer(_intid: u32) {
+    let now = timer::counter();
+    LATENCY.store(now.wrapping_sub(timer::vtimer_cval()));
+    timer::vtimer_stop();
+    LATENCY_TAKEN.store(1);
+}
+
+/// Arms the virtual timer [`LATENCY_ITERATIONS`] times, spinning until its
+/// interrupt; returns the total of the latencies, or the iteration whose
+/// interrupt did not come.
+fn measure_vtimer_latency() -> Result<u64, u64> {
+    irq::set_handler(VTIMER_INTID, Some(on_vtimer));
+    gic::enable(VTIMER_INTID);
+    irq::unmask();
+    let mut total = Ok(0u64);
+    for iteration in 0..LATENCY_ITERATIONS {
+        LATENCY_TAKEN.store(0);
+        timer::vtimer_arm(timer::counter().wrapping_add(LATENCY_LEAD_TICKS));
+        if !timer::wait_ms(LATENCY_TIMEOUT_MS, || LATENCY_TAKEN.load() != 0) {
+            total = Err(iteration);
+            break;
+        }
+        total = total.map(|t| t.wrapping_add(LATENCY.load()));
+    }
+    irq::mask();
+    timer::vtimer_stop();
+    let _ = gic::disable(VTIMER_INTID);
+    gic::clear_pending(VTIMER_INTID);
+    irq::set_handler(VTIMER_INTID, None);
+    total
+}
+
+/// Runs the virtual timer latency benchmark and prints its lines.
+fn vtimer_latency() {
+    if !gic::ready() {
+        println!("bench: vtimer irq latency not measured (the GIC is not set up)");
+        return;
+    }
+    match measure_vtimer_latency() {
+        Ok(total) => {
+            println!(
+                "bench: vtimer irq latency {} ticks (avg of {})",
+                total / LATENCY_ITERATIONS,
+                LATENCY_ITERATIONS
+            );
+            println!("bench: vtimer irq latency total {} ticks", total);
+        }
+        Err(iteration) => println!(
+            "FAIL vtimer irq latency: no interrupt within {} ms (iteration {})",
+            LATENCY_TIMEOUT_MS, iteration
+        ),
+    }
+}
+
 /// Runs the benchmarks and prints their results.
 pub fn run() {
     let total = measure(|| {
@@ -40,6 +113,8 @@ pub fn run() {
         dev.magic();
     });
     print_result("mmio read", total);
+
+    vtimer_latency();
 
     println!("bench: counter frequency {} Hz", timer::frequency());
 }

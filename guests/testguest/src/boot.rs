@@ -104,5 +104,5 @@ testguest_stacks:
     stack_size = const STACK_SIZE,
     stacks_size = const STACK_SIZE * NUM_VCPUS,
     primary_main = sym crate::primary_main,
-    secondary_main = sym crate::checks::psci::secondary_main,
+    secondary_main = sym crate::checks::secondary_main,
 );

@@ -14,9 +14,10 @@
 //!   what it was.
 //!
 //! The handler resumes after the faulting instruction, records the
-//! exception and returns; one exception per arming. Anything else prints
-//! `FAIL exception ESR=... FAR=... ELR=...` and powers the VM off. (The
-//! crash mode clears `VBAR_EL1` first, so its abort never gets here.)
+//! exception and returns; one exception per arming. IRQs (taken at EL1h
+//! while a check unmasks them) go to [`irq::dispatch`]. Anything else
+//! prints `FAIL exception ESR=... FAR=... ELR=...` and powers the VM off.
+//! (The crash mode clears `VBAR_EL1` first, so its abort never gets here.)
 
 use core::arch::global_asm;
 use core::mem::{offset_of, size_of};
@@ -26,7 +27,7 @@ use tock_registers::LocalRegisterCopy;
 use tock_registers::register_bitfields;
 
 use crate::shared::SharedWord;
-use crate::{cpu, psci};
+use crate::{cpu, irq, psci};
 
 register_bitfields! {u64,
     /// The ISS of a data abort (ESR_ELx.EC 0x24 / 0x25).
@@ -82,6 +83,8 @@ const VECTOR_NAMES: [&str; 16] = [
 ];
 /// The vector this guest (EL1h) takes synchronous exceptions on.
 const VECTOR_CURRENT_SPX_SYNC: u64 = 4;
+/// The vector this guest (EL1h) takes IRQs on.
+const VECTOR_CURRENT_SPX_IRQ: u64 = 5;
 
 /// Nothing is expected at this address.
 const NOT_ARMED: u64 = u64::MAX;
@@ -179,6 +182,10 @@ extern "C" fn handle_exception(frame: *mut TrapFrame, vector: u64) {
     // SAFETY: the vector code passes the frame it just built on this vCPU's
     // stack; nothing else refers to it until this function returns.
     let frame = unsafe { &mut *frame };
+    if vector == VECTOR_CURRENT_SPX_IRQ {
+        irq::dispatch();
+        return;
+    }
     let esr = ESR_EL1.extract();
     let far = FAR_EL1.get();
     if vector == VECTOR_CURRENT_SPX_SYNC {

@@ -8,7 +8,11 @@
 //! DTB address; a PL011 at `0x0900_0000`; the vendor hypercalls and PSCI
 //! 1.1 over `HVC #0` / `SMC #0`; the test device at `0x0A00_0000`; nothing
 //! mapped at `0x2000_0000`; a write of `ICC_SGI0R_EL1` answered with an
-//! injected Undefined Instruction exception; two vCPUs; its 64 MiB of RAM
+//! injected Undefined Instruction exception; a GICv3 (distributor at
+//! `0x0800_0000`, redistributors from `0x080A_0000`, the CPU interface
+//! through the `ICC_*` registers) delivering the EL1 virtual timer (PPI
+//! 27), the EL1 physical timer (PPI 30) and SGIs between vCPUs; virtual
+//! time starting near zero (`CNTVOFF_EL2`); two vCPUs; its 64 MiB of RAM
 //! and its FP/SIMD registers its own (the isolation check keeps markers at
 //! `0x4300_0000` and `0x4300_1000`, and a pattern in `V31`, for about
 //! 200 ms, to catch a hypervisor that backs two VMs running this guest with
@@ -19,8 +23,9 @@
 //! received within 2 s, which counts as neither pass nor fail; then a
 //! summary, `bench:` lines, and powers the VM off with PSCI `SYSTEM_OFF`.
 //!
-//! It does not parse the DTB (only its header is checked), use interrupts,
-//! or allocate. The target is soft-float: FP/SIMD is enabled at EL1 only so
+//! It does not parse the DTB (only its header is checked) or allocate.
+//! Interrupts are masked except while an interrupt check or the latency
+//! benchmark waits for one. The target is soft-float: FP/SIMD is enabled at EL1 only so
 //! that the isolation check can keep its pattern in `V31`, which nothing
 //! else uses.
 //!
@@ -46,11 +51,13 @@
 //! # Layout
 //!
 //! `boot` (entry, stacks, `.bss`, FP/SIMD enabled), `exception` (vectors
-//! and handler), `uart`, `hvc` and `psci` (calls into the hypervisor),
+//! and handler), `irq` (interrupt handlers and their dispatch), `gic` (the
+//! GICv3 driver), `uart`, `hvc` and `psci` (calls into the hypervisor),
 //! `mmio` and `testdev` (width-exact device access), `checks` (the checks
 //! in order, the crash mode and the console input step included), `bench`,
-//! `timer`, `cpu`, `shared`, `fpsimd` (the `V31` accesses); `platform` (the
-//! addresses above, the marker addresses and the crash VM id).
+//! `timer` (counters and the EL1 timers), `cpu`, `shared`, `fpsimd` (the
+//! `V31` accesses); `platform` (the addresses above, the timers' INTIDs,
+//! the marker addresses and the crash VM id).
 //!
 //! Build with `build.sh`; it is its own Cargo workspace, not part of the
 //! root one.
@@ -69,7 +76,9 @@ mod checks;
 mod cpu;
 mod exception;
 mod fpsimd;
+mod gic;
 mod hvc;
+mod irq;
 mod mmio;
 mod platform;
 mod psci;

@@ -13,6 +13,19 @@ pub const RAM_END: u64 = RAM_BASE + RAM_SIZE;
 pub const UART_BASE: usize = 0x0900_0000;
 /// Base of the hypervisor's test device page.
 pub const TEST_DEVICE_BASE: usize = 0x0A00_0000;
+/// Base of the virtual GICv3 distributor (a 64 KiB frame).
+pub const GICD_BASE: usize = 0x0800_0000;
+/// Base of the virtual GICv3 redistributors: vCPU `n`'s is at
+/// `GICR_BASE + n * GICR_STRIDE` (an `RD_base` frame, then its `SGI_base`
+/// frame 64 KiB up).
+pub const GICR_BASE: usize = 0x080A_0000;
+/// Distance between two vCPUs' redistributors (two 64 KiB frames).
+pub const GICR_STRIDE: usize = 0x2_0000;
+/// The INTID of the EL1 virtual timer (`CNTV_*`), a PPI.
+pub const VTIMER_INTID: u32 = 27;
+/// The INTID of the EL1 physical timer (`CNTP_*`), a PPI.
+pub const PTIMER_INTID: u32 = 30;
+
 /// An address with nothing mapped at it: a load from it must come back as an
 /// injected synchronous external abort.
 pub const UNMAPPED_ADDR: usize = 0x2000_0000;

@@ -16,7 +16,11 @@
 //!   inject an exception into the guest ([`inject`]).
 //! - The hardware part: `Aarch64VCpu` (the `AxArchVCpu` implementation),
 //!   `Aarch64PerCpu` (`AxArchPerCpu`: HCR_EL2, VBAR_EL2), the trap frame,
-//!   the EL2 vectors and the context switch. It lives under `arch/`, is
+//!   the EL2 vectors and the context switch, the GICv3 virtual CPU
+//!   interface (list registers copied around each run, `ICH_VMCR_EL2` and
+//!   the active priorities switched with the vCPU), and the guest timers
+//!   (`CNTVOFF_EL2` per VM; the timer lines reported as
+//!   `axvcpu::LocalIrqLine`s, see [`irqs`]). It lives under `arch/`, is
 //!   written separately, and calls the portable modules above on every
 //!   exit.
 //!
@@ -46,6 +50,7 @@ pub mod exit;
 pub mod fields;
 pub mod hypercall;
 pub mod inject;
+pub mod irqs;
 pub mod psci;
 pub mod sysreg;
 
@@ -57,7 +62,7 @@ mod arch;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub use arch::{
     Aarch64PerCpu, Aarch64VCpu, Aarch64VCpuCreateConfig, Aarch64VCpuSetupConfig, GuestSystemRegisters, TrapFrame,
-    has_hardware_support,
+    has_hardware_support, physical_count,
 };
 
 pub use esr::{ExceptionClass, FaultStatus, MmioAccess, SyncException, decode_sync};

@@ -16,12 +16,22 @@ use kspin::SpinNoIrq;
 pub trait ConsoleSink: Send + Sync {
     /// Writes `bytes` that the VM named `vm_name` transmitted.
     fn write_bytes(&self, vm_name: &str, bytes: &[u8]);
+
+    /// Shows what the VM named `vm_name` has written of its current line
+    /// so far (a prompt that waits for input has no line end yet). The
+    /// host calls it when the VM goes idle. The default does nothing.
+    fn show_partial(&self, vm_name: &str) {
+        let _ = vm_name;
+    }
 }
 
 /// Splits one VM's output stream into lines and emits each as
 /// `[name] line\n`.
 ///
-/// A partial line stays buffered until its `\n` arrives. The buffer is
+/// A partial line stays buffered until its `\n` arrives, or until
+/// [`show_partial`](Self::show_partial) prints it early (prefix and text,
+/// no line end; the rest of the line then follows without a prefix). The
+/// buffer is
 /// bounded: a line longer than the limit is emitted in pieces of the limit,
 /// each as a line of its own, so a guest that never writes `\n` cannot grow
 /// host memory. A `\r` right before the `\n` is dropped (the host console
@@ -34,6 +44,11 @@ pub struct LinePrefixer {
     line: Vec<u8>,
     /// The formatted line handed to `emit`, kept to reuse its allocation.
     out: Vec<u8>,
+    /// How many bytes of `line` [`show_partial`](Self::show_partial)
+    /// already emitted (with the prefix); 0 when none.
+    shown: usize,
+    /// Whether the prefix of the current line was emitted.
+    prefixed: bool,
 }
 
 impl LinePrefixer {
@@ -53,6 +68,8 @@ impl LinePrefixer {
             max_line: max_line.max(1),
             line: Vec::new(),
             out: Vec::new(),
+            shown: 0,
+            prefixed: false,
         }
     }
 
@@ -81,6 +98,30 @@ impl LinePrefixer {
         }
     }
 
+    /// Emits the part of the current line not yet shown, without a line
+    /// end: the prefix first if this line has none yet.
+    pub fn show_partial<F: FnMut(&[u8])>(&mut self, mut emit: F) {
+        if self.shown >= self.line.len() {
+            return;
+        }
+        self.out.clear();
+        if !self.prefixed {
+            self.push_prefix();
+        }
+        let new = self.line.get(self.shown..).unwrap_or_default();
+        self.out.extend_from_slice(new);
+        emit(&self.out);
+        self.shown = self.line.len();
+        self.prefixed = true;
+    }
+
+    fn push_prefix(&mut self) {
+        self.out.push(b'[');
+        self.out.extend_from_slice(self.name.as_bytes());
+        self.out.push(b']');
+        self.out.push(b' ');
+    }
+
     /// Emits the buffered partial line, if any, as a line of its own.
     pub fn flush<F: FnMut(&[u8])>(&mut self, mut emit: F) {
         if !self.line.is_empty() {
@@ -96,16 +137,22 @@ impl LinePrefixer {
             text = head;
         }
         self.out.clear();
-        self.out.push(b'[');
-        self.out.extend_from_slice(self.name.as_bytes());
-        self.out.push(b']');
-        if !text.is_empty() {
-            self.out.push(b' ');
-            self.out.extend_from_slice(text);
+        if self.prefixed {
+            self.out.extend_from_slice(text.get(self.shown..).unwrap_or_default());
+        } else {
+            self.out.push(b'[');
+            self.out.extend_from_slice(self.name.as_bytes());
+            self.out.push(b']');
+            if !text.is_empty() {
+                self.out.push(b' ');
+                self.out.extend_from_slice(text);
+            }
         }
         self.out.push(b'\n');
         emit(&self.out);
         self.line.clear();
+        self.shown = 0;
+        self.prefixed = false;
     }
 }
 
@@ -147,6 +194,13 @@ impl<F: Fn(&[u8]) + Send + Sync> PrefixingSink<F> {
 }
 
 impl<F: Fn(&[u8]) + Send + Sync> ConsoleSink for PrefixingSink<F> {
+    fn show_partial(&self, vm_name: &str) {
+        let mut streams = self.streams.lock();
+        if let Some(stream) = streams.iter_mut().find(|s| s.name() == vm_name) {
+            stream.show_partial(|text| (self.out)(text));
+        }
+    }
+
     fn write_bytes(&self, vm_name: &str, bytes: &[u8]) {
         let mut streams = self.streams.lock();
         if !streams.iter().any(|s| s.name() == vm_name) {
@@ -238,6 +292,31 @@ mod tests {
         p.flush(|l| lines.push(l.to_vec()));
         p.flush(|l| lines.push(l.to_vec()));
         assert_eq!(lines, vec![b"[g] tail\n".to_vec()]);
+    }
+
+    #[test]
+    fn a_shown_prompt_is_continued_without_a_second_prefix() {
+        let mut p = LinePrefixer::new("g");
+        let mut out = Vec::new();
+        p.push(b"done\nsh# ", |l| out.push(l.to_vec()));
+        p.show_partial(|l| out.push(l.to_vec()));
+        p.show_partial(|l| out.push(l.to_vec())); // nothing new
+        p.push(b"ec", |l| out.push(l.to_vec()));
+        p.show_partial(|l| out.push(l.to_vec()));
+        p.push(b"ho\r\nnext\n", |l| out.push(l.to_vec()));
+        let text: Vec<String> = out.iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect();
+        assert_eq!(text, vec!["[g] done\n", "[g] sh# ", "ec", "ho\n", "[g] next\n"]);
+    }
+
+    #[test]
+    fn a_shown_line_cut_at_the_bound_goes_on_without_a_prefix() {
+        let mut p = LinePrefixer::with_max_line("g", 4);
+        let mut out = Vec::new();
+        p.push(b"ab", |l| out.push(l.to_vec()));
+        p.show_partial(|l| out.push(l.to_vec()));
+        p.push(b"cdef\n", |l| out.push(l.to_vec()));
+        let text: Vec<String> = out.iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect();
+        assert_eq!(text, vec!["[g] ab", "cd\n", "[g] ef\n"]);
     }
 
     #[test]

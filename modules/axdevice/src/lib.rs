@@ -18,8 +18,14 @@
 //!   entry it cannot build ([`DeviceConfigError`]).
 //! - The device models:
 //!   - [`Pl011`]: an ARM PL011 UART (transmit to a [`ConsoleSink`], a
-//!     bounded receive FIFO fed by the host, the RX/TX/RT interrupt state,
-//!     the ID registers); see [`pl011`];
+//!     bounded receive FIFO fed by the host, the RX/TX/RT interrupt state
+//!     driving its line into an [`IrqSink`], the ID registers); see
+//!     [`pl011`];
+//!   - [`Vgic`]: the VM's virtual GICv3, a distributor and one
+//!     redistributor per vCPU as two MMIO devices, SGIs, PPIs, SPIs
+//!     (driven by devices through [`IrqSink`]) and forwarded physical SPIs,
+//!     delivered through the vCPUs' list registers (`axvcpu::ListRegs`);
+//!     see [`vgic`];
 //!   - [`DummyDevice`]: reads as zero, ignores writes;
 //!   - [`TestDevice`]: the page the hypervisor's test guests probe (magic,
 //!     scratch, sign-extension pattern, access counter); its layout is in
@@ -31,11 +37,13 @@
 //! # What it does not own
 //!
 //! Decoding guest accesses (the arch vCPU crates produce an
-//! `AxVCpuExitReason` with the address and width), injecting aborts or
-//! interrupts into a guest (`axvm` polls [`Pl011::pending_irq`] and asks the
-//! interrupt controller), the interrupt controllers themselves, stage-2
-//! mappings, and the host console (reached through [`ConsoleSink`]). The
-//! crate touches no hardware and has no `unsafe` code.
+//! `AxVCpuExitReason` with the address and width), injecting aborts, the
+//! hardware side of interrupt delivery (the arch vCPU copies
+//! `axvcpu::ListRegs` to and from the GIC's list registers, `axvm` runs the
+//! [`Vgic`]'s flush/sync around each guest run, sends the kicks and unmasks
+//! forwarded physical interrupts), stage-2 mappings, and the host console
+//! (reached through [`ConsoleSink`]). The crate touches no hardware and has
+//! no `unsafe` code.
 //!
 //! # Choices
 //!
@@ -44,8 +52,9 @@
 //!   device's end or wraps the address space is refused, and every device
 //!   answers an offset it does not know by reading zero and ignoring the
 //!   write. Such accesses are logged once per device
-//!   ([`UnhandledAccessLog`]), not once per access, so a guest cannot flood
-//!   the log. Queues are bounded: the PL011 receive FIFO refuses bytes when
+//!   ([`UnhandledAccessLog`]; the vGIC's two devices log the first
+//!   [`vgic::UNHANDLED_LOG_LIMIT`] each), not once per access, so a guest
+//!   cannot flood the log. Queues are bounded: the PL011 receive FIFO refuses bytes when
 //!   full and a [`LinePrefixer`] splits over-long lines.
 //! - **Locks.** vCPUs on several physical CPUs may access the same device,
 //!   so every device keeps its mutable state behind a
@@ -54,7 +63,12 @@
 //!   host's console interrupt handler can call [`Pl011::push_rx`] on a CPU
 //!   whose vCPU thread was interrupted inside the same device without
 //!   deadlocking. Critical sections are a few register updates; the console
-//!   sink is called after the device lock is released. [`AxVmDevices`]
+//!   sink is called after the device lock is released. An [`IrqSink`] is
+//!   called under the device's lock (so that line levels arrive in order):
+//!   the lock order is device, then vGIC, and the vGIC calls no device.
+//! - **Interrupts leave devices through [`IrqSink`]** (a level per line),
+//!   which the [`Vgic`] implements; the vGIC is pure state that the VM's
+//!   vCPU loop drives, so all of it is tested on the build machine. [`AxVmDevices`]
 //!   itself has no lock: devices are registered while the VM is built
 //!   (`&mut self`) and only looked up afterwards (`&self`).
 //! - **Widths.** [`AxVmDevices`] masks written values and read results to
@@ -80,6 +94,7 @@ pub mod pl011;
 mod range_list;
 pub mod test_device;
 mod unhandled;
+pub mod vgic;
 mod width;
 
 #[cfg(test)]
@@ -94,3 +109,4 @@ pub use ops::{BaseDeviceOps, DeviceRange, RangeKind};
 pub use pl011::{PL011_SIZE, Pl011};
 pub use test_device::{TEST_DEVICE_MAGIC, TEST_DEVICE_SIZE, TestDevice};
 pub use unhandled::UnhandledAccessLog;
+pub use vgic::{IrqSink, Vgic, VgicLayout};

@@ -69,7 +69,14 @@ pub static HANDLERS: HandlerTable = HandlerTable::new();
 /// PPIs: each CPU enables its own).
 #[cfg(all(target_os = "none", target_arch = "aarch64"))]
 pub fn enable_on_this_cpu(intid: u32) -> bool {
-    crate::arch::gic::set_enable(intid, crate::percpu::cpu_id(), true)
+    set_enabled_on_this_cpu(intid, true)
+}
+
+/// Enables or disables an interrupt (a PPI in the calling CPU's
+/// redistributor).
+#[cfg(all(target_os = "none", target_arch = "aarch64"))]
+pub fn set_enabled_on_this_cpu(intid: u32, enable: bool) -> bool {
+    crate::arch::gic::set_enable(intid, crate::percpu::cpu_id(), enable)
 }
 
 /// Acknowledges the highest priority pending interrupt and returns its

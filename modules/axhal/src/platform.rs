@@ -87,6 +87,19 @@ fn read_dtb(addr: usize) -> Result<PlatformInfo, dtb::DtbError> {
     dtb::parse(blob, addr)
 }
 
+/// The device tree the machine booted with, when it had a valid one (the
+/// hypervisor copies device nodes from it into guests' trees).
+pub fn device_tree() -> Option<&'static [u8]> {
+    let r = info().dtb;
+    if r.base == 0 || r.size == 0 {
+        return None;
+    }
+    // SAFETY: `init_early` parsed a blob of this size at this address; it
+    // stays mapped read-only, is reserved from the allocator and is never
+    // written.
+    Some(unsafe { core::slice::from_raw_parts(r.base as *const u8, r.size) })
+}
+
 /// Maps all free RAM and returns it, for the allocator: RAM from the device
 /// tree minus the kernel image, the device tree and firmware reservations.
 pub fn init_memory() -> List<PhysRange, MAX_FREE> {

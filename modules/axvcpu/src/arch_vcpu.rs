@@ -93,6 +93,21 @@ pub trait AxArchVCpu: Sized {
         let _ = fault;
         Err(axerrno::AxError::Unsupported)
     }
+
+    /// The software list registers of the vCPU's virtual interrupt
+    /// interface ([`ListRegs`](crate::ListRegs)), which the VM's virtual
+    /// interrupt controller fills before [`AxArchVCpu::run`] and reads after
+    /// it. `None` (the default) when the architecture has none.
+    fn list_regs(&mut self) -> Option<&mut crate::ListRegs> {
+        None
+    }
+
+    /// The interrupt lines the vCPU's own hardware drives (its timers), with
+    /// their current levels; the vCPU must be bound to the calling CPU. The
+    /// default has none.
+    fn local_irq_lines(&self) -> [Option<crate::LocalIrqLine>; 2] {
+        [None; 2]
+    }
 }
 
 /// The fault [`AxArchVCpu::inject_fault_for_last_exit`] makes the guest take.

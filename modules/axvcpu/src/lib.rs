@@ -14,6 +14,8 @@
 //!   [`AccessFlags`], [`SysRegAddr`] and [`Port`].
 //! - The address types [`GuestPhysAddr`], [`GuestVirtAddr`] (new types) and
 //!   [`HostPhysAddr`], [`HostVirtAddr`] (the `memory_addr` types).
+//! - The vCPU's side of virtual interrupts: list registers ([`ListRegs`])
+//!   and the lines its own timers drive ([`LocalIrqLine`]); see [`virq`].
 //! - The per-CPU record of the vCPU bound to the current physical CPU
 //!   ([`current_vcpu`]).
 //!
@@ -73,6 +75,7 @@ mod exit;
 mod hal;
 mod per_cpu;
 pub mod vcpu;
+pub mod virq;
 
 #[cfg(test)]
 mod test;
@@ -85,3 +88,4 @@ pub use exit::{AccessFlags, AccessWidth, AxVCpuExitReason, Port, SysRegAddr};
 pub use hal::AxVCpuHal;
 pub use per_cpu::{AxArchPerCpu, AxPerCpu};
 pub use vcpu::{AxVCpu, VCpuState};
+pub use virq::{ListRegs, LocalIrqLine, MAX_LIST_REGS};

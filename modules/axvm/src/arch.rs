@@ -15,13 +15,26 @@ mod imp {
 
     /// Create parameters of vCPU `vcpu_id`: MPIDR affinity = the physical
     /// id the config gives it (Aff0 = vCPU id by default), x0 = the DTB.
-    pub(crate) fn create_config(config: &AxVMConfig, vcpu_id: usize, phys_id: usize) -> Aarch64VCpuCreateConfig {
+    pub(crate) fn create_config(
+        config: &AxVMConfig,
+        vcpu_id: usize,
+        phys_id: usize,
+        cntvoff: u64,
+    ) -> Aarch64VCpuCreateConfig {
         let _ = phys_id;
         Aarch64VCpuCreateConfig {
-            mpidr_el1: vcpu_id as u64,
+            mpidr_el1: crate::fdt::vcpu_mpidr(vcpu_id),
             dtb_addr: config.image_config().dtb_load_gpa.unwrap_or(0),
+            cntvoff,
         }
     }
+
+    /// The physical count now (the VM's CNTVOFF_EL2).
+    pub(crate) fn counter_now() -> u64 {
+        arm_vcpu::physical_count()
+    }
+
+    pub(crate) use arm_vcpu::irqs::is_guest_owned as is_guest_owned_irq;
 
     pub(crate) fn setup_config(config: &AxVMConfig) -> Aarch64VCpuSetupConfig {
         Aarch64VCpuSetupConfig {
@@ -42,13 +55,20 @@ mod imp {
     /// The per-physical-CPU state of this build.
     pub type ArchPerCpu<U> = ArchPerCpuImpl<U>;
 
-    pub(crate) fn create_config(config: &AxVMConfig, vcpu_id: usize, phys_id: usize) -> (usize, usize) {
-        let _ = config;
+    pub(crate) fn create_config(config: &AxVMConfig, vcpu_id: usize, phys_id: usize, cntvoff: u64) -> (usize, usize) {
+        let _ = (config, cntvoff);
         (vcpu_id, phys_id)
     }
+
+    /// No counter on the build machine.
+    pub(crate) fn counter_now() -> u64 {
+        0
+    }
+
+    pub(crate) use arm_vcpu::irqs::is_guest_owned as is_guest_owned_irq;
 
     pub(crate) fn setup_config(_config: &AxVMConfig) {}
 }
 
 pub use imp::{ArchPerCpu, ArchVCpu};
-pub(crate) use imp::{create_config, setup_config};
+pub(crate) use imp::{counter_now, create_config, is_guest_owned_irq, setup_config};

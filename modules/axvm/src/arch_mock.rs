@@ -5,7 +5,8 @@
 
 use axerrno::{AxError, AxResult};
 use axvcpu::{
-    AxArchPerCpu, AxArchVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, VCpuId, VMId,
+    AxArchPerCpu, AxArchVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, ListRegs,
+    LocalIrqLine, VCpuId, VMId,
 };
 use core::marker::PhantomData;
 use std::cell::RefCell;
@@ -15,6 +16,22 @@ use std::vec::Vec;
 std::thread_local! {
     static SCRIPT: RefCell<VecDeque<AxVCpuExitReason>> = const { RefCell::new(VecDeque::new()) };
     static EVENTS: RefCell<Vec<Event>> = const { RefCell::new(Vec::new()) };
+    static TIMER_LEVEL: RefCell<bool> = const { RefCell::new(false) };
+    static GUEST: RefCell<Option<fn(&mut ListRegs)>> = const { RefCell::new(None) };
+}
+
+/// Number of list registers the scripted vCPU has.
+pub const MOCK_LIST_REGS: usize = 4;
+
+/// Sets the level of the scripted vCPU's timer line (INTID 27).
+pub fn set_timer_level(level: bool) {
+    TIMER_LEVEL.with(|t| *t.borrow_mut() = level);
+}
+
+/// What "the guest" does to the list registers during each `run` (for
+/// example acknowledge or end an interrupt); `None`: nothing.
+pub fn set_guest(f: Option<fn(&mut ListRegs)>) {
+    GUEST.with(|g| *g.borrow_mut() = f);
 }
 
 /// What a [`ScriptedVCpu`] was asked to do.
@@ -49,6 +66,8 @@ pub struct ScriptedVCpu<U> {
     /// When set, `inject_fault_for_last_exit` fails (a guest that cannot
     /// take the fault).
     pub refuse_faults: bool,
+    /// The list registers, as the VM layer filled them before `run`.
+    pub lrs: ListRegs,
     _u: PhantomData<fn() -> U>,
 }
 
@@ -59,6 +78,10 @@ impl<U: AxVCpuHal> AxArchVCpu for ScriptedVCpu<U> {
     fn new(_vm_id: VMId, _vcpu_id: VCpuId, _config: Self::CreateConfig) -> AxResult<Self> {
         Ok(Self {
             refuse_faults: false,
+            lrs: ListRegs {
+                count: MOCK_LIST_REGS,
+                ..ListRegs::default()
+            },
             _u: PhantomData,
         })
     }
@@ -73,6 +96,9 @@ impl<U: AxVCpuHal> AxArchVCpu for ScriptedVCpu<U> {
         Ok(())
     }
     fn run(&mut self) -> AxResult<AxVCpuExitReason> {
+        if let Some(guest) = GUEST.with(|g| *g.borrow()) {
+            guest(&mut self.lrs);
+        }
         SCRIPT.with(|s| s.borrow_mut().pop_front()).ok_or(AxError::BadState)
     }
     fn bind(&mut self) -> AxResult {
@@ -97,6 +123,19 @@ impl<U: AxVCpuHal> AxArchVCpu for ScriptedVCpu<U> {
         }
         record(Event::Fault(fault));
         Ok(())
+    }
+    fn list_regs(&mut self) -> Option<&mut ListRegs> {
+        Some(&mut self.lrs)
+    }
+    fn local_irq_lines(&self) -> [Option<LocalIrqLine>; 2] {
+        let level = TIMER_LEVEL.with(|t| *t.borrow());
+        [
+            Some(LocalIrqLine {
+                intid: arm_vcpu::irqs::VTIMER_PPI,
+                level,
+            }),
+            None,
+        ]
     }
 }
 

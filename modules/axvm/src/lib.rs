@@ -4,8 +4,11 @@
 //!
 //! Owns: [`AxVM`] (`new`, `boot`, `shutdown`, `run_vcpu`, `map_region`,
 //! `unmap_region`, `inject_interrupt_to_vcpu`, guest memory access), the
-//! [`AxVMHal`] trait the host implements, and the guest device tree it
-//! generates when a config names none ([`fdt`]).
+//! [`AxVMHal`] trait the host implements, and the guest device tree
+//! ([`fdt`]): generated when a config names none (memory, CPUs, PSCI, the
+//! virtual GICv3, timer, UARTs, copies of the host's nodes for passthrough
+//! devices, bootargs, initrd), or the config's with the VM's memory and
+//! `/chosen` put in.
 //!
 //! Does not own: scheduling vCPUs on physical CPUs, CPU up/down, hypercall
 //! services and consoles (`apps/hv`), the arch vCPU (`arm_vcpu`), the
@@ -34,6 +37,8 @@ mod arch;
 mod arch_mock;
 pub mod fdt;
 mod hal;
+mod irq;
+pub mod layout;
 mod memory;
 mod vm;
 
@@ -49,3 +54,5 @@ pub const MAX_VCPUS: usize = 16;
 #[cfg(test)]
 #[allow(unsafe_code)]
 mod tests;
+#[cfg(test)]
+mod irq_tests;

@@ -16,7 +16,7 @@ use std::string::String;
 use std::sync::{Arc, Mutex};
 use std::vec::Vec;
 
-struct Paging;
+pub(crate) struct Paging;
 
 impl page_table_multiarch::PagingHandler for Paging {
     fn alloc_frames(num: usize, align: usize) -> Option<PhysAddr> {
@@ -36,7 +36,12 @@ impl page_table_multiarch::PagingHandler for Paging {
     }
 }
 
-struct Hal;
+std::thread_local! {
+    /// The vCPUs the VM asked the host to notify, on this thread.
+    pub(crate) static KICKS: std::cell::RefCell<Vec<(usize, usize)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+pub(crate) struct Hal;
 
 impl AxVMHal for Hal {
     type PagingHandler = Paging;
@@ -62,12 +67,13 @@ impl AxVMHal for Hal {
     fn vcpu_resides_on(_vm_id: usize, vcpu_id: usize) -> AxResult<usize> {
         Ok(vcpu_id)
     }
-    fn inject_irq_to_vcpu(_vm_id: usize, _vcpu_id: usize, _irq: usize) -> AxResult {
+    fn inject_irq_to_vcpu(vm_id: usize, vcpu_id: usize, _irq: usize) -> AxResult {
+        KICKS.with(|k| k.borrow_mut().push((vm_id, vcpu_id)));
         Ok(())
     }
 }
 
-struct VHal;
+pub(crate) struct VHal;
 
 impl AxVCpuHal for VHal {
     fn alloc_frame() -> Option<HostPhysAddr> {
@@ -90,7 +96,7 @@ impl AxVCpuHal for VHal {
 }
 
 #[derive(Default)]
-struct Console(Mutex<Vec<u8>>);
+pub(crate) struct Console(Mutex<Vec<u8>>);
 
 impl ConsoleSink for Console {
     fn write_bytes(&self, vm_name: &str, bytes: &[u8]) {
@@ -101,7 +107,7 @@ impl ConsoleSink for Console {
     }
 }
 
-const CONFIG: &str = r#"
+pub(crate) const CONFIG: &str = r#"
 [base]
 id = 3
 name = "unit"
@@ -122,7 +128,7 @@ emu_devices = [
 ]
 "#;
 
-type Vm = AxVM<Hal, VHal>;
+pub(crate) type Vm = AxVM<Hal, VHal>;
 
 fn config() -> AxVMConfig {
     AxVMConfig::from(AxVMCrateConfig::from_toml(CONFIG).unwrap())
@@ -145,7 +151,7 @@ fn built_from_config() {
     let (vm, _) = vm();
     assert_eq!((vm.id(), vm.name(), vm.vcpu_num()), (3, "unit", 2));
     assert_eq!(vm.bsp_entry(), GuestPhysAddr::from(0x4008_0000));
-    assert_eq!(vm.devices().len(), 2);
+    assert_eq!(vm.devices().len(), 4, "UART, test device, GICD, GICR");
     assert!(vm.vcpu(2).is_none());
 }
 
@@ -315,7 +321,7 @@ fn broken_configs_are_refused() {
 
 #[test]
 fn generated_device_tree_describes_the_vm() {
-    let blob = crate::fdt::generate(&config(), Some((0x4100_0000, 0x1000))).unwrap();
+    let blob = crate::fdt::generate(&config(), Some((0x4100_0000, 0x1000)), None).unwrap();
     let fdt = fdt::Fdt::new(&blob).unwrap();
     let mem: Vec<_> = fdt
         .memory()

@@ -1,11 +1,13 @@
 //! [`AxVM`]: the VM object and its exit loop.
 
 use crate::arch::{self, ArchVCpu};
+use crate::irq::{VmIrqs, sgi1r_value};
 use crate::memory::{GPA_BITS, GuestMemory};
 use crate::{AxVMConfig, AxVMHal, MAX_VCPUS};
 use alloc::{boxed::Box, format, string::String, sync::Arc, vec::Vec};
 use axaddrspace::GuestPhysAddr as AsGpa;
-use axdevice::{AxVmDevices, ConsoleSink, DeviceContext};
+use axdevice::{AxVmDevices, ConsoleSink, DeviceContext, Vgic};
+use axvmconfig::EmulatedDeviceType;
 use axerrno::{AxError, AxResult};
 use axvcpu::{AxVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, VCpuState};
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -26,6 +28,7 @@ pub struct AxVM<H: AxVMHal, U: AxVCpuHal> {
     config: AxVMConfig,
     vcpus: Box<[VCpuRef<U>]>,
     devices: AxVmDevices,
+    irqs: Option<VmIrqs<H>>,
     memory: SpinNoIrq<GuestMemory<H>>,
     running: AtomicBool,
     shutting_down: AtomicBool,
@@ -51,15 +54,41 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
         }
         let memory = GuestMemory::<H>::new(&config)?;
         let ctx = DeviceContext::new(name.clone(), console);
-        let devices = AxVmDevices::from_config(config.emu_devices(), &ctx).map_err(|e| {
+        // The interrupt controller entries only place the virtual GIC.
+        let models: Vec<_> = config
+            .emu_devices()
+            .iter()
+            .filter(|d| !is_gic_entry(d.emu_type))
+            .cloned()
+            .collect();
+        let mut devices = AxVmDevices::from_config(&models, &ctx).map_err(|e| {
             log::error!("VM {id} ({name}): {e}");
             AxError::from(e)
         })?;
+        let irqs = match crate::layout::gic_layout(&config) {
+            Some(layout) => {
+                let irqs = VmIrqs::<H>::new(id, &layout).inspect_err(|e| {
+                    log::error!("VM {id} ({name}): cannot build its virtual GIC: {e:?}");
+                })?;
+                let vgic = irqs.vgic();
+                for dev in [vgic.distributor(), vgic.redistributors()] {
+                    devices.add_mmio_dev(dev).inspect_err(|_| {
+                        log::error!("VM {id} ({name}): the virtual GIC overlaps another device");
+                    })?;
+                }
+                for uart in devices.pl011s() {
+                    uart.connect_irq(vgic.clone());
+                }
+                Some(irqs)
+            }
+            None => None,
+        };
+        let cntvoff = arch::counter_now();
         let root = HostPhysAddr::from(memory.aspace.page_table_root().as_usize());
 
         let mut vcpus = Vec::with_capacity(config.cpu_num());
         for (vcpu_id, affinity, phys_id) in config.get_vcpu_affinities_pcpu_ids() {
-            let create = arch::create_config(&config, vcpu_id, phys_id);
+            let create = arch::create_config(&config, vcpu_id, phys_id, cntvoff);
             let mut vcpu = AxVCpu::new(id, vcpu_id, phys_id, affinity, create)?;
             let entry = if vcpu_id == 0 {
                 config.bsp_entry()
@@ -80,6 +109,7 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
             config,
             vcpus: vcpus.into_boxed_slice(),
             devices,
+            irqs,
             memory: SpinNoIrq::new(memory),
             running: AtomicBool::new(false),
             shutting_down: AtomicBool::new(false),
@@ -194,15 +224,53 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
         self.memory.lock().read(gpa.as_usize(), buf)
     }
 
-    /// Makes `irq` pending for every vCPU in `targets` (vCPU ids of this
-    /// VM), through the host, which delivers it on each vCPU's CPU.
+    /// Makes interrupt `irq` pending (edge) in the VM's virtual GIC: an SGI
+    /// or PPI for every vCPU in `targets` (vCPU ids of this VM), an SPI once
+    /// (the guest's routing picks its vCPU; `targets` is ignored). The
+    /// vCPUs that can take it are notified through the host.
+    /// `Unsupported` for a VM without interrupts, `InvalidInput` for an
+    /// INTID out of range.
     pub fn inject_interrupt_to_vcpu(&self, targets: CpuMask<MAX_VCPUS>, irq: usize) -> AxResult {
-        for vcpu_id in 0..self.vcpus.len() {
-            if targets.get(vcpu_id) {
-                H::inject_irq_to_vcpu(self.id, vcpu_id, irq)?;
+        let irqs = self.irqs.as_ref().ok_or(AxError::Unsupported)?;
+        let intid = u32::try_from(irq).map_err(|_| AxError::InvalidInput)?;
+        if intid >= 32 {
+            irqs.vgic().set_pending(0, intid);
+        } else {
+            for vcpu_id in (0..self.vcpus.len()).filter(|&i| targets.get(i)) {
+                irqs.vgic().set_pending(vcpu_id, intid);
             }
         }
+        irqs.deliver_kicks(None);
         Ok(())
+    }
+
+    /// Sets the level of SPI `intid`, an interrupt line of a device outside
+    /// the VM (a forwarded physical interrupt), and notifies the vCPU that
+    /// can take it.
+    pub fn set_irq_level(&self, intid: u32, level: bool) {
+        if let Some(irqs) = &self.irqs {
+            irqs.vgic().set_level(0, intid, level);
+            irqs.deliver_kicks(None);
+        }
+    }
+
+    /// Notifies the vCPUs that got a deliverable interrupt from outside a
+    /// vCPU run (the host fed a device, like console input to a UART).
+    pub fn deliver_pending_irqs(&self) {
+        if let Some(irqs) = &self.irqs {
+            irqs.deliver_kicks(None);
+        }
+    }
+
+    /// Whether vCPU `vcpu_id` has an interrupt it can take: a vCPU halted in
+    /// WFI is woken for it.
+    pub fn vcpu_has_pending_irq(&self, vcpu_id: usize) -> bool {
+        self.irqs.as_ref().is_some_and(|i| i.vgic().has_deliverable(vcpu_id))
+    }
+
+    /// The VM's virtual GIC, if it has interrupts.
+    pub fn vgic(&self) -> Option<&Arc<Vgic>> {
+        self.irqs.as_ref().map(|i| i.vgic())
     }
 
     /// Runs vCPU `vcpu_id` on the calling physical CPU (binding it on first
@@ -220,8 +288,19 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
             vcpu.bind()?;
         }
         loop {
-            let exit = vcpu.run()?;
-            if !self.handle_exit(&mut vcpu, &exit)? {
+            if let Some(irqs) = &self.irqs {
+                irqs.before_entry(vcpu_id, vcpu.get_arch_vcpu());
+            }
+            let exit = vcpu.run();
+            if let Some(irqs) = &self.irqs {
+                irqs.after_exit::<U, _>(vcpu_id, vcpu.get_arch_vcpu());
+            }
+            let exit = exit?;
+            let handled = self.handle_exit(&mut vcpu, &exit);
+            if let Some(irqs) = &self.irqs {
+                irqs.deliver_kicks(Some(vcpu_id));
+            }
+            if !handled? {
                 return Ok(exit);
             }
         }
@@ -231,6 +310,21 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
     /// `Ok(false)`: the caller's.
     fn handle_exit(&self, vcpu: &mut AxVCpu<ArchVCpu<U>>, exit: &AxVCpuExitReason) -> AxResult<bool> {
         match *exit {
+            // Its timer or the GIC maintenance interrupt: the state is
+            // already in the model; enter the guest again.
+            AxVCpuExitReason::ExternalInterrupt { vector } if arch::is_guest_owned_irq(vector as usize) => {}
+            AxVCpuExitReason::SendIPI {
+                target_cpu,
+                target_cpu_aux,
+                send_to_all,
+                vector,
+                ..
+            } if self.irqs.is_some() => {
+                if let Some(irqs) = &self.irqs {
+                    let value = sgi1r_value(target_cpu, target_cpu_aux, send_to_all, vector);
+                    irqs.vgic().send_sgi(vcpu.id(), value);
+                }
+            }
             AxVCpuExitReason::MmioRead {
                 addr,
                 width,
@@ -328,4 +422,12 @@ fn to_mapping_flags(a: axvcpu::AccessFlags) -> axaddrspace::MappingFlags {
         f |= M::EXECUTE;
     }
     f
+}
+
+/// Whether an emulated device entry places the interrupt controller.
+fn is_gic_entry(t: EmulatedDeviceType) -> bool {
+    matches!(
+        t,
+        EmulatedDeviceType::GicdV3 | EmulatedDeviceType::GicrV3 | EmulatedDeviceType::InterruptController
+    )
 }

@@ -1,5 +1,6 @@
 //! The checks, in the order the QEMU test expects their lines. Each prints
-//! one `PASS <name>` or `FAIL <name> <detail>` line through [`Report`].
+//! one `PASS <name>`, `FAIL <name> <detail>` or `SKIP <name> (<reason>)`
+//! line through [`Report`].
 //! The console input step at the end is not a check: it prints its own
 //! lines and counts nothing (see `console_input.rs`).
 
@@ -8,13 +9,19 @@ mod console_input;
 mod crash;
 mod dtb;
 mod fault;
+mod gic;
 mod hypercall;
 mod isolation;
 mod mmio;
-pub mod psci;
+mod psci;
+mod sgi;
+mod timer_irq;
 mod undefined;
 
 use core::fmt;
+
+use crate::irq;
+use crate::platform::NUM_VCPUS;
 
 /// Counts and prints check results.
 #[derive(Default)]
@@ -32,6 +39,12 @@ impl Report {
     pub fn fail(&mut self, name: fmt::Arguments, detail: fmt::Arguments) {
         println!("FAIL {} {}", name, detail);
         self.failed += 1;
+    }
+
+    /// Prints `SKIP <name> (<reason>)`: the check does not apply to this
+    /// VM. Neither a pass nor a failure.
+    pub fn skip(&mut self, name: fmt::Arguments, reason: fmt::Arguments) {
+        println!("SKIP {} ({})", name, reason);
     }
 
     /// [`pass`](Self::pass) if `ok`, else [`fail`](Self::fail).
@@ -62,5 +75,32 @@ pub fn run_all(report: &mut Report, dtb: u64) {
     fault::run(report);
     undefined::run(report);
     isolation::run(report);
+    let gic = gic::run(report);
+    timer_irq::run(report, gic);
+    sgi::run(report, gic);
+    report_unexpected_interrupts(report);
     console_input::run();
+}
+
+/// Prints `FAIL unexpected interrupts <detail>` for each vCPU that took an
+/// interrupt no check had a handler for; nothing otherwise.
+fn report_unexpected_interrupts(report: &mut Report) {
+    for cpu in 0..NUM_VCPUS {
+        let (count, last) = irq::unexpected(cpu);
+        if count != 0 {
+            report.fail(
+                format_args!("unexpected interrupts"),
+                format_args!("vCPU {} took {}, the last INTID {}", cpu, count, last),
+            );
+        }
+    }
+}
+
+/// Rust entry of a vCPU started by `CPU_ON` (from `_secondary_start`):
+/// the check that started it is told by `context`, the `X0` it was given.
+pub extern "C" fn secondary_main(context: u64) -> ! {
+    match context {
+        sgi::CONTEXT_ID => sgi::secondary_main(),
+        _ => psci::secondary_main(context),
+    }
 }

@@ -31,8 +31,9 @@ static SECONDARY_CONTEXT: SharedWord = SharedWord::new(0);
 /// returned.
 static SECONDARY_OFF_ERROR: SharedWord = SharedWord::new(0);
 
-/// Rust entry of a vCPU started by `CPU_ON` (from `_secondary_start`).
-pub extern "C" fn secondary_main(context: u64) -> ! {
+/// vCPU 1's side of the `CPU_ON` check (entered through
+/// [`super::secondary_main`] with any context id but the SGI check's).
+pub fn secondary_main(context: u64) -> ! {
     let mpidr = cpu::mpidr();
     println!(
         "testguest: vCPU {} up, MPIDR {:#x}, context {:#x}",

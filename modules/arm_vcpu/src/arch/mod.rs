@@ -10,7 +10,7 @@ mod entry;
 mod pcpu;
 mod regs;
 mod vcpu;
-mod vgic_lr;
+mod vgic_cpuif;
 
 pub use context::GuestSystemRegisters;
 pub use entry::TrapFrame;
@@ -24,4 +24,10 @@ pub fn has_hardware_support() -> bool {
     const EL2_SHIFT: u64 = 8;
     const FIELD: u64 = 0xf;
     (regs::read_sysreg!(id_aa64pfr0_el1) >> EL2_SHIFT) & FIELD != 0
+}
+
+/// The physical count (CNTPCT_EL0), for a VM's CNTVOFF_EL2.
+pub fn physical_count() -> u64 {
+    // SAFETY (in the macro): reading the counter has no side effect.
+    regs::read_sysreg!(cntpct_el0)
 }

@@ -3,10 +3,15 @@
 use super::context::GuestSystemRegisters;
 use super::entry::{ExitKind, VmRegs, run_guest};
 use super::regs::{read_sysreg, write_sysreg};
+use super::vgic_cpuif::VgicCpuIf;
+use crate::irqs::{PTIMER_PPI, VTIMER_PPI};
 use crate::exit::{ExitDecision, exit_from_sync, instruction_len};
 use crate::inject::{GuestFault, GuestState, inject_fault};
 use axerrno::{AxError, AxResult};
-use axvcpu::{AxArchVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, VCpuId, VMId};
+use axvcpu::{
+    AxArchVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, ListRegs, LocalIrqLine, VCpuId,
+    VMId,
+};
 use core::marker::PhantomData;
 
 /// Creation parameters (seed 000).
@@ -17,6 +22,10 @@ pub struct Aarch64VCpuCreateConfig {
     /// Guest physical address of the device tree, passed in x0 (Linux boot
     /// protocol).
     pub dtb_addr: usize,
+    /// CNTVOFF_EL2: subtracted from the physical count for the guest's
+    /// virtual count. The VM sets it to the count at its creation, so guest
+    /// time starts at zero; every vCPU of a VM has the same.
+    pub cntvoff: u64,
 }
 
 /// Setup parameters (seed 000).
@@ -80,6 +89,8 @@ pub struct Aarch64VCpu<H: AxVCpuHal> {
     exit_was_fetch: bool,
     has_pan: bool,
     has_ssbs: bool,
+    vif: VgicCpuIf,
+    cntvoff: u64,
     _hal: PhantomData<fn() -> H>,
 }
 
@@ -216,6 +227,8 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
             exit_was_fetch: false,
             has_pan: (read_sysreg!(id_aa64mmfr1_el1) >> PAN_SHIFT) & 0xf != 0,
             has_ssbs: (read_sysreg!(id_aa64pfr1_el1) >> SSBS_SHIFT) & 0xf != 0,
+            vif: VgicCpuIf::new(),
+            cntvoff: config.cntvoff,
             _hal: PhantomData,
         })
     }
@@ -251,10 +264,19 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
 
     fn run(&mut self) -> AxResult<AxVCpuExitReason> {
         loop {
+            // The guest owns its timers' interrupts: one whose line is idle
+            // may interrupt it again (the host masked it when it fired).
+            for line in self.local_irq_lines().into_iter().flatten() {
+                if !line.level {
+                    H::unmask_guest_irq(line.intid as usize);
+                }
+            }
+            self.vif.enter();
             // SAFETY: `bind` loaded this vCPU's EL2 controls and EL1 state on
             // this CPU (AxVCpu only runs a bound vCPU), IRQs are masked by
             // the caller, and hardware_enable ran at boot.
             let kind = unsafe { run_guest(&mut self.regs) };
+            self.vif.exit();
             match kind {
                 ExitKind::Sync => {
                     if let Some(r) = self.handle_sync() {
@@ -287,8 +309,9 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
         write_sysreg!(vtcr_el2, VTCR_EL2_VALUE);
         write_sysreg!(vttbr_el2, self.vttbr);
         write_sysreg!(hcr_el2, self.hcr);
-        write_sysreg!(cntvoff_el2, 0);
+        write_sysreg!(cntvoff_el2, self.cntvoff);
         self.sys.restore();
+        self.vif.restore();
         // SAFETY: drops this CPU's stage-1+2 TLB entries of the VMID just
         // loaded, so no stale translation of an earlier VM survives.
         unsafe { core::arch::asm!("isb", "tlbi vmalls12e1", "dsb nsh", "isb") };
@@ -297,6 +320,7 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
 
     fn unbind(&mut self) -> AxResult {
         self.sys.save();
+        self.vif.save();
         write_sysreg!(hcr_el2, HOST_HCR);
         // SAFETY: a barrier only.
         unsafe { core::arch::asm!("isb") };
@@ -310,8 +334,55 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
         }
     }
 
+    /// Puts `vector` into a free list register as a pending Group 1
+    /// interrupt (for a VM without a virtual GIC model; with one, the model
+    /// owns the list registers and rebuilds them before every entry).
+    /// `ResourceBusy` when every list register is in use.
     fn inject_interrupt(&mut self, vector: usize) -> AxResult {
-        super::vgic_lr::inject(vector)
+        use axvcpu::virq::lr;
+        /// Highest INTID a list register can carry for an SGI/PPI/SPI.
+        const MAX_INTID: usize = 1019;
+        /// Priority given to an interrupt injected this way.
+        const PRIORITY: u64 = 0xa0;
+        if vector > MAX_INTID {
+            return Err(AxError::InvalidInput);
+        }
+        let lrs = &mut self.vif.lrs;
+        let count = lrs.count;
+        let regs = &mut lrs.lr[..count];
+        if regs.iter().any(|&v| v & lr::STATE_MASK != 0 && v & lr::VINTID_MASK == vector as u64) {
+            return Ok(());
+        }
+        let slot = regs
+            .iter_mut()
+            .find(|v| **v & lr::STATE_MASK == 0)
+            .ok_or(AxError::ResourceBusy)?;
+        *slot = lr::STATE_PENDING | lr::GROUP1 | (PRIORITY << lr::PRIORITY_SHIFT) | vector as u64;
+        Ok(())
+    }
+
+    fn list_regs(&mut self) -> Option<&mut ListRegs> {
+        Some(&mut self.vif.lrs)
+    }
+
+    /// The EL1 virtual timer (PPI 27) and physical timer (PPI 30), read from
+    /// the live CNTV_CTL_EL0 / CNTP_CTL_EL0 (the vCPU is bound here).
+    fn local_irq_lines(&self) -> [Option<LocalIrqLine>; 2] {
+        /// CNTx_CTL_EL0: ENABLE, IMASK, ISTATUS.
+        const ENABLE: u64 = 1 << 0;
+        const IMASK: u64 = 1 << 1;
+        const ISTATUS: u64 = 1 << 2;
+        let level = |ctl: u64| ctl & (ENABLE | IMASK | ISTATUS) == ENABLE | ISTATUS;
+        [
+            Some(LocalIrqLine {
+                intid: VTIMER_PPI,
+                level: level(read_sysreg!(cntv_ctl_el0)),
+            }),
+            Some(LocalIrqLine {
+                intid: PTIMER_PPI,
+                level: level(read_sysreg!(cntp_ctl_el0)),
+            }),
+        ]
     }
 
     fn set_return_value(&mut self, val: usize) {

@@ -23,9 +23,11 @@
 //!     its trigger level; like the hardware, not at reset) and cleared by
 //!     `ICR`.
 //!
-//!   [`Pl011::pending_irq`] tells whether `MIS` is non-zero; the VM layer
-//!   polls it and injects the UART's interrupt ([`Pl011::irq`]). The model
-//!   injects nothing itself.
+//!   The UART's interrupt line ([`Pl011::irq`]) is high while `MIS` is
+//!   non-zero ([`Pl011::pending_irq`]). Once [`Pl011::connect_irq`] has
+//!   given it an [`IrqSink`] (the VM's vGIC), the model drives the line
+//!   there itself: after every register access and every
+//!   [`Pl011::push_rx`], it reports the level when it changed.
 //! - **Identification.** `PeriphID0..3` / `PCellID0..3` read as a real
 //!   PL011 (`0x11 0x10 0x14 0x00` / `0x0D 0xF0 0x05 0xB1`).
 //! - `IBRD`, `FBRD`, `LCR_H`, `CR`, `IFLS`, `ILPR` and `DMACR` are stored
@@ -42,7 +44,16 @@
 //! (8 bytes, an offset that is not a multiple of 4, an offset with no
 //! register, a write to a read-only register) reads as zero and is ignored;
 //! the first is logged.
+//!
+//! # Locks
+//!
+//! The interrupt sink is called with the UART's lock held, so that the
+//! levels reach the sink in the order the UART's state changed (called
+//! after the unlock, two CPUs could report in the opposite order and leave
+//! the line wrong). The lock order is therefore UART, then sink; the vGIC
+//! never calls back into a device.
 
+mod irq_out;
 pub mod regs;
 
 #[cfg(test)]
@@ -57,7 +68,8 @@ use axvcpu::{AccessWidth, GuestPhysAddr};
 use kspin::SpinNoIrq;
 
 use crate::width::mask;
-use crate::{BaseDeviceOps, ConsoleSink, DeviceContext, DeviceRange, UnhandledAccessLog};
+use crate::{BaseDeviceOps, ConsoleSink, DeviceContext, DeviceRange, IrqSink, UnhandledAccessLog};
+use irq_out::IrqOutput;
 use regs::{Control, DmaControl, Flags, Interrupts, LineControl};
 
 /// The size of the PL011's register block in bytes.
@@ -76,6 +88,7 @@ struct Pl011State {
     cr: Control,
     ifls: u32,
     dmacr: DmaControl,
+    irq_out: IrqOutput,
 }
 
 impl Pl011State {
@@ -92,6 +105,7 @@ impl Pl011State {
             cr: regs::CR_RESET,
             ifls: regs::IFLS_RESET,
             dmacr: DmaControl::empty(),
+            irq_out: IrqOutput::new(),
         }
     }
 
@@ -115,6 +129,11 @@ impl Pl011State {
             .ok()
             .and_then(|i| regs::RX_TRIGGER_LEVELS.get(i).copied())
             .unwrap_or(regs::FIFO_DEPTH / 2)
+    }
+
+    /// The level of the interrupt output: `UARTMIS != 0`.
+    fn irq_level(&self) -> bool {
+        self.ris.intersects(self.imsc)
     }
 
     /// `UARTFR`.
@@ -220,27 +239,54 @@ impl Pl011 {
         self.irq
     }
 
+    /// Connects the UART's interrupt output to `sink` (the VM's interrupt
+    /// controller), replacing an earlier one, and reports its current
+    /// level there. From then on every change of the level is reported
+    /// with [`IrqSink::set_level`] for interrupt [`irq`](Self::irq); a UART
+    /// without an interrupt number reports nothing.
+    pub fn connect_irq(&self, sink: Arc<dyn IrqSink>) {
+        let intid = self.intid();
+        let mut state = self.state.lock();
+        let level = state.irq_level();
+        state.irq_out.connect(sink, intid, level);
+    }
+
     /// Offers a byte from the host console to the guest. Returns false, and
     /// keeps nothing, when the receive FIFO is full: the caller holds the
     /// byte and offers it again later.
     pub fn push_rx(&self, byte: u8) -> bool {
-        let mut state = self.state.lock();
-        if state.rx.len() >= state.rx_capacity() {
-            return false;
-        }
-        state.rx.push_back(byte);
-        if state.rx.len() >= state.rx_trigger() {
-            state.ris.insert(Interrupts::RX);
-        }
-        state.ris.insert(Interrupts::RT);
-        true
+        self.with_state(|state| {
+            if state.rx.len() >= state.rx_capacity() {
+                return false;
+            }
+            state.rx.push_back(byte);
+            if state.rx.len() >= state.rx_trigger() {
+                state.ris.insert(Interrupts::RX);
+            }
+            state.ris.insert(Interrupts::RT);
+            true
+        })
     }
 
-    /// Whether an unmasked interrupt is raised (`UARTMIS != 0`): the VM
-    /// layer asserts the UART's interrupt line while this holds.
+    /// Whether an unmasked interrupt is raised (`UARTMIS != 0`): the UART's
+    /// interrupt line is high while this holds.
     pub fn pending_irq(&self) -> bool {
-        let state = self.state.lock();
-        state.ris.intersects(state.imsc)
+        self.state.lock().irq_level()
+    }
+
+    /// The interrupt number as the sink takes it, if there is one.
+    fn intid(&self) -> Option<u32> {
+        self.irq.and_then(|irq| u32::try_from(irq).ok())
+    }
+
+    /// Runs `f` on the state, then drives the interrupt output to its new
+    /// level, still under the lock (see [Locks](self#locks)).
+    fn with_state<R>(&self, f: impl FnOnce(&mut Pl011State) -> R) -> R {
+        let mut state = self.state.lock();
+        let result = f(&mut state);
+        let level = state.irq_level();
+        state.irq_out.drive(self.intid(), level);
+        result
     }
 
     /// The register offset an access at `offset` of `width` addresses, when
@@ -252,7 +298,7 @@ impl Pl011 {
 
     /// Transmits the byte written to `DR` and raises `TX`.
     fn transmit(&self, data: u32) {
-        self.state.lock().ris.insert(Interrupts::TX);
+        self.with_state(|state| state.ris.insert(Interrupts::TX));
         // Outside the lock: the sink may take the host console's lock.
         let [byte, ..] = (data & regs::DR_DATA_MASK).to_le_bytes();
         self.console.write_bytes(&self.vm_name, &[byte]);
@@ -272,7 +318,7 @@ impl BaseDeviceOps for Pl011 {
     }
 
     fn handle_read(&self, offset: usize, width: AccessWidth) -> AxResult<u64> {
-        let value = Self::register(offset, width).and_then(|reg| self.state.lock().read(reg));
+        let value = Self::register(offset, width).and_then(|reg| self.with_state(|state| state.read(reg)));
         Ok(match value {
             Some(value) => u64::from(value) & mask(width),
             None => {
@@ -291,7 +337,7 @@ impl BaseDeviceOps for Pl011 {
                 self.transmit(data);
                 true
             }
-            (Some(reg), Some(data)) => self.state.lock().write(reg, data),
+            (Some(reg), Some(data)) => self.with_state(|state| state.write(reg, data)),
             _ => false,
         };
         if !handled {

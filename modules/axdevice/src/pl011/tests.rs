@@ -287,3 +287,93 @@ fn unknown_offsets_and_widths_read_zero_and_are_ignored() {
     assert!(sink.bytes().is_empty());
     assert_eq!(read(&u, 0x00c), 0);
 }
+
+/// An [`IrqSink`] that records every call.
+#[derive(Default)]
+struct RecordingIrq {
+    calls: std::sync::Mutex<Vec<(u32, bool)>>,
+}
+
+impl RecordingIrq {
+    fn calls(&self) -> Vec<(u32, bool)> {
+        self.calls.lock().expect("test lock").clone()
+    }
+}
+
+impl IrqSink for RecordingIrq {
+    fn set_level(&self, intid: u32, level: bool) {
+        self.calls.lock().expect("test lock").push((intid, level));
+    }
+}
+
+#[test]
+fn a_connected_sink_hears_each_change_of_the_line() {
+    let (u, _) = uart();
+    let irq = Arc::new(RecordingIrq::default());
+    u.connect_irq(irq.clone());
+    assert_eq!(irq.calls(), [(33, false)], "the level when connected");
+    write(&u, regs::IMSC, (Interrupts::RX | Interrupts::RT).bits());
+    assert_eq!(irq.calls().len(), 1, "no change, no call");
+    assert!(u.push_rx(b'a'));
+    assert_eq!(irq.calls(), [(33, false), (33, true)]);
+    assert!(!u.push_rx(b'b'), "FIFOs off: full");
+    assert_eq!(irq.calls().len(), 2);
+    assert_eq!(read(&u, regs::DR), u32::from(b'a'));
+    assert_eq!(irq.calls()[2..], [(33, false)], "the DR read cleared RX and RT");
+    // TX after a transmission, cleared by ICR.
+    write(&u, regs::IMSC, Interrupts::TX.bits());
+    write(&u, regs::DR, u32::from(b'x'));
+    assert_eq!(irq.calls()[3..], [(33, true)]);
+    write(&u, regs::ICR, Interrupts::TX.bits());
+    assert_eq!(irq.calls()[4..], [(33, false)]);
+    // Masking a raised interrupt lowers the line too.
+    write(&u, regs::DR, u32::from(b'y'));
+    write(&u, regs::IMSC, 0);
+    assert_eq!(irq.calls()[5..], [(33, true), (33, false)]);
+    assert!(!u.pending_irq());
+}
+
+#[test]
+fn a_uart_without_an_interrupt_reports_nothing() {
+    let sink = Arc::new(RecordingSink::default());
+    let ctx = DeviceContext::new("vm7", sink);
+    let u = Pl011::new("uart0", GuestPhysAddr::from(0x0900_0000), None, &ctx);
+    let irq = Arc::new(RecordingIrq::default());
+    u.connect_irq(irq.clone());
+    write(&u, regs::IMSC, Interrupts::RX.bits());
+    assert!(u.push_rx(b'a'));
+    assert!(u.pending_irq());
+    assert!(irq.calls().is_empty());
+}
+
+#[test]
+fn the_uart_drives_a_vgic_spi() {
+    use crate::vgic::regs::{gicd, irq as gic};
+    let (u, _) = uart();
+    let vgic = crate::Vgic::new(crate::VgicLayout {
+        gicd_base: GuestPhysAddr::from(0x0800_0000),
+        gicr_base: GuestPhysAddr::from(0x080A_0000),
+        nr_vcpus: 1,
+        nr_spis: 32,
+    })
+    .expect("layout");
+    let gicd_dev = vgic.distributor();
+    let enable = |offset: usize, value: u32| {
+        gicd_dev
+            .handle_write(offset, AccessWidth::Dword, u64::from(value))
+            .expect("write");
+    };
+    enable(gicd::CTLR, gicd::CTLR_ENABLE_GRP0);
+    enable(gic::ISENABLER + 4, 1 << (33 - 32));
+    u.connect_irq(vgic.clone());
+    write(&u, regs::IMSC, Interrupts::RX.bits());
+    assert!(u.push_rx(b'a'));
+    assert_eq!(vgic.take_kicks(), 1);
+    assert!(vgic.has_deliverable(0));
+    let pending = gicd_dev
+        .handle_read(gic::ISPENDR + 4, AccessWidth::Dword)
+        .expect("read");
+    assert_eq!(pending, 1 << (33 - 32));
+    read(&u, regs::DR);
+    assert!(!vgic.has_deliverable(0), "the line went low");
+}

@@ -110,7 +110,10 @@ unsafe extern "C" fn check_el2() {
         "ret",
         "1:",
         "mov     x20, x9",            // the EL we are at
-        "adr     x9, {msg}",
+        // ADRP + ADD reach ±4 GiB: the message may be far past the code
+        // (an app can embed tens of MiB of guest images in between).
+        "adrp    x9, {msg}",
+        "add     x9, x9, :lo12:{msg}",
         "mov     x10, {uart}",
         "2: ldrb w11, [x9], #1",
         "cbz     w11, 3f",

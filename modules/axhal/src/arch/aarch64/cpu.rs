@@ -44,3 +44,17 @@ pub fn irqs_disabled() -> bool {
 pub fn wait_for_irq() {
     asm::wfi();
 }
+
+/// Waits for an interrupt unless `ready()` says there is work, without
+/// losing a wake-up: IRQs are masked from the check to the WFI (a pending
+/// interrupt still ends the WFI), then restored and taken.
+pub fn wait_for_irq_unless(ready: impl FnOnce() -> bool) {
+    let was_masked = irqs_disabled();
+    disable_irqs();
+    if !ready() {
+        asm::wfi();
+    }
+    if !was_masked {
+        enable_irqs();
+    }
+}

@@ -1,0 +1,139 @@
+//! A VM's interrupts: its virtual GICv3 (`axdevice::vgic`), the list
+//! registers of each vCPU around every guest run, the lines the vCPUs' own
+//! timers drive, guest SGIs, and telling the host which vCPUs to notify.
+//!
+//! Around each run of vCPU `i` (on its own physical CPU):
+//! 1. before entry: the levels of its timer lines go into the model
+//!    (`set_level`, only on a change), then the model fills its list
+//!    registers (`flush_lrs`);
+//! 2. after the exit: the model reads back what the guest did with them
+//!    (`sync_lrs`) and the timer levels are sampled again, so that a vCPU
+//!    halting in WFI is only put to sleep when nothing is deliverable;
+//! 3. after an exit handled inside the VM (a GIC register write, an SGI),
+//!    every other vCPU that got a deliverable interrupt is notified through
+//!    [`AxVMHal::inject_irq_to_vcpu`], which interrupts its physical CPU or
+//!    wakes it.
+
+use crate::AxVMHal;
+use crate::layout::GicLayout;
+use alloc::{boxed::Box, sync::Arc, vec::Vec};
+use axdevice::{Vgic, VgicLayout};
+use axerrno::AxResult;
+use axvcpu::{AxArchVCpu, AxVCpuHal, GuestPhysAddr};
+use core::marker::PhantomData;
+use core::sync::atomic::{AtomicU8, Ordering};
+
+/// The interrupt state of a VM.
+pub(crate) struct VmIrqs<H: AxVMHal> {
+    vm_id: usize,
+    vgic: Arc<Vgic>,
+    /// Per vCPU: bit `n` is the last level given to the model for its
+    /// `n`-th local line (timers).
+    local_levels: Box<[AtomicU8]>,
+    _hal: PhantomData<fn() -> H>,
+}
+
+impl<H: AxVMHal> VmIrqs<H> {
+    /// The virtual GIC of a VM laid out as `layout`.
+    pub fn new(vm_id: usize, layout: &GicLayout) -> AxResult<Self> {
+        let vgic = Vgic::new(VgicLayout {
+            gicd_base: GuestPhysAddr::from(layout.gicd_base),
+            gicr_base: GuestPhysAddr::from(layout.gicr_base),
+            nr_vcpus: layout.nr_vcpus,
+            nr_spis: layout.nr_spis,
+        })?;
+        let local_levels = (0..layout.nr_vcpus).map(|_| AtomicU8::new(0)).collect::<Vec<_>>();
+        Ok(Self {
+            vm_id,
+            vgic,
+            local_levels: local_levels.into_boxed_slice(),
+            _hal: PhantomData,
+        })
+    }
+
+    /// The model.
+    pub fn vgic(&self) -> &Arc<Vgic> {
+        &self.vgic
+    }
+
+    /// Gives the model the levels of vCPU `vcpu_id`'s own lines that
+    /// changed since the last call.
+    fn sample_local_lines<A: AxArchVCpu>(&self, vcpu_id: usize, arch: &A) {
+        let Some(cell) = self.local_levels.get(vcpu_id) else { return };
+        let old = cell.load(Ordering::Relaxed);
+        let mut new = 0u8;
+        for (n, line) in arch.local_irq_lines().iter().enumerate() {
+            if let Some(line) = line {
+                let bit = 1u8 << n;
+                if line.level {
+                    new |= bit;
+                }
+                if (old & bit != 0) != line.level {
+                    self.vgic.set_level(vcpu_id, line.intid, line.level);
+                }
+            }
+        }
+        cell.store(new, Ordering::Relaxed);
+    }
+
+    /// Before vCPU `vcpu_id` enters the guest.
+    pub fn before_entry<A: AxArchVCpu>(&self, vcpu_id: usize, arch: &mut A) {
+        self.sample_local_lines(vcpu_id, arch);
+        if let Some(lrs) = arch.list_regs() {
+            self.vgic.flush_lrs(vcpu_id, lrs);
+        }
+    }
+
+    /// After vCPU `vcpu_id` left the guest. Forwarded physical interrupts
+    /// the guest has finished with are unmasked through `U`.
+    pub fn after_exit<U: AxVCpuHal, A: AxArchVCpu>(&self, vcpu_id: usize, arch: &mut A) {
+        if let Some(lrs) = arch.list_regs() {
+            self.vgic.sync_lrs(vcpu_id, lrs);
+        }
+        self.sample_local_lines(vcpu_id, arch);
+        let mut done = [0u32; 8];
+        loop {
+            let n = self.vgic.take_unmasks(&mut done);
+            for &intid in done.iter().take(n) {
+                U::unmask_guest_irq(intid as usize);
+            }
+            if n < done.len() {
+                break;
+            }
+        }
+    }
+
+    /// Notifies every vCPU but `except` that got a deliverable interrupt.
+    pub fn deliver_kicks(&self, except: Option<usize>) {
+        let kicks = self.vgic.take_kicks();
+        if kicks == 0 {
+            return;
+        }
+        for vcpu in 0..self.local_levels.len().min(32) {
+            if kicks & (1 << vcpu) != 0 && Some(vcpu) != except {
+                let _ = H::inject_irq_to_vcpu(self.vm_id, vcpu, 0);
+            }
+        }
+    }
+}
+
+/// The raw `ICC_SGI1R_EL1` value behind a decoded
+/// [`SendIPI`](axvcpu::AxVCpuExitReason::SendIPI) exit (the inverse of
+/// `arm_vcpu::sysreg::sgi1r_send_ipi`).
+pub(crate) fn sgi1r_value(target_list: u64, aux: u64, send_to_all: bool, intid: u64) -> u64 {
+    /// ICC_SGI1R_EL1 fields (ARM IHI 0069, 12.2.23).
+    const INTID_SHIFT: u32 = 24;
+    const AFF1_SHIFT: u32 = 16;
+    const AFF2_SHIFT: u32 = 32;
+    const IRM: u64 = 1 << 40;
+    const RS_SHIFT: u32 = 44;
+    const AFF3_SHIFT: u32 = 48;
+    let byte = |v: u64, shift: u32| (v >> shift) & 0xff;
+    (target_list & 0xffff)
+        | (byte(aux, 8) << AFF1_SHIFT)
+        | ((intid & 0xf) << INTID_SHIFT)
+        | (byte(aux, 16) << AFF2_SHIFT)
+        | if send_to_all { IRM } else { 0 }
+        | (((aux >> 4) & 0xf) << RS_SHIFT)
+        | (byte(aux, 32) << AFF3_SHIFT)
+}

@@ -1,0 +1,218 @@
+//! Host tests of the VM's interrupt path with the scripted vCPU: the
+//! virtual GIC's registers reached through MMIO exits, guest SGIs, timer
+//! lines, device lines, list registers filled before each run and read back
+//! after it, and the host asked to notify the right vCPUs.
+
+use crate::arch_mock::{script, set_guest, set_timer_level, take_events};
+use crate::layout::{DEFAULT_GICD_BASE, DEFAULT_GICR_BASE, GICR_STRIDE};
+use crate::tests::{CONFIG, Console, KICKS, Vm};
+use crate::{AxVMConfig, AxVMCrateConfig};
+use axvcpu::virq::lr;
+use axvcpu::{AccessWidth, AxVCpuExitReason, GuestPhysAddr, ListRegs};
+use std::sync::Arc;
+use std::vec::Vec;
+
+/// GICR SGI_base frame offset and its registers.
+const SGI_BASE: usize = 0x1_0000;
+const GICR_ISENABLER0: usize = SGI_BASE + 0x100;
+const GICR_IGROUPR0: usize = SGI_BASE + 0x80;
+const GICD_CTLR: usize = 0x0;
+const GICD_IGROUPR1: usize = 0x84;
+const GICD_ISENABLER1: usize = 0x104;
+/// GICD_CTLR.EnableGrp1.
+const ENABLE_GRP1: u64 = 1 << 1;
+
+fn vm_with(config: &str) -> Arc<Vm> {
+    let cfg = AxVMConfig::from(AxVMCrateConfig::from_toml(config).unwrap());
+    let vm = Vm::new(cfg, Arc::new(Console::default())).unwrap();
+    take_events();
+    KICKS.with(|k| k.borrow_mut().clear());
+    set_guest(None);
+    set_timer_level(false);
+    vm
+}
+
+fn write(vm: &Vm, addr: usize, value: u64) {
+    vm.devices()
+        .handle_mmio_write(GuestPhysAddr::from(addr), AccessWidth::Dword, value)
+        .unwrap();
+}
+
+fn read(vm: &Vm, addr: usize) -> u64 {
+    vm.devices()
+        .handle_mmio_read(GuestPhysAddr::from(addr), AccessWidth::Dword)
+        .unwrap()
+}
+
+/// Group 1 on, every SGI/PPI of `vcpu` in Group 1 and enabled.
+fn enable_private(vm: &Vm, vcpu: usize) {
+    write(vm, DEFAULT_GICD_BASE + GICD_CTLR, ENABLE_GRP1);
+    let rd = DEFAULT_GICR_BASE + vcpu * GICR_STRIDE;
+    write(vm, rd + GICR_IGROUPR0, 0xffff_ffff);
+    write(vm, rd + GICR_ISENABLER0, 0xffff_ffff);
+}
+
+fn hypercall() -> AxVCpuExitReason {
+    AxVCpuExitReason::Hypercall {
+        nr: 0xc600_0000,
+        args: [0; 6],
+    }
+}
+
+/// The valid list registers of `vcpu` as (INTID, state bits).
+fn lrs(vm: &Vm, vcpu: usize) -> Vec<(u64, u64)> {
+    let mut cell = vm.vcpu(vcpu).unwrap().lock();
+    let l = cell.get_arch_vcpu().lrs;
+    l.lr[..l.count]
+        .iter()
+        .filter(|v| *v & lr::STATE_MASK != 0)
+        .map(|v| (v & lr::VINTID_MASK, v & lr::STATE_MASK))
+        .collect()
+}
+
+fn kicks() -> Vec<(usize, usize)> {
+    KICKS.with(|k| core::mem::take(&mut *k.borrow_mut()))
+}
+
+#[test]
+fn the_virtual_gic_answers_at_the_default_layout() {
+    let vm = vm_with(CONFIG);
+    // GICD_PIDR2.ArchRev = 3 (GICv3), and vCPU 1's redistributor is last.
+    assert_eq!(read(&vm, DEFAULT_GICD_BASE + 0xffe8) >> 4 & 0xf, 3);
+    let typer1 = read(&vm, DEFAULT_GICR_BASE + GICR_STRIDE + 0x8);
+    assert_eq!(typer1 >> 8 & 0xffff, 1, "processor number");
+    assert_ne!(typer1 & (1 << 4), 0, "Last");
+}
+
+#[test]
+fn a_guest_sgi_reaches_the_other_vcpu_and_its_cpu_is_notified() {
+    let vm = vm_with(CONFIG);
+    enable_private(&vm, 1);
+    script([
+        AxVCpuExitReason::SendIPI {
+            target_cpu: 0b10,
+            target_cpu_aux: 0,
+            send_to_all: false,
+            send_to_self: false,
+            vector: 5,
+        },
+        hypercall(),
+    ]);
+    assert_eq!(vm.run_vcpu(0), Ok(hypercall()), "the SGI is handled inside the VM");
+    assert_eq!(kicks(), [(3, 1)], "vCPU 1 of VM 3 is notified, not the sender");
+    assert!(vm.vcpu_has_pending_irq(1));
+    assert!(!vm.vcpu_has_pending_irq(0));
+    // This thread plays vCPU 1's CPU now.
+    vm.vcpu(0).unwrap().lock().unbind().unwrap();
+    script([hypercall()]);
+    assert_eq!(vm.run_vcpu(1), Ok(hypercall()));
+    assert_eq!(lrs(&vm, 1), [(5, lr::STATE_PENDING)], "SGI 5 went into a list register");
+}
+
+#[test]
+fn the_timer_line_is_delivered_and_resampled_after_the_guest_ends_it() {
+    let vm = vm_with(CONFIG);
+    enable_private(&vm, 0);
+    set_timer_level(true);
+    script([hypercall()]);
+    vm.run_vcpu(0).unwrap();
+    assert_eq!(lrs(&vm, 0), [(27, lr::STATE_PENDING)]);
+    {
+        let mut cell = vm.vcpu(0).unwrap().lock();
+        let v = cell.get_arch_vcpu().lrs.lr[0];
+        assert_ne!(v & lr::EOI, 0, "a level interrupt asks for an exit on deactivation");
+    }
+    // The guest acknowledges and ends it, and reprograms its timer.
+    fn end_all(l: &mut ListRegs) {
+        for v in l.lr.iter_mut() {
+            *v &= !lr::STATE_MASK;
+        }
+    }
+    set_guest(Some(end_all));
+    set_timer_level(false);
+    script([hypercall()]);
+    vm.run_vcpu(0).unwrap();
+    set_guest(None);
+    script([hypercall()]);
+    vm.run_vcpu(0).unwrap();
+    assert_eq!(lrs(&vm, 0), [], "not pending again: the line is low");
+    // Still high after the guest ended it: pending again.
+    set_timer_level(true);
+    set_guest(Some(end_all));
+    script([hypercall()]);
+    vm.run_vcpu(0).unwrap();
+    set_guest(None);
+    script([hypercall()]);
+    vm.run_vcpu(0).unwrap();
+    assert_eq!(lrs(&vm, 0), [(27, lr::STATE_PENDING)]);
+}
+
+#[test]
+fn a_disabled_timer_interrupt_stays_pending_in_the_model() {
+    let vm = vm_with(CONFIG);
+    write(&vm, DEFAULT_GICD_BASE + GICD_CTLR, ENABLE_GRP1);
+    set_timer_level(true);
+    script([hypercall()]);
+    vm.run_vcpu(0).unwrap();
+    assert_eq!(lrs(&vm, 0), [], "PPI 27 is not enabled");
+    assert!(!vm.vcpu_has_pending_irq(0));
+    let ispendr0 = read(&vm, DEFAULT_GICR_BASE + SGI_BASE + 0x200);
+    assert_ne!(ispendr0 & (1 << 27), 0, "the guest sees it pending");
+}
+
+#[test]
+fn interrupts_of_the_guests_own_devices_reenter_the_guest() {
+    let vm = vm_with(CONFIG);
+    script([
+        AxVCpuExitReason::ExternalInterrupt { vector: 27 },
+        AxVCpuExitReason::ExternalInterrupt { vector: 25 },
+        hypercall(),
+    ]);
+    assert_eq!(vm.run_vcpu(0), Ok(hypercall()));
+    script([AxVCpuExitReason::ExternalInterrupt { vector: 26 }]);
+    assert_eq!(
+        vm.run_vcpu(0),
+        Ok(AxVCpuExitReason::ExternalInterrupt { vector: 26 }),
+        "the host's own timer goes to the host"
+    );
+}
+
+#[test]
+fn console_input_raises_the_uart_interrupt_at_the_routed_vcpu() {
+    let config = CONFIG.replace(
+        r#"type = "pl011", gpa = 0x0900_0000, size = 0x1000 }"#,
+        r#"type = "pl011", gpa = 0x0900_0000, size = 0x1000, irq = 33 }"#,
+    );
+    let vm = vm_with(&config);
+    write(&vm, DEFAULT_GICD_BASE + GICD_CTLR, ENABLE_GRP1);
+    write(&vm, DEFAULT_GICD_BASE + GICD_IGROUPR1, 0xffff_ffff);
+    write(&vm, DEFAULT_GICD_BASE + GICD_ISENABLER1, 1 << 1);
+    // Route SPI 33 to vCPU 1 (GICD_IROUTER<33>, Aff0 = 1).
+    vm.devices()
+        .handle_mmio_write(
+            GuestPhysAddr::from(DEFAULT_GICD_BASE + 0x6000 + 8 * 33),
+            AccessWidth::Qword,
+            1,
+        )
+        .unwrap();
+    // UARTIMSC: RX and RT interrupts on.
+    write(&vm, 0x0900_0038, (1 << 4) | (1 << 6));
+    let uart = vm.devices().pl011s()[0].clone();
+    assert!(uart.push_rx(b'x'));
+    vm.deliver_pending_irqs();
+    assert_eq!(kicks(), [(3, 1)]);
+    assert!(vm.vcpu_has_pending_irq(1));
+    assert!(!vm.vcpu_has_pending_irq(0));
+}
+
+#[test]
+fn a_vm_without_interrupts_has_no_gic() {
+    let config = CONFIG.replace("[devices]\n", "[devices]\ninterrupt_mode = \"no_irq\"\n");
+    let vm = vm_with(&config);
+    assert!(vm.vgic().is_none());
+    assert!(
+        vm.devices()
+            .handle_mmio_read(GuestPhysAddr::from(DEFAULT_GICD_BASE), AccessWidth::Dword)
+            .is_err()
+    );
+}

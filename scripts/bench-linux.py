@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Linux boot time under the hypervisor against the same kernel and
+initramfs booted directly by the same QEMU (no hypervisor, kernel at EL1),
+on the same machine: wall time from starting QEMU to `Run /init as init
+process` and to the initramfs shell prompt. The two are run alternately
+(direct, hypervisor, direct, ...) so that a change of machine load hits
+both; each pair gives a ratio (hypervisor / direct) and the medians are
+printed. Wall clock: compare figures from the same machine only.
+
+usage: scripts/bench-linux.py [RUNS]   (default 3 pairs)
+"""
+import os
+import re
+import select
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIG = "configs/vms/linux-aarch64.toml"
+KERNEL = "target/guests/linux/Image"
+INITRD = "target/guests/linux/initramfs.cpio.gz"
+RUN_INIT = re.compile(rb"Run /init as init process")
+PROMPT = re.compile(rb"hv-linux# ")
+TIMEOUT_S = 300
+
+
+def config_value(key):
+    """A string value of the Linux VM config (the same kernel command line)."""
+    with open(os.path.join(ROOT, CONFIG)) as f:
+        for line in f:
+            m = re.match(r'\s*%s\s*=\s*"([^"]*)"' % key, line)
+            if m:
+                return m.group(1)
+    sys.exit(f"bench-linux: {CONFIG} has no {key}")
+
+
+def config_int(key):
+    with open(os.path.join(ROOT, CONFIG)) as f:
+        for line in f:
+            m = re.match(r"\s*%s\s*=\s*([0-9]+)" % key, line)
+            if m:
+                return int(m.group(1))
+    sys.exit(f"bench-linux: {CONFIG} has no {key}")
+
+
+def boot(cmd):
+    """Runs QEMU, returns (seconds to Run /init, seconds to the prompt)."""
+    start = time.monotonic()
+    p = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, start_new_session=True)
+    seen, t_init, t_prompt = b"", None, None
+    try:
+        while t_prompt is None:
+            if time.monotonic() - start > TIMEOUT_S:
+                raise RuntimeError("timed out; last output: " + seen[-500:].decode(errors="replace"))
+            r, _, _ = select.select([p.stdout], [], [], 1.0)
+            if not r:
+                continue
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                raise RuntimeError("QEMU exited early; last output: " + seen[-500:].decode(errors="replace"))
+            seen += chunk
+            now = time.monotonic() - start
+            if t_init is None and RUN_INIT.search(seen):
+                t_init = now
+            if t_init is not None and PROMPT.search(seen):
+                t_prompt = now
+        p.stdin.write(b"poweroff\n")
+        p.stdin.flush()
+        p.wait(timeout=60)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, 9)
+            p.wait()
+    return t_init, t_prompt
+
+
+def main():
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    env = dict(os.environ)
+    subprocess.run(["make", "-s", "A=apps/hv", f"VM={CONFIG}", "build"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL, env=env)
+    hv_bin = subprocess.run(["make", "-s", "--no-print-directory", "A=apps/hv", f"VM={CONFIG}", "print-bin"],
+                            cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+    cpus = config_int("cpu_num")
+    machine = ["-cpu", "cortex-a72", "-nographic"]
+    direct = ["qemu-system-aarch64", "-M", "virt,gic-version=3", *machine, "-smp", str(cpus), "-m", "512M",
+              "-kernel", KERNEL, "-initrd", INITRD, "-append", config_value("cmdline")]
+    hv = ["qemu-system-aarch64", "-M", "virt,virtualization=on,gic-version=3", *machine, "-smp", "4", "-m", "2G",
+          "-semihosting", "-kernel", hv_bin]
+    rows = []
+    for i in range(runs):
+        d = boot(direct)
+        h = boot(hv)
+        rows.append((d, h))
+        print(f"run {i + 1}: direct /init {d[0]:.2f} s prompt {d[1]:.2f} s; "
+              f"hypervisor /init {h[0]:.2f} s prompt {h[1]:.2f} s; "
+              f"ratio /init {h[0] / d[0]:.2f} prompt {h[1] / d[1]:.2f}", flush=True)
+    med = statistics.median
+    for k, what in ((0, "Run /init"), (1, "shell prompt")):
+        dm = med(r[0][k] for r in rows)
+        hm = med(r[1][k] for r in rows)
+        ratio = med(r[1][k] / r[0][k] for r in rows)
+        print(f"linux boot to {what}: direct median {dm:.2f} s, under the hypervisor median {hm:.2f} s, "
+              f"ratio (hypervisor / direct, median of {runs} alternating pairs) {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
