@@ -101,6 +101,7 @@ debug: build
 
 unittest: setup
 	$(CARGO) test $(addprefix -p ,$(HOST_CRATES))
+	python3 scripts/test_mkinitramfs.py
 
 qemutest: setup guests
 	bash scripts/test-config-errors.sh

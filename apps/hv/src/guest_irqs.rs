@@ -56,7 +56,9 @@ pub fn enable_on_this_cpu() {
 /// forwarded SPI the guest has finished with.
 pub fn unmask(irq: usize) {
     let cpu = axhal::percpu::cpu_id();
-    let (Some(m), Ok(intid)) = (MASKED.get(cpu), u32::try_from(irq)) else { return };
+    let (Some(m), Ok(intid)) = (MASKED.get(cpu), u32::try_from(irq)) else {
+        return;
+    };
     if intid >= 32 {
         axhal::irq::set_enabled_on_this_cpu(intid, true);
         return;

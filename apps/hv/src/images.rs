@@ -35,7 +35,7 @@ pub fn load(vm: &Vm, images: &EmbeddedVm) -> AxResult {
             AxError::InvalidInput
         })?,
         // No host tree yet: passthrough devices are left out of it.
-        None => axvm::fdt::generate(vm.config(), initrd, None).map_err(|e| {
+        None => axvm::fdt::generate(vm.config(), initrd, axhal::device_tree()).map_err(|e| {
             log::error!("{}: cannot generate its device tree: {e}", vm.describe());
             AxError::InvalidInput
         })?,

@@ -38,7 +38,11 @@ pub fn forward(vm: &VmRef) {
         let mut owners = OWNERS.lock();
         owners.retain(|(_, w)| w.strong_count() != 0);
         if owners.iter().any(|(i, _)| *i == intid) {
-            log::error!("{}: IRQ {intid} of {} is already forwarded to another VM", vm.describe(), dev.name);
+            log::error!(
+                "{}: IRQ {intid} of {} is already forwarded to another VM",
+                vm.describe(),
+                dev.name
+            );
             continue;
         }
         owners.push((intid, alloc::sync::Arc::downgrade(vm)));

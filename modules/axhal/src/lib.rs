@@ -47,6 +47,4 @@ mod platform;
 pub mod time;
 
 #[cfg(target_os = "none")]
-pub use platform::{
-    device_tree, info as platform_info, init_early, init_irq_primary, init_memory, init_secondary,
-};
+pub use platform::{device_tree, info as platform_info, init_early, init_irq_primary, init_memory, init_secondary};

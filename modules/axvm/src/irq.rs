@@ -59,7 +59,9 @@ impl<H: AxVMHal> VmIrqs<H> {
     /// Gives the model the levels of vCPU `vcpu_id`'s own lines that
     /// changed since the last call.
     fn sample_local_lines<A: AxArchVCpu>(&self, vcpu_id: usize, arch: &A) {
-        let Some(cell) = self.local_levels.get(vcpu_id) else { return };
+        let Some(cell) = self.local_levels.get(vcpu_id) else {
+            return;
+        };
         let old = cell.load(Ordering::Relaxed);
         let mut new = 0u8;
         for (n, line) in arch.local_irq_lines().iter().enumerate() {

@@ -46,7 +46,13 @@ pub fn gic_layout(config: &AxVMConfig) -> Option<GicLayout> {
     if config.interrupt_mode() == VMInterruptMode::NoIrq {
         return None;
     }
-    let find = |t: EmulatedDeviceType| config.emu_devices().iter().find(|d| d.emu_type == t).map(|d| d.base_gpa);
+    let find = |t: EmulatedDeviceType| {
+        config
+            .emu_devices()
+            .iter()
+            .find(|d| d.emu_type == t)
+            .map(|d| d.base_gpa)
+    };
     Some(GicLayout {
         gicd_base: find(EmulatedDeviceType::GicdV3).unwrap_or(DEFAULT_GICD_BASE),
         gicr_base: find(EmulatedDeviceType::GicrV3).unwrap_or(DEFAULT_GICR_BASE),

@@ -52,7 +52,7 @@ pub const MAX_VCPUS: usize = 16;
 
 // The tests' page handler allocates frames from the host heap.
 #[cfg(test)]
+mod irq_tests;
+#[cfg(test)]
 #[allow(unsafe_code)]
 mod tests;
-#[cfg(test)]
-mod irq_tests;

@@ -4,13 +4,13 @@ use super::context::GuestSystemRegisters;
 use super::entry::{ExitKind, VmRegs, run_guest};
 use super::regs::{read_sysreg, write_sysreg};
 use super::vgic_cpuif::VgicCpuIf;
-use crate::irqs::{PTIMER_PPI, VTIMER_PPI};
 use crate::exit::{ExitDecision, exit_from_sync, instruction_len};
 use crate::inject::{GuestFault, GuestState, inject_fault};
+use crate::irqs::{PTIMER_PPI, VTIMER_PPI};
 use axerrno::{AxError, AxResult};
 use axvcpu::{
-    AxArchVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, ListRegs, LocalIrqLine, VCpuId,
-    VMId,
+    AxArchVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, ListRegs, LocalIrqLine,
+    VCpuId, VMId,
 };
 use core::marker::PhantomData;
 
@@ -350,7 +350,10 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
         let lrs = &mut self.vif.lrs;
         let count = lrs.count;
         let regs = &mut lrs.lr[..count];
-        if regs.iter().any(|&v| v & lr::STATE_MASK != 0 && v & lr::VINTID_MASK == vector as u64) {
+        if regs
+            .iter()
+            .any(|&v| v & lr::STATE_MASK != 0 && v & lr::VINTID_MASK == vector as u64)
+        {
             return Ok(());
         }
         let slot = regs
