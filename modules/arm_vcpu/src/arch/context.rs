@@ -79,7 +79,7 @@ unsafe extern "C" {
 
 /// SCTLR_EL1 at reset for a guest: MMU, caches and alignment checks off,
 /// RES1 bits (29, 28, 23, 22, 20, 11) set.
-const SCTLR_EL1_RESET: u64 = (1 << 29) | (1 << 28) | (1 << 23) | (1 << 22) | (1 << 20) | (1 << 11);
+pub(super) const SCTLR_EL1_RESET: u64 = (1 << 29) | (1 << 28) | (1 << 23) | (1 << 22) | (1 << 20) | (1 << 11);
 
 /// The guest's EL1/EL0 system registers, saved while it is not bound.
 #[derive(Clone, Copy, Debug)]

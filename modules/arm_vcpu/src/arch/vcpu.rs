@@ -91,6 +91,10 @@ pub struct Aarch64VCpu<H: AxVCpuHal> {
     has_ssbs: bool,
     vif: VgicCpuIf,
     cntvoff: u64,
+    /// `set_entry` restarted the vCPU: its live EL1 state must be put back
+    /// to reset before it runs (a CPU_ON after CPU_OFF starts with the MMU
+    /// off).
+    reset_pending: bool,
     _hal: PhantomData<fn() -> H>,
 }
 
@@ -229,15 +233,20 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
             has_ssbs: (read_sysreg!(id_aa64pfr1_el1) >> SSBS_SHIFT) & 0xf != 0,
             vif: VgicCpuIf::new(),
             cntvoff: config.cntvoff,
+            reset_pending: false,
             _hal: PhantomData,
         })
     }
 
     /// Sets the PC and the reset PSTATE (EL1h, interrupts masked): also
     /// used to restart a vCPU that called CPU_OFF.
+    /// Also puts SCTLR_EL1 back to its reset value (MMU and caches off),
+    /// as PSCI CPU_ON requires of the core it starts.
     fn set_entry(&mut self, entry: GuestPhysAddr) -> AxResult {
         self.regs.frame.elr = entry.as_usize() as u64;
         self.regs.frame.spsr = SPSR_EL1H_MASKED;
+        self.sys.sctlr_el1 = super::context::SCTLR_EL1_RESET;
+        self.reset_pending = true;
         Ok(())
     }
 
@@ -270,6 +279,10 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
                 if !line.level {
                     H::unmask_guest_irq(line.intid as usize);
                 }
+            }
+            if core::mem::take(&mut self.reset_pending) {
+                // Bound here, so the live register is the guest's.
+                write_sysreg!(sctlr_el1, super::context::SCTLR_EL1_RESET);
             }
             self.vif.enter();
             // SAFETY: `bind` loaded this vCPU's EL2 controls and EL1 state on
