@@ -77,7 +77,7 @@ impl AxVMHal for AxVMHalImpl {
 pub struct AxVCpuHalImpl;
 
 /// INTID the GIC returns when nothing is pending.
-const SPURIOUS: usize = 1023;
+const SPURIOUS: usize = arm_vcpu::irqs::SPURIOUS as usize;
 
 impl AxVCpuHal for AxVCpuHalImpl {
     fn alloc_frame() -> Option<HostPhysAddr> {

@@ -17,7 +17,7 @@
 //! `0x4300_0000` and `0x4300_1000`, and a pattern in `V31`, for about
 //! 200 ms, to catch a hypervisor that backs two VMs running this guest with
 //! the same memory or does not switch FP/SIMD state between vCPUs that
-//! share a CPU). It prints one `PASS`/`FAIL` line per check
+//! share a CPU). It prints one `PASS`/`FAIL` (or `SKIP`) line per check
 //! (the QEMU test matches them); then prompts `testguest: type a line` and
 //! prints `testguest: console input: <text>` (or `none`) for what the UART
 //! received within 2 s, which counts as neither pass nor fail; then a

@@ -10,11 +10,16 @@ pub const PTIMER_PPI: u32 = 30;
 /// INTID of the GIC maintenance interrupt (PPI 9).
 pub const MAINTENANCE_PPI: u32 = 25;
 
+/// The INTID an acknowledge returns when nothing is pending (the interrupt
+/// went away before it was taken).
+pub const SPURIOUS: u32 = 1023;
+
 /// Whether a physical interrupt that ended a guest run only concerns that
-/// guest (the VM layer re-enters it at once instead of returning to the
-/// host's scheduler).
+/// guest, or nobody (spurious): the VM layer re-enters the guest at once
+/// instead of returning to the host's scheduler, so the vCPU keeps its
+/// turn on a shared CPU.
 pub const fn is_guest_owned(intid: usize) -> bool {
-    intid < 32 && matches!(intid as u32, VTIMER_PPI | PTIMER_PPI | MAINTENANCE_PPI)
+    intid < 1024 && matches!(intid as u32, VTIMER_PPI | PTIMER_PPI | MAINTENANCE_PPI | SPURIOUS)
 }
 
 #[cfg(test)]
@@ -28,5 +33,6 @@ mod tests {
         assert!(!is_guest_owned(1), "the host's wake-up SGI");
         assert!(!is_guest_owned(33));
         assert!(!is_guest_owned(27 + (1 << 32)), "no truncation");
+        assert!(is_guest_owned(1023), "spurious: nothing for the host");
     }
 }

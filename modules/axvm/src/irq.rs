@@ -7,8 +7,9 @@
 //!    (`set_level`, only on a change), then the model fills its list
 //!    registers (`flush_lrs`);
 //! 2. after the exit: the model reads back what the guest did with them
-//!    (`sync_lrs`) and the timer levels are sampled again, so that a vCPU
-//!    halting in WFI is only put to sleep when nothing is deliverable;
+//!    (`sync_lrs`); after a WFI exit the timer levels are sampled again, so
+//!    that a vCPU halting in WFI is only put to sleep when nothing is
+//!    deliverable;
 //! 3. after an exit handled inside the VM (a GIC register write, an SGI),
 //!    every other vCPU that got a deliverable interrupt is notified through
 //!    [`AxVMHal::inject_irq_to_vcpu`], which interrupts its physical CPU or
@@ -86,13 +87,16 @@ impl<H: AxVMHal> VmIrqs<H> {
         }
     }
 
-    /// After vCPU `vcpu_id` left the guest. Forwarded physical interrupts
-    /// the guest has finished with are unmasked through `U`.
-    pub fn after_exit<U: AxVCpuHal, A: AxArchVCpu>(&self, vcpu_id: usize, arch: &mut A) {
+    /// After vCPU `vcpu_id` left the guest (`halted`: in WFI). Forwarded
+    /// physical interrupts the guest has finished with are unmasked through
+    /// `U`.
+    pub fn after_exit<U: AxVCpuHal, A: AxArchVCpu>(&self, vcpu_id: usize, arch: &mut A, halted: bool) {
         if let Some(lrs) = arch.list_regs() {
             self.vgic.sync_lrs(vcpu_id, lrs);
         }
-        self.sample_local_lines(vcpu_id, arch);
+        if halted {
+            self.sample_local_lines(vcpu_id, arch);
+        }
         let mut done = [0u32; 8];
         loop {
             let n = self.vgic.take_unmasks(&mut done);

@@ -293,7 +293,8 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
             }
             let exit = vcpu.run();
             if let Some(irqs) = &self.irqs {
-                irqs.after_exit::<U, _>(vcpu_id, vcpu.get_arch_vcpu());
+                let halted = matches!(exit, Ok(AxVCpuExitReason::Halt));
+                irqs.after_exit::<U, _>(vcpu_id, vcpu.get_arch_vcpu(), halted);
             }
             let exit = exit?;
             let handled = self.handle_exit(&mut vcpu, &exit);

@@ -23,7 +23,7 @@ use crate::gic::GicError;
 use crate::platform::SECONDARY_VCPU;
 use crate::psci::{self, AffinityState, SUCCESS};
 use crate::shared::SharedWord;
-use crate::{boot, gic, irq, timer};
+use crate::{boot, cpu, gic, irq, timer};
 
 /// The context id that sends vCPU 1 to [`secondary_main`].
 pub const CONTEXT_ID: u64 = 0x5615;
@@ -113,7 +113,7 @@ pub fn secondary_main() -> ! {
         irq::set_handler(REQUEST_SGI, None);
     }
     psci::cpu_off();
-    crate::cpu::halt()
+    cpu::halt()
 }
 
 /// Starts vCPU 1 in [`secondary_main`] and waits until it is ready.

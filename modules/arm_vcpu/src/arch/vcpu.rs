@@ -289,6 +289,10 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
             // this CPU (AxVCpu only runs a bound vCPU), IRQs are masked by
             // the caller, and hardware_enable ran at boot.
             let kind = unsafe { run_guest(&mut self.regs) };
+            // Acknowledge the interrupt that ended the run before turning
+            // the virtual CPU interface off: that deasserts a maintenance
+            // interrupt, which would then read as spurious.
+            let irq = (kind == ExitKind::Irq).then(H::irq_fetch);
             self.vif.exit();
             match kind {
                 ExitKind::Sync => {
@@ -297,7 +301,7 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
                     }
                 }
                 ExitKind::Irq => {
-                    let irq = H::irq_fetch();
+                    let irq = irq.unwrap_or_else(H::irq_fetch);
                     H::handle_host_irq(irq);
                     return Ok(AxVCpuExitReason::ExternalInterrupt { vector: irq as u64 });
                 }
