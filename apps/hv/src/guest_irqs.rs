@@ -60,6 +60,11 @@ pub fn unmask(irq: usize) {
         return;
     };
     if intid >= 32 {
+        // A forwarded SPI: the guest cleared it through its distributor
+        // (linked), or deactivated it (masked by the host).
+        if crate::passthrough_irqs::is_linked(intid) {
+            axhal::irq::deactivate(intid);
+        }
         axhal::irq::set_enabled_on_this_cpu(intid, true);
         return;
     }

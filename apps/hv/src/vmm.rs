@@ -162,6 +162,7 @@ pub fn create_vm(e: &EmbeddedVm) {
             start: SpinNoIrq::new((0, 0)),
         }));
     }
+    drop(slots);
     crate::passthrough_irqs::forward(&vm);
     axlog::ax_println!("hv: {} ready: {} vCPUs", vm.describe(), vm.vcpu_num());
     ALL_VMS.lock().push(Arc::downgrade(&vm));
@@ -260,6 +261,7 @@ fn retire(slot: Arc<Slot>) {
     let vm = Arc::clone(&slot.vm);
     drop(slot);
     if last {
+        crate::passthrough_irqs::release(&vm);
         let frames = axalloc::GLOBAL.stats().used_frames;
         match Arc::try_unwrap(vm) {
             Ok(vm) => {

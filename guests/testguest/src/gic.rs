@@ -34,8 +34,15 @@ mod gicd {
     pub const ISENABLER: usize = 0x0100;
     /// Clear-enable registers, one bit per INTID.
     pub const ICENABLER: usize = 0x0180;
+    /// Set-pending registers, one bit per INTID.
+    pub const ISPENDR: usize = 0x0200;
+    /// Set-active registers, one bit per INTID.
+    pub const ISACTIVER: usize = 0x0300;
     /// Priority registers, one byte per INTID.
     pub const IPRIORITYR: usize = 0x0400;
+    /// Routing registers, 64 bits per INTID (from INTID 0; those of the
+    /// SGIs and PPIs are reserved).
+    pub const IROUTER: usize = 0x6000;
     /// Peripheral ID 2 (the architecture revision).
     pub const PIDR2: usize = 0xFFE8;
 }
@@ -240,6 +247,8 @@ const FIRST_SPECIAL_INTID: u32 = 1020;
 const DEFAULT_PRIORITY: u8 = 0xa0;
 /// `ICC_PMR_EL1` that lets every priority through.
 const PMR_ALLOW_ALL: u64 = 0xff;
+/// `GICD_IROUTER.Aff0`, bits \[7:0\].
+const AFF0_MASK: u64 = 0xff;
 /// Every bit of a 32-INTID register.
 const ALL_INTIDS: u32 = u32::MAX;
 /// How long the GIC may take to finish a register write or to wake a
@@ -302,6 +311,14 @@ fn gicd_write(offset: usize, value: u32) {
     // SAFETY: as in `gicd_read`; the callers write only what this driver
     // means to configure.
     unsafe { mmio::store(GICD_BASE + offset, Width::W32, u64::from(value)) }
+}
+
+/// Writes the 64-bit distributor register at `offset`.
+fn gicd_write64(offset: usize, value: u64) {
+    // SAFETY: `offset` is an aligned 64-bit register of the distributor
+    // frame (an `IROUTER`); the callers write only what this driver means
+    // to configure.
+    unsafe { mmio::store(GICD_BASE + offset, Width::W64, value) }
 }
 
 /// `RD_base` of the redistributor of vCPU `index`.
@@ -487,6 +504,58 @@ pub fn disable(intid: u32) -> Result<(), GicError> {
     } else {
         gicd_write(gicd::ICENABLER + word, bit);
         wait_distributor()
+    }
+}
+
+/// Makes the SPI `intid` Group 1 with the default priority and routes it
+/// to the vCPU with MPIDR affinity `Aff0` = `target`, `Aff1..3` = 0
+/// (`GICD_IROUTER`, `Interrupt_Routing_Mode` 0). It stays disabled or
+/// enabled as it was; see [`enable`]. Nothing for an SGI or PPI.
+pub fn route_spi(intid: u32, target: u64) {
+    if intid < FIRST_SPI {
+        return;
+    }
+    let (word, bit) = bit_of(intid);
+    gicd_write(gicd::IGROUPR + word, gicd_read(gicd::IGROUPR + word) | bit);
+    // One priority byte per INTID, written as its aligned 32-bit word.
+    let byte = intid as usize;
+    let word_offset = gicd::IPRIORITYR + (byte & !3);
+    let mut priorities = gicd_read(word_offset).to_le_bytes();
+    priorities[byte & 3] = DEFAULT_PRIORITY;
+    gicd_write(word_offset, u32::from_le_bytes(priorities));
+    gicd_write64(gicd::IROUTER + 8 * intid as usize, target & AFF0_MASK);
+}
+
+/// What the distributor shows of an SPI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpiState {
+    /// `GICD_ISENABLER`: enabled.
+    pub enabled: bool,
+    /// `GICD_ISPENDR`: pending.
+    pub pending: bool,
+    /// `GICD_ISACTIVER`: active.
+    pub active: bool,
+}
+
+impl fmt::Display for SpiState {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(
+            f,
+            "enabled {}, pending {}, active {}",
+            u8::from(self.enabled),
+            u8::from(self.pending),
+            u8::from(self.active)
+        )
+    }
+}
+
+/// The distributor's enable, pending and active bits of the SPI `intid`.
+pub fn spi_state(intid: u32) -> SpiState {
+    let (word, bit) = bit_of(intid);
+    SpiState {
+        enabled: gicd_read(gicd::ISENABLER + word) & bit != 0,
+        pending: gicd_read(gicd::ISPENDR + word) & bit != 0,
+        active: gicd_read(gicd::ISACTIVER + word) & bit != 0,
     }
 }
 

@@ -1,5 +1,7 @@
 //! Taking interrupts: each vCPU's handlers for its SGIs and PPIs, the
-//! dispatch the IRQ vector calls, and masking IRQs at `PSTATE`.
+//! handlers of the first [`SPI_HANDLER_SLOTS`] SPIs (shared by the vCPUs:
+//! an SPI goes to the one vCPU it is routed to), the dispatch the IRQ
+//! vector calls, and masking IRQs at `PSTATE`.
 //!
 //! IRQs are masked (`PSTATE.I`) except while a check or benchmark waits
 //! for one ([`unmask`] / [`mask`]). The dispatch acknowledges with
@@ -21,9 +23,11 @@ use crate::shared::SharedWord;
 /// quiesce a level-sensitive source before it returns.
 pub type Handler = fn(intid: u32);
 
-/// Number of private INTIDs per vCPU (SGIs and PPIs), the only ones that
-/// can have a handler.
+/// Number of private INTIDs per vCPU (SGIs and PPIs).
 const PRIVATE_INTIDS: usize = FIRST_SPI as usize;
+/// How many SPIs, from the first, can have a handler (INTIDs 32..63: the
+/// RTC's SPI is among them).
+pub const SPI_HANDLER_SLOTS: usize = 32;
 /// Most interrupts one IRQ exception handles before returning.
 const MAX_PER_EXCEPTION: usize = 16;
 /// A handler slot with no handler.
@@ -33,6 +37,9 @@ const NO_HANDLER: u64 = 0;
 /// [`NO_HANDLER`]. Only [`set_handler`] writes a slot.
 static HANDLERS: [[SharedWord; PRIVATE_INTIDS]; NUM_VCPUS] =
     [const { [const { SharedWord::new(NO_HANDLER) }; PRIVATE_INTIDS] }; NUM_VCPUS];
+/// Per SPI from [`FIRST_SPI`]: the address of its [`Handler`], or
+/// [`NO_HANDLER`]. Only [`set_handler`] writes a slot.
+static SPI_HANDLERS: [SharedWord; SPI_HANDLER_SLOTS] = [const { SharedWord::new(NO_HANDLER) }; SPI_HANDLER_SLOTS];
 /// Per vCPU: interrupts taken that had no handler.
 static UNEXPECTED_COUNT: [SharedWord; NUM_VCPUS] = [const { SharedWord::new(0) }; NUM_VCPUS];
 /// Per vCPU: the INTID of the last interrupt taken that had no handler.
@@ -43,14 +50,20 @@ fn this_cpu() -> usize {
     cpu::index() as usize
 }
 
-/// The handler slot of `intid` on this vCPU; `None` for an SPI.
+/// The handler slot of `intid`: this vCPU's for an SGI or PPI, the shared
+/// one for an SPI; `None` for an SPI beyond [`SPI_HANDLER_SLOTS`].
 fn slot(intid: u32) -> Option<&'static SharedWord> {
-    HANDLERS.get(this_cpu())?.get(usize::try_from(intid).ok()?)
+    let intid = usize::try_from(intid).ok()?;
+    match intid.checked_sub(PRIVATE_INTIDS) {
+        None => HANDLERS.get(this_cpu())?.get(intid),
+        Some(spi) => SPI_HANDLERS.get(spi),
+    }
 }
 
-/// Sets (or with `None` removes) this vCPU's handler for the SGI or PPI
-/// `intid`. Call it with IRQs masked or the INTID disabled. Returns false
-/// for an INTID that cannot have a handler (an SPI).
+/// Sets (or with `None` removes) the handler for `intid`: this vCPU's for
+/// an SGI or PPI, that of every vCPU for an SPI. Call it with IRQs masked
+/// or the INTID disabled. Returns false for an INTID that cannot have a
+/// handler (an SPI beyond [`SPI_HANDLER_SLOTS`]).
 pub fn set_handler(intid: u32, handler: Option<Handler>) -> bool {
     let Some(slot) = slot(intid) else {
         return false;
@@ -59,7 +72,7 @@ pub fn set_handler(intid: u32, handler: Option<Handler>) -> bool {
     true
 }
 
-/// This vCPU's handler for `intid`, if any.
+/// The handler for `intid` on this vCPU, if any.
 fn handler(intid: u32) -> Option<Handler> {
     let raw = slot(intid)?.load();
     if raw == NO_HANDLER {

@@ -13,8 +13,10 @@ pub const RAM_END: u64 = RAM_BASE + RAM_SIZE;
 pub const UART_BASE: usize = 0x0900_0000;
 /// Base of the hypervisor's test device page.
 pub const TEST_DEVICE_BASE: usize = 0x0A00_0000;
-/// Base of the virtual GICv3 distributor (a 64 KiB frame).
+/// Base of the virtual GICv3 distributor (a [`GICD_SIZE`] frame).
 pub const GICD_BASE: usize = 0x0800_0000;
+/// Size of the distributor frame (64 KiB).
+pub const GICD_SIZE: usize = 0x1_0000;
 /// Base of the virtual GICv3 redistributors: vCPU `n`'s is at
 /// `GICR_BASE + n * GICR_STRIDE` (an `RD_base` frame, then its `SGI_base`
 /// frame 64 KiB up).
@@ -47,12 +49,26 @@ const _: () = assert!(
     "the isolation markers must be aligned words of guest RAM"
 );
 
+/// Base of the PL031 real-time clock that the VMs of the passthrough checks
+/// get from the host (mapped at its host address).
+pub const RTC_BASE: usize = 0x0901_0000;
+/// The RTC's interrupt: SPI 2, level-sensitive, forwarded from the host.
+pub const RTC_INTID: u32 = 34;
+
+/// The VM ids that run the passthrough checks (the `CPU_ON` race, the RTC
+/// interrupt, bad input to the GIC) after the interrupt checks: the
+/// test configs `testguest-pt` (interrupt mode `passthrough`) and
+/// `testguest-ptemu` (mode `emu`), each with 4 vCPUs and the RTC.
+pub const PASSTHROUGH_VM_IDS: [u64; 2] = [4, 5];
+
 /// The VM id at which the guest crashes on purpose right after its first
 /// check (see the crate doc).
 pub const CRASH_VM_ID: u64 = 66;
 
-/// Number of vCPUs in the VM; vCPU `n` has MPIDR affinity 0 `n`.
-pub const NUM_VCPUS: usize = 2;
+/// The most vCPUs a VM running this guest has (the VMs of the usual checks
+/// have 2, those of the passthrough checks 4); vCPU `n` has MPIDR affinity
+/// 0 `n`. A vCPU beyond them parks at boot.
+pub const NUM_VCPUS: usize = 4;
 /// The vCPU the checks start with PSCI `CPU_ON` (its MPIDR affinity).
 pub const SECONDARY_VCPU: u64 = 1;
 /// Size of each vCPU's boot stack in bytes.

@@ -20,6 +20,11 @@ pub const VERSION_1_1: u32 = 0x0001_0001;
 
 /// Return code: success.
 pub const SUCCESS: i32 = 0;
+/// Return code of `CPU_ON`: the target is already on.
+pub const ALREADY_ON: i32 = -4;
+/// Return code of `CPU_ON`: an earlier `CPU_ON` of the target is still
+/// being carried out.
+pub const ON_PENDING: i32 = -5;
 
 /// What `AFFINITY_INFO` reports about a vCPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! Words shared between the two vCPUs and the exception handler.
+//! Words shared between the vCPUs and the exception handler.
 //!
 //! The MMU stays off, so every data access is Device-nGnRnE: exclusive
 //! load/store pairs (what atomic read-modify-write compiles to on an

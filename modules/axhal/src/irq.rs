@@ -86,16 +86,57 @@ pub fn fetch() -> Option<u32> {
     crate::arch::gic::acknowledge()
 }
 
-/// Runs the handler of an interrupt taken with [`fetch`] and ends it. An
-/// interrupt with no handler is logged and disabled so it cannot storm.
+/// Per CPU: the running handler asked to leave its interrupt active.
+#[cfg(all(target_os = "none", target_arch = "aarch64"))]
+static LEAVE_ACTIVE: [core::sync::atomic::AtomicBool; axconfig::cpu::MAX_NUM] =
+    [const { core::sync::atomic::AtomicBool::new(false) }; axconfig::cpu::MAX_NUM];
+
+/// Called by a handler: the interrupt it handles stays active when it
+/// returns (its priority is dropped). Someone else deactivates it: a guest,
+/// through a list register linked to it, or [`deactivate`].
+#[cfg(all(target_os = "none", target_arch = "aarch64"))]
+pub fn leave_active() {
+    if let Some(f) = LEAVE_ACTIVE.get(crate::percpu::cpu_id()) {
+        f.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Deactivates an interrupt left active by [`leave_active`].
+#[cfg(all(target_os = "none", target_arch = "aarch64"))]
+pub fn deactivate(intid: u32) {
+    crate::arch::gic::deactivate(intid);
+}
+
+/// Routes SPI `intid` to logical CPU `cpu_id`. False for an unknown CPU
+/// or a number that is not an SPI.
+#[cfg(all(target_os = "none", target_arch = "aarch64"))]
+pub fn route_spi(intid: u32, cpu_id: usize) -> bool {
+    crate::platform::info()
+        .cpus
+        .as_slice()
+        .get(cpu_id)
+        .is_some_and(|&mpidr| crate::arch::gic::route_spi(intid, mpidr))
+}
+
+/// Runs the handler of an interrupt taken with [`fetch`] and ends it
+/// (priority drop, then deactivation unless the handler called
+/// [`leave_active`]). An interrupt with no handler is logged and disabled
+/// so it cannot storm.
 #[cfg(all(target_os = "none", target_arch = "aarch64"))]
 pub fn handle(intid: u32) {
     use crate::arch::gic;
+    let leave = LEAVE_ACTIVE.get(crate::percpu::cpu_id());
+    if let Some(f) = leave {
+        f.store(false, Ordering::Relaxed);
+    }
     if !HANDLERS.handle(intid) {
         log::warn!("IRQ {intid} has no handler; disabling it");
         gic::set_enable(intid, crate::percpu::cpu_id(), false);
     }
-    gic::end_of_interrupt(intid);
+    gic::priority_drop(intid);
+    if !leave.is_some_and(|f| f.swap(false, Ordering::Relaxed)) {
+        gic::deactivate(intid);
+    }
 }
 
 /// Acknowledges the signalled interrupt, runs its handler, ends it.

@@ -37,8 +37,14 @@ mod imp {
     pub(crate) use arm_vcpu::irqs::is_guest_owned as is_guest_owned_irq;
 
     pub(crate) fn setup_config(config: &AxVMConfig) -> Aarch64VCpuSetupConfig {
+        let _ = config;
         Aarch64VCpuSetupConfig {
-            passthrough_interrupt: config.interrupt_mode() == axvmconfig::VMInterruptMode::Passthrough,
+            // Physical interrupts always reach the hypervisor (it keeps its
+            // timer and IPIs, and other VMs theirs). The "passthrough"
+            // interrupt mode delivers a VM's device interrupts through list
+            // registers linked to the physical ones instead (see
+            // `AxVM::vgic` and the host's forwarding).
+            passthrough_interrupt: false,
             passthrough_timer: false,
         }
     }

@@ -6,22 +6,25 @@
 
 mod console;
 mod console_input;
+mod cpu_race;
 mod crash;
 mod dtb;
 mod fault;
 mod gic;
+mod gic_bad_input;
 mod hypercall;
 mod isolation;
 mod mmio;
 mod psci;
+mod rtc_irq;
 mod sgi;
 mod timer_irq;
 mod undefined;
 
 use core::fmt;
 
-use crate::irq;
-use crate::platform::NUM_VCPUS;
+use crate::platform::{NUM_VCPUS, PASSTHROUGH_VM_IDS};
+use crate::{hvc, irq};
 
 /// Counts and prints check results.
 #[derive(Default)]
@@ -64,7 +67,10 @@ impl Report {
 /// Runs every check on vCPU 0, then the console input step; `dtb` is the
 /// `X0` the guest was entered with. In VM
 /// [`CRASH_VM_ID`](crate::platform::CRASH_VM_ID) it stops after the first
-/// check, on purpose (see `crash.rs`).
+/// check, on purpose (see `crash.rs`); in the VMs of
+/// [`PASSTHROUGH_VM_IDS`] the passthrough checks (`cpu_on race`,
+/// `passthrough rtc interrupt`, `gic bad input`) follow the interrupt
+/// checks.
 pub fn run_all(report: &mut Report, dtb: u64) {
     console::run(report);
     crash::run();
@@ -78,6 +84,11 @@ pub fn run_all(report: &mut Report, dtb: u64) {
     let gic = gic::run(report);
     timer_irq::run(report, gic);
     sgi::run(report, gic);
+    if PASSTHROUGH_VM_IDS.contains(&hvc::vm_id()) {
+        cpu_race::run(report);
+        rtc_irq::run(report, gic);
+        gic_bad_input::run(report, gic);
+    }
     report_unexpected_interrupts(report);
     console_input::run();
 }
@@ -101,6 +112,8 @@ fn report_unexpected_interrupts(report: &mut Report) {
 pub extern "C" fn secondary_main(context: u64) -> ! {
     match context {
         sgi::CONTEXT_ID => sgi::secondary_main(),
+        cpu_race::CALLER_CONTEXT => cpu_race::caller_main(),
+        _ if cpu_race::is_target_context(context) => cpu_race::target_main(context),
         _ => psci::secondary_main(context),
     }
 }

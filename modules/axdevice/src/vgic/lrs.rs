@@ -160,7 +160,10 @@ impl VgicState {
         if irq.has(IrqFlags::GROUP1) {
             value |= lr::GROUP1;
         }
-        if !irq.has(IrqFlags::EDGE) || irq.has(IrqFlags::FORWARDED) {
+        if irq.has(IrqFlags::HW_LINKED) {
+            // The guest's deactivation goes to the physical interrupt.
+            value |= lr::HW | ((u64::from(intid) & lr::PINTID_MASK) << lr::PINTID_SHIFT);
+        } else if !irq.has(IrqFlags::EDGE) || irq.has(IrqFlags::FORWARDED) {
             // Exit on deactivation, so that the line is sampled again.
             value |= lr::EOI;
         }

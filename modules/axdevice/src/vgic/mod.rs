@@ -264,6 +264,21 @@ impl Vgic {
         self.with_state(|s| s.update(0, intid, Op::Forward(forwarded)));
     }
 
+    /// Delivers forwarded SPI `intid` through list registers linked to
+    /// the physical interrupt (the HW bit, pINTID = `intid`), or stops
+    /// doing so. The host then leaves the physical interrupt active when
+    /// it fires instead of masking it, and the guest's deactivation
+    /// deactivates it in the physical GIC without an exit; the model
+    /// lowers the line when it sees the list register empty, and queues
+    /// no unmask for it (except when the guest clears it through
+    /// `ICPENDR`/`ICACTIVER`, which the physical GIC does not see).
+    pub fn set_hw_linked(&self, intid: u32, linked: bool) {
+        if intid < NR_PRIVATE {
+            return;
+        }
+        self.with_state(|s| s.update(0, intid, Op::HwLinked(linked)));
+    }
+
     /// Fills `lrs.lr[..lrs.count]` for `vcpu` before it enters the guest:
     /// first its active interrupts (they stay in a list register until the
     /// guest deactivates them), then its deliverable ones, most urgent

@@ -34,6 +34,11 @@ bitflags! {
         const GROUP1 = 1 << 5;
         /// A physical SPI the host forwards ([`Vgic::set_forwarded`](super::Vgic::set_forwarded)).
         const FORWARDED = 1 << 6;
+        /// A forwarded SPI delivered through a list register linked to
+        /// the physical interrupt (HW bit): the guest's deactivation
+        /// deactivates it in the physical GIC, with no exit
+        /// ([`Vgic::set_hw_linked`](super::Vgic::set_hw_linked)).
+        const HW_LINKED = 1 << 7;
     }
 }
 
@@ -135,6 +140,9 @@ pub(super) enum Op {
     },
     /// Mark as forwarded from a physical SPI, or not.
     Forward(bool),
+    /// Deliver it through a list register linked to the physical
+    /// interrupt, or not.
+    HwLinked(bool),
     /// No vCPU holds it any more.
     Disown,
 }
@@ -172,6 +180,7 @@ impl Op {
                 irq.target = target;
             }
             Self::Forward(on) => irq.flags.set(IrqFlags::FORWARDED, on),
+            Self::HwLinked(on) => irq.flags.set(IrqFlags::HW_LINKED, on),
             Self::Disown => irq.owner = NO_VCPU,
         }
         false
@@ -379,7 +388,8 @@ impl VgicState {
             irq.owner = NO_VCPU;
         }
         let after = *irq;
-        if ended {
+        // A linked one was deactivated in the physical GIC by the guest.
+        if ended && !after.has(IrqFlags::HW_LINKED) {
             self.queue_unmask(intid);
         }
         self.changed(vcpu, intid, &before, &after);

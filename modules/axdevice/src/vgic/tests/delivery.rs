@@ -399,3 +399,37 @@ fn a_vcpu_without_list_registers_or_work_is_left_alone() {
     g.sync(9, &lrs);
     assert!(!g.vgic.has_deliverable(9));
 }
+
+#[test]
+fn hw_linked_spi_goes_to_the_physical_gic_without_an_unmask() {
+    let g = Gic::new(1, 64);
+    let mut out = [0u32; 4];
+    g.setup_spi(51, 0x40);
+    g.vgic.set_forwarded(51, true);
+    g.vgic.set_hw_linked(51, true);
+    g.vgic.set_level(0, 51, true);
+    let mut lrs = list_regs(4);
+    g.flush(0, &mut lrs);
+    let v = lrs.lr[0];
+    assert_eq!(intid_of(v), 51);
+    assert_ne!(v & lr::HW, 0, "linked to the physical interrupt");
+    assert_eq!((v >> lr::PINTID_SHIFT) & lr::PINTID_MASK, 51, "pINTID");
+    assert_eq!(v & lr::EOI, 0, "no maintenance exit: bit 41 is part of pINTID here");
+    ack(&mut lrs, 0);
+    g.sync(0, &lrs);
+    g.flush(0, &mut lrs);
+    deactivate(&mut lrs, 0);
+    g.sync(0, &lrs);
+    assert_eq!(g.vgic.take_unmasks(&mut out), 0, "the guest deactivated it in hardware");
+    assert!(!g.spi_bit(irq::ISPENDR, 51), "the line was lowered");
+    g.flush(0, &mut lrs);
+    assert_eq!(held(&lrs), Vec::<u32>::new());
+    // Cleared by the guest through the distributor: the host must do it.
+    g.vgic.set_level(0, 51, true);
+    g.flush(0, &mut lrs);
+    ack(&mut lrs, 0);
+    g.sync(0, &lrs);
+    g.set_spi_bit(irq::ICACTIVER, 51);
+    assert_eq!(g.vgic.take_unmasks(&mut out), 1);
+    assert_eq!(out[0], 51);
+}

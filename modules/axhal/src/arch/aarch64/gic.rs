@@ -44,6 +44,7 @@ pub fn init_primary(gicd: usize, gicr: usize, cpu_count: usize, cpu_id: usize) -
     GicCpuInterface::enable_system_register_el2(true);
     gic.setup(cpu_id);
     GicCpuInterface::set_priority_mask(PRIORITY_MASK_ALL);
+    split_eoi();
     *GIC.lock() = Some(Gic(gic));
     Ok(())
 }
@@ -56,6 +57,25 @@ pub fn init_secondary(cpu_id: usize) {
     }
     GicCpuInterface::enable_group1(true);
     GicCpuInterface::set_priority_mask(PRIORITY_MASK_ALL);
+    split_eoi();
+}
+
+/// ICC_CTLR_EL1.EOImode (bit 1): a write to ICC_EOIR1_EL1 only drops the
+/// running priority; ICC_DIR_EL1 deactivates. The split lets the host leave
+/// an interrupt it forwards to a guest active, for the guest's deactivation
+/// (through a list register linked to it) to end it.
+const ICC_CTLR_EOIMODE: u64 = 1 << 1;
+
+/// Splits priority drop and deactivation on this CPU.
+fn split_eoi() {
+    let ctlr: u64;
+    // SAFETY: ICC_CTLR_EL1 (S3_0_C12_C12_4) is this CPU's interface control,
+    // accessible at EL2 once ICC_SRE_EL2.SRE is set (done above); setting
+    // EOImode changes only how the EOI path of this module works.
+    unsafe {
+        core::arch::asm!("mrs {}, S3_0_C12_C12_4", out(reg) ctlr, options(nomem, nostack));
+        core::arch::asm!("msr S3_0_C12_C12_4, {}", "isb", in(reg) ctlr | ICC_CTLR_EOIMODE, options(nostack));
+    }
 }
 
 /// Enables or disables an interrupt. For SGIs and PPIs `cpu_id` names the
@@ -74,11 +94,33 @@ pub fn acknowledge() -> Option<u32> {
     GicCpuInterface::get_and_acknowledge_interrupt(InterruptGroup::Group1).map(|i| i.into())
 }
 
-/// Ends (drops priority and deactivates) an acknowledged interrupt.
-pub fn end_of_interrupt(intid: u32) {
+/// Drops the running priority of an acknowledged interrupt (EOImode 1:
+/// it stays active until [`deactivate`]).
+pub fn priority_drop(intid: u32) {
     if let Some(id) = to_intid(intid) {
         GicCpuInterface::end_interrupt(id, InterruptGroup::Group1);
     }
+}
+
+/// Deactivates an interrupt (ICC_DIR_EL1). For an SPI this works from any
+/// CPU; an interrupt that is not active is left as it is.
+pub fn deactivate(intid: u32) {
+    if to_intid(intid).is_none() {
+        return;
+    }
+    // SAFETY: ICC_DIR_EL1 (S3_0_C12_C11_1) takes an INTID and only changes
+    // that interrupt's active state; the INTID was checked above.
+    unsafe { core::arch::asm!("msr S3_0_C12_C11_1, {}", "isb", in(reg) u64::from(intid), options(nostack)) };
+}
+
+/// Routes SPI `intid` to the CPU with affinity `mpidr`.
+pub fn route_spi(intid: u32, mpidr: u64) -> bool {
+    let Some(id) = to_intid(intid).filter(|_| intid >= SPI_START) else {
+        return false;
+    };
+    GIC.lock()
+        .as_mut()
+        .is_some_and(|g| g.0.distributor().set_routing(id, Some(mpidr)).is_ok())
 }
 
 /// First INTID of each class, and the first special INTID.
