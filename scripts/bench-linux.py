@@ -81,7 +81,7 @@ def main():
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     env = dict(os.environ)
     subprocess.run(["make", "-s", "A=apps/hv", f"VM={CONFIG}", "build"], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL, env=env)
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     hv_bin = subprocess.run(["make", "-s", "--no-print-directory", "A=apps/hv", f"VM={CONFIG}", "print-bin"],
                             cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
     cpus = config_int("cpu_num")

@@ -4,6 +4,12 @@
 //! returns: CPU on/off, system off, halt, hypercalls, external interrupts.
 //! A VM that faults is stopped with a logged reason; the others go on.
 //! When no VM is left the machine powers off.
+//!
+//! Interrupts: the guest's timer and GIC maintenance interrupts are masked
+//! or ignored by the host and handled by the VM layer ([`guest_irqs`]);
+//! physical interrupts of passthrough devices are forwarded to their VM
+//! ([`passthrough_irqs`]); a vCPU halted in WFI sleeps until its virtual
+//! GIC has something for it, its timer fires, or another vCPU kicks it.
 
 #![no_std]
 #![no_main]

@@ -10,6 +10,16 @@
 //! devices, bootargs, initrd), or the config's with the VM's memory and
 //! `/chosen` put in.
 //!
+//! Interrupts: each VM with interrupts gets a virtual GICv3
+//! (`axdevice::vgic`) at the [`layout`] its config gives. Around every
+//! guest run the VM layer gives the model the levels of the vCPU's timer
+//! lines and lets it fill and read back the vCPU's list registers; guest
+//! SGIs (the `SendIPI` exit), GIC register writes and device lines make
+//! interrupts pending, and the host is asked to notify each vCPU that got
+//! one (`AxVMHal::inject_irq_to_vcpu`). Exits for the guest's own
+//! interrupts (its timers, the GIC maintenance interrupt) re-enter the
+//! guest without going back to the host. See the `irq` module.
+//!
 //! Does not own: scheduling vCPUs on physical CPUs, CPU up/down, hypercall
 //! services and consoles (`apps/hv`), the arch vCPU (`arm_vcpu`), the
 //! device models (`axdevice`), the config schema (`axvmconfig`, re-exported

@@ -8,6 +8,7 @@ use axerrno::{AxError, AxResult};
 use axvcpu::HostPhysAddr;
 use axvmconfig::{VmMemConfig, VmMemFlags, VmMemMappingType};
 use memory_addr::PhysAddr;
+use page_table_multiarch::PagingHandler;
 
 /// Guest physical addresses span 39 bits (VTCR_EL2.T0SZ = 25).
 pub(crate) const GPA_BITS: usize = 39;
@@ -36,10 +37,20 @@ pub(crate) fn mapping_flags(flags: VmMemFlags) -> MappingFlags {
     f
 }
 
-/// The address space plus the identical ranges it reserved from the host.
+/// Size of a page, and the most pages an `alloc` region takes in one
+/// contiguous host chunk (64 MiB), and the pages of a stage-2 block (2 MiB).
+const PAGE: usize = 0x1000;
+const MAX_CHUNK_PAGES: usize = 1 << 14;
+const BLOCK_PAGES: usize = 512;
+
+/// The address space plus the host memory it owns: the identical ranges it
+/// reserved, and the chunks backing its `alloc` regions.
 pub(crate) struct GuestMemory<H: AxVMHal> {
     pub(crate) aspace: AddrSpace<H::PagingHandler>,
     reserved: Vec<(usize, usize)>,
+    /// `(guest physical address, host physical address, pages)` of each
+    /// chunk of `alloc` RAM, by guest address.
+    chunks: Vec<(usize, usize, usize)>,
 }
 
 impl<H: AxVMHal> GuestMemory<H> {
@@ -49,6 +60,7 @@ impl<H: AxVMHal> GuestMemory<H> {
         let mut mem = Self {
             aspace,
             reserved: Vec::new(),
+            chunks: Vec::new(),
         };
         for region in config.memory_regions() {
             mem.map_config_region(region)?;
@@ -68,7 +80,7 @@ impl<H: AxVMHal> GuestMemory<H> {
     fn map_config_region(&mut self, r: &VmMemConfig) -> AxResult {
         let flags = mapping_flags(r.flags);
         match r.map_type {
-            VmMemMappingType::MapAlloc => self.aspace.map_alloc(AsGpa::from(r.gpa), r.size, flags, true),
+            VmMemMappingType::MapAlloc => self.map_alloc(r.gpa, r.size, flags),
             VmMemMappingType::MapIdentical => {
                 if r.flags.is_ram() {
                     if !H::alloc_memory_region_at(HostPhysAddr::from(r.gpa), r.size) {
@@ -81,6 +93,51 @@ impl<H: AxVMHal> GuestMemory<H> {
                     .map_linear(AsGpa::from(r.gpa), PhysAddr::from(r.gpa), r.size, flags)
             }
         }
+    }
+
+    /// The end of the `alloc` chunk that contains `gpa`, if one does.
+    fn chunk_end(&self, gpa: usize) -> Option<usize> {
+        let i = self.chunks.partition_point(|c| c.0 <= gpa).checked_sub(1)?;
+        let &(start, _, pages) = self.chunks.get(i)?;
+        let end = start.checked_add(pages * PAGE)?;
+        (gpa < end).then_some(end)
+    }
+
+    /// Backs `[gpa, gpa + size)` with fresh zeroed host memory in
+    /// contiguous chunks (as large as the host allocator and the guest
+    /// address's alignment allow, up to 64 MiB), mapped with 2 MiB stage-2
+    /// blocks where both sides are aligned: a few allocations and a few
+    /// hundred table entries for a Linux guest's RAM instead of one of each
+    /// per 4 KiB page. Falls back to smaller chunks when the host memory is
+    /// fragmented.
+    fn map_alloc(&mut self, gpa: usize, size: usize, flags: MappingFlags) -> AxResult {
+        if !gpa.is_multiple_of(PAGE) || !size.is_multiple_of(PAGE) {
+            return Err(AxError::InvalidInput);
+        }
+        let mut gpa = gpa;
+        let mut left = size / PAGE;
+        while left > 0 {
+            // Not beyond what the guest address's alignment lets line up.
+            let gpa_align = 1usize << (gpa / PAGE).trailing_zeros().min(usize::BITS - 1);
+            let mut pages = prev_power_of_two(left.min(MAX_CHUNK_PAGES)).min(gpa_align);
+            let hpa = loop {
+                let align = pages.min(BLOCK_PAGES) * PAGE;
+                if let Some(hpa) = H::PagingHandler::alloc_frames(pages, align) {
+                    break hpa.as_usize();
+                }
+                if pages == 1 {
+                    return Err(AxError::NoMemory);
+                }
+                pages /= 2;
+            };
+            let at = self.chunks.partition_point(|c| c.0 < gpa);
+            self.chunks.insert(at, (gpa, hpa, pages));
+            self.aspace
+                .map_linear(AsGpa::from(gpa), PhysAddr::from(hpa), pages * PAGE, flags)?;
+            gpa += pages * PAGE;
+            left -= pages;
+        }
+        Ok(())
     }
 
     /// Copies `data` into guest memory at `gpa`. Fails (writing nothing)
@@ -118,16 +175,25 @@ impl<H: AxVMHal> GuestMemory<H> {
             .ok_or(AxError::InvalidInput)?;
         // axaddrspace's translated_byte_buffer panics on a hole: check
         // every page first.
-        const PAGE: usize = 0x1000;
         let mut page = gpa & !(PAGE - 1);
         while page < end {
             self.aspace.translate(AsGpa::from(page)).ok_or(AxError::InvalidInput)?;
             page += PAGE;
         }
-        let chunks = self
-            .aspace
-            .translated_byte_buffer(AsGpa::from(gpa), len)
-            .ok_or(AxError::InvalidInput)?;
+        // axaddrspace serves one mapped area per call, and each `alloc`
+        // chunk is its own area: ask chunk by chunk (any other region is a
+        // single area).
+        let mut chunks = Vec::new();
+        let mut at = gpa;
+        while at < end {
+            let piece_end = self.chunk_end(at).unwrap_or(end).min(end);
+            let piece = self
+                .aspace
+                .translated_byte_buffer(AsGpa::from(at), piece_end - at)
+                .ok_or(AxError::InvalidInput)?;
+            chunks.extend(piece);
+            at = piece_end;
+        }
         if chunks.iter().map(|c| c.len()).sum::<usize>() != len {
             return Err(AxError::InvalidInput);
         }
@@ -138,8 +204,30 @@ impl<H: AxVMHal> GuestMemory<H> {
 impl<H: AxVMHal> Drop for GuestMemory<H> {
     fn drop(&mut self) {
         self.aspace.clear();
+        for &(_, hpa, pages) in &self.chunks {
+            H::PagingHandler::dealloc_frames(PhysAddr::from(hpa), pages);
+        }
         for &(base, size) in &self.reserved {
             H::dealloc_memory_region_at(HostPhysAddr::from(base), size);
         }
+    }
+}
+
+/// The largest power of two not above `n` (`n` > 0).
+fn prev_power_of_two(n: usize) -> usize {
+    1 << (usize::BITS - 1 - n.max(1).leading_zeros())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prev_power_of_two;
+
+    #[test]
+    fn powers_of_two_below() {
+        assert_eq!(prev_power_of_two(1), 1);
+        assert_eq!(prev_power_of_two(3), 2);
+        assert_eq!(prev_power_of_two(4096), 4096);
+        assert_eq!(prev_power_of_two(6000), 4096);
+        assert_eq!(prev_power_of_two(usize::MAX), 1 << (usize::BITS - 1));
     }
 }

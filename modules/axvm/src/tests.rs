@@ -371,3 +371,35 @@ fn map_and_unmap_regions_at_run_time() {
     assert!(vm.read_guest(gpa, &mut back).is_err());
     <Paging as page_table_multiarch::PagingHandler>::dealloc_frames(frame, 2);
 }
+
+#[test]
+fn alloc_regions_of_any_alignment_are_backed_in_chunks() {
+    // 3 MiB + 12 KiB at an address aligned to 4 KiB only: chunks of 1, 2,
+    // ... pages up to the alignment, all readable and writable across their
+    // boundaries.
+    let cfg = CONFIG.replace(
+        "{ gpa = 0x4000_0000, size = 0x20_0000, flags = \"rwx\", map = \"alloc\" }",
+        "{ gpa = 0x4000_1000, size = 0x30_3000, flags = \"rwx\", map = \"alloc\" }",
+    );
+    let cfg = cfg.replace("dtb_load_addr = 0x4000_0000", "dtb_load_addr = 0x4000_1000");
+    let vm = Vm::new(
+        AxVMConfig::from(AxVMCrateConfig::from_toml(&cfg).unwrap()),
+        Arc::new(Console::default()),
+    )
+    .unwrap();
+    take_events();
+    let data: Vec<u8> = (0..0x30_3000u32).map(|i| (i % 251) as u8).collect();
+    vm.write_guest(GuestPhysAddr::from(0x4000_1000), &data).unwrap();
+    let mut back = vec![0u8; data.len()];
+    vm.read_guest(GuestPhysAddr::from(0x4000_1000), &mut back).unwrap();
+    assert!(back == data, "every byte round-trips");
+    let mut one = [0u8; 1];
+    assert!(
+        vm.read_guest(GuestPhysAddr::from(0x4000_0fff), &mut one).is_err(),
+        "below the region"
+    );
+    assert!(
+        vm.read_guest(GuestPhysAddr::from(0x4030_4000), &mut one).is_err(),
+        "past the region"
+    );
+}
