@@ -86,8 +86,7 @@ fn cpu_up(s: &Slot, target: u64, entry: usize, arg: u64) {
     let Some(t) = find_by_mpidr(s, target) else {
         return reply(s, psci::ret(psci::INVALID_PARAMETERS));
     };
-    t.set_start(entry, arg);
-    if t.transition(Power::Off, Power::OnPending) {
+    if t.try_start(entry, arg) {
         axhal::irq::wake_cpu(t.pcpu);
         reply(s, psci::ret(psci::SUCCESS));
     } else if t.power() == Power::OnPending {

@@ -73,9 +73,18 @@ impl Slot {
             .is_ok()
     }
 
-    /// Records the entry of an accepted CPU_ON.
-    pub fn set_start(&self, entry: usize, arg: u64) {
-        *self.start.lock() = (entry, arg);
+    /// PSCI CPU_ON: moves the vCPU from off to on-pending and records its
+    /// entry and context id, atomically: only the caller that wins the
+    /// transition writes them (under the lock its CPU reads them with), so
+    /// a losing racer cannot replace the winner's entry. False if the vCPU
+    /// was not off.
+    pub fn try_start(&self, entry: usize, arg: u64) -> bool {
+        let mut start = self.start.lock();
+        let won = self.transition(Power::Off, Power::OnPending);
+        if won {
+            *start = (entry, arg);
+        }
+        won
     }
 }
 

@@ -12,7 +12,8 @@
 //! `0x0800_0000`, redistributors from `0x080A_0000`, the CPU interface
 //! through the `ICC_*` registers) delivering the EL1 virtual timer (PPI
 //! 27), the EL1 physical timer (PPI 30) and SGIs between vCPUs; virtual
-//! time starting near zero (`CNTVOFF_EL2`); two vCPUs; its 64 MiB of RAM
+//! time starting near zero (`CNTVOFF_EL2`); two vCPUs (four in the
+//! passthrough VMs below, at most [`platform::NUM_VCPUS`]); its 64 MiB of RAM
 //! and its FP/SIMD registers its own (the isolation check keeps markers at
 //! `0x4300_0000` and `0x4300_1000`, and a pattern in `V31`, for about
 //! 200 ms, to catch a hypervisor that backs two VMs running this guest with
@@ -40,6 +41,17 @@
 //! prints `FAIL crash mode survived` and powers off. Any other VM id runs
 //! the checks as usual.
 //!
+//! # Passthrough checks
+//!
+//! **VM ids 4 and 5 run three more checks** after the interrupt checks
+//! (their VMs have four vCPUs and the host's PL031 RTC at `0x0901_0000`,
+//! its SPI 34 forwarded by the hypervisor): `cpu_on race` (vCPUs 1 and 2
+//! call PSCI `CPU_ON` of vCPU 3 at the same moment; exactly one wins),
+//! `passthrough rtc interrupt` (the RTC interrupts twice, which needs the
+//! forwarded line back after the guest's EOI) and `gic bad input`
+//! (reserved offsets, unimplemented INTIDs and wrong widths at the virtual
+//! GIC read as zero and are ignored; the GIC still works).
+//!
 //! # Memory model
 //!
 //! **The MMU stays off** the whole time, so every data access is
@@ -52,12 +64,13 @@
 //!
 //! `boot` (entry, stacks, `.bss`, FP/SIMD enabled), `exception` (vectors
 //! and handler), `irq` (interrupt handlers and their dispatch), `gic` (the
-//! GICv3 driver), `uart`, `hvc` and `psci` (calls into the hypervisor),
+//! GICv3 driver), `gicframe` (any access at any offset of the GIC's
+//! frames, for the bad input), `rtc` (the PL031), `uart`, `hvc` and `psci` (calls into the hypervisor),
 //! `mmio` and `testdev` (width-exact device access), `checks` (the checks
 //! in order, the crash mode and the console input step included), `bench`,
 //! `timer` (counters and the EL1 timers), `cpu`, `shared`, `fpsimd` (the
-//! `V31` accesses); `platform` (the addresses above, the timers' INTIDs,
-//! the marker addresses and the crash VM id).
+//! `V31` accesses); `platform` (the addresses above, the timers' and the
+//! RTC's INTIDs, the marker addresses, the crash and passthrough VM ids).
 //!
 //! Build with `build.sh`; it is its own Cargo workspace, not part of the
 //! root one.

@@ -8,7 +8,9 @@
 //! both spin until the counter reaches it and call `CPU_ON` of vCPU
 //! [`TARGET`] with a context id that names the caller, publish the return
 //! code and turn themselves off. The target counts its start, records its
-//! context id and turns itself off.
+//! context id, waits until both callers have called (so that the later
+//! call finds it on, not off again: the callers may be far apart when
+//! their physical CPUs are shared with other work) and turns itself off.
 //!
 //! The check passes when one caller got `SUCCESS` and the other
 //! `ALREADY_ON` or `ON_PENDING`, the target came up exactly once, with the
@@ -94,10 +96,12 @@ pub fn caller_main() -> ! {
 }
 
 /// The target's side (entered from `_secondary_start` with a target
-/// context id): counts its start and turns itself off.
+/// context id): counts its start, waits (bounded) until both callers have
+/// called, and turns itself off.
 pub fn target_main(context: u64) -> ! {
     TARGET_CONTEXT.store(context);
     TARGET_UPS.store(TARGET_UPS.load() + 1);
+    timer::wait_until(TIMEOUT_S, || CALLER_STATE.iter().all(|s| s.load() != STATE_READY));
     psci::cpu_off();
     cpu::halt()
 }

@@ -79,11 +79,11 @@ impl fmt::Display for Missed {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         write!(
             f,
-            "interrupt {} of {}: no INTID {} within {} s (RTCDR {} when set, {} now, RTCMR {}, RTCRIS {}, RTCMIS {}; SPI {})",
-            self.round,
-            ROUNDS,
+            "no INTID {} within {} s for interrupt {} of {} (RTCDR {} when set, {} now, RTCMR {}, RTCRIS {}, RTCMIS {}; SPI {})",
             RTC_INTID,
             WAIT_S,
+            self.round,
+            ROUNDS,
             self.set_at,
             self.now,
             self.match_value,
