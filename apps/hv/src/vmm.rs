@@ -237,6 +237,25 @@ fn wants_to_run(s: &Slot, bound_here: bool, cpu: usize) -> bool {
         || (bound_here && crate::guest_irqs::timer_fired(cpu))
 }
 
+/// Before this CPU sleeps: the vCPUs halted here whose timers are not
+/// loaded (another vCPU is bound) cannot raise their timer interrupt, so
+/// the host timer is set to wake the CPU when the first of them is due.
+/// A deadline already past is left out: each of these vCPUs ran in the loop
+/// pass that ends now and found nothing to take (a guest that leaves its
+/// timer expired but masked must not keep the CPU awake).
+fn wake_for_saved_timers(slots: &[Arc<Slot>], bound: Option<&Arc<Slot>>) {
+    let now = axhal::time::current_ticks();
+    let first = slots
+        .iter()
+        .filter(|s| s.power() == Power::On && !bound.is_some_and(|b| Arc::ptr_eq(b, s)))
+        .filter_map(|s| s.vm.vcpu_timer_deadline(s.vcpu_id))
+        .filter(|&deadline| deadline > now)
+        .min();
+    if let Some(deadline) = first {
+        axhal::time::wake_no_later_than_ticks(deadline);
+    }
+}
+
 /// The slots of this CPU.
 fn my_slots(cpu: usize) -> Vec<Arc<Slot>> {
     SLOTS.lock().iter().filter(|s| s.pcpu == cpu).cloned().collect()
@@ -364,8 +383,8 @@ pub fn cpu_loop(cpu: usize) {
             let bound_here = bound.as_ref().is_some_and(|b| Arc::ptr_eq(b, &s));
             // A halted vCPU whose timers are loaded here sleeps until
             // something wakes it; one that is not loaded is looked at each
-            // time this CPU wakes up (its timers can only be sampled when
-            // it runs).
+            // time this CPU wakes up (its timers are sampled when it runs;
+            // `wake_for_saved_timers` wakes the CPU when one is due).
             if s.halted.load(Ordering::Acquire) && bound_here && !wants_to_run(&s, true, cpu) {
                 continue;
             }
@@ -397,13 +416,18 @@ pub fn cpu_loop(cpu: usize) {
         if !progressed {
             let bound = bound.clone();
             axhal::cpu::wait_for_irq_unless(|| {
-                LIVE.load(Ordering::Acquire) == 0
-                    || my_slots(cpu).iter().any(|s| {
+                let slots = my_slots(cpu);
+                let ready = LIVE.load(Ordering::Acquire) == 0
+                    || slots.iter().any(|s| {
                         let here = bound.as_ref().is_some_and(|b| Arc::ptr_eq(b, s));
                         let runnable = s.power() != Power::Off
                             && (!s.halted.load(Ordering::Acquire) || wants_to_run(s, here, cpu));
                         s.vm.shutting_down() || runnable
-                    })
+                    });
+                if !ready {
+                    wake_for_saved_timers(&slots, bound.as_ref());
+                }
+                ready
             });
         }
     }

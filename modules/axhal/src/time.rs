@@ -35,6 +35,13 @@ pub fn set_oneshot_in_nanos(nanos: u64) {
     timer::set_oneshot_in(nanos_to_ticks(nanos));
 }
 
+/// Makes this CPU's timer interrupt come no later than counter value
+/// `deadline` (it stays earlier if it already is); the interrupt wakes a
+/// CPU waiting in WFI. The periodic tick goes on after it.
+pub fn wake_no_later_than_ticks(deadline: u64) {
+    timer::fire_no_later_than(deadline);
+}
+
 /// INTID of the host timer interrupt.
 pub fn timer_irq() -> u32 {
     crate::platform::info()

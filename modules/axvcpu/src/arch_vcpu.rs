@@ -108,6 +108,14 @@ pub trait AxArchVCpu: Sized {
     fn local_irq_lines(&self) -> [Option<crate::LocalIrqLine>; 2] {
         [None; 2]
     }
+
+    /// For a vCPU that is not bound to a CPU (its timers are saved, not
+    /// running): the physical counter value at which the first of its
+    /// enabled, unmasked timers fires, so that the host can wake up then if
+    /// the vCPU waits for it. `None` (the default) when none is armed.
+    fn saved_timer_deadline(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// The fault [`AxArchVCpu::inject_fault_for_last_exit`] makes the guest take.

@@ -41,11 +41,13 @@ pub trait AxVCpuHal {
     /// Returns the host's monotonic time in nanoseconds since boot.
     fn current_time_nanos() -> u64;
 
-    /// The guest owns physical interrupt `irq` (a per-CPU interrupt of a
-    /// device that is part of the vCPU, like its timer) and its line is
-    /// idle again: the host unmasks it on the current CPU if its handler
-    /// masked it when it fired. Called before each guest entry, so it must
-    /// be cheap when nothing is masked. The default does nothing.
+    /// The guest owns physical interrupt `irq` and is ready for it again:
+    /// a per-CPU interrupt of a device that is part of the vCPU (its timer)
+    /// whose line is idle, or a forwarded SPI the guest has finished with.
+    /// The host unmasks it (a PPI on the current CPU) if its handler masked
+    /// it when it fired. The VM layer calls it before each guest entry for
+    /// every idle timer line, so it must be cheap when nothing is masked.
+    /// The default does nothing.
     fn unmask_guest_irq(irq: usize) {
         let _ = irq;
     }

@@ -17,11 +17,17 @@ std::thread_local! {
     static SCRIPT: RefCell<VecDeque<AxVCpuExitReason>> = const { RefCell::new(VecDeque::new()) };
     static EVENTS: RefCell<Vec<Event>> = const { RefCell::new(Vec::new()) };
     static TIMER_LEVEL: RefCell<bool> = const { RefCell::new(false) };
+    static SAVED_DEADLINE: RefCell<Option<u64>> = const { RefCell::new(None) };
     static GUEST: RefCell<Option<fn(&mut ListRegs)>> = const { RefCell::new(None) };
 }
 
 /// Number of list registers the scripted vCPU has.
 pub const MOCK_LIST_REGS: usize = 4;
+
+/// Sets what the scripted vCPU reports as its saved timer deadline.
+pub fn set_saved_deadline(deadline: Option<u64>) {
+    SAVED_DEADLINE.with(|d| *d.borrow_mut() = deadline);
+}
 
 /// Sets the level of the scripted vCPU's timer line (INTID 27).
 pub fn set_timer_level(level: bool) {
@@ -126,6 +132,9 @@ impl<U: AxVCpuHal> AxArchVCpu for ScriptedVCpu<U> {
     }
     fn list_regs(&mut self) -> Option<&mut ListRegs> {
         Some(&mut self.lrs)
+    }
+    fn saved_timer_deadline(&self) -> Option<u64> {
+        SAVED_DEADLINE.with(|d| *d.borrow())
     }
     fn local_irq_lines(&self) -> [Option<LocalIrqLine>; 2] {
         let level = TIMER_LEVEL.with(|t| *t.borrow());

@@ -58,8 +58,11 @@ impl<H: AxVMHal> VmIrqs<H> {
     }
 
     /// Gives the model the levels of vCPU `vcpu_id`'s own lines that
-    /// changed since the last call.
-    fn sample_local_lines<A: AxArchVCpu>(&self, vcpu_id: usize, arch: &A) {
+    /// changed since the last call. Before an entry (`unmask`), the
+    /// physical interrupt of every idle line is unmasked through `U` (the
+    /// host masked it when it fired, as it stays asserted until the guest
+    /// reprograms its timer).
+    fn sample_local_lines<U: AxVCpuHal, A: AxArchVCpu>(&self, vcpu_id: usize, arch: &A, unmask: bool) {
         let Some(cell) = self.local_levels.get(vcpu_id) else {
             return;
         };
@@ -70,6 +73,8 @@ impl<H: AxVMHal> VmIrqs<H> {
                 let bit = 1u8 << n;
                 if line.level {
                     new |= bit;
+                } else if unmask {
+                    U::unmask_guest_irq(line.intid as usize);
                 }
                 if (old & bit != 0) != line.level {
                     self.vgic.set_level(vcpu_id, line.intid, line.level);
@@ -80,8 +85,8 @@ impl<H: AxVMHal> VmIrqs<H> {
     }
 
     /// Before vCPU `vcpu_id` enters the guest.
-    pub fn before_entry<A: AxArchVCpu>(&self, vcpu_id: usize, arch: &mut A) {
-        self.sample_local_lines(vcpu_id, arch);
+    pub fn before_entry<U: AxVCpuHal, A: AxArchVCpu>(&self, vcpu_id: usize, arch: &mut A) {
+        self.sample_local_lines::<U, A>(vcpu_id, arch, true);
         if let Some(lrs) = arch.list_regs() {
             self.vgic.flush_lrs(vcpu_id, lrs);
         }
@@ -95,7 +100,7 @@ impl<H: AxVMHal> VmIrqs<H> {
             self.vgic.sync_lrs(vcpu_id, lrs);
         }
         if halted {
-            self.sample_local_lines(vcpu_id, arch);
+            self.sample_local_lines::<U, A>(vcpu_id, arch, false);
         }
         let mut done = [0u32; 8];
         loop {

@@ -3,7 +3,7 @@
 //! lines, device lines, list registers filled before each run and read back
 //! after it, and the host asked to notify the right vCPUs.
 
-use crate::arch_mock::{script, set_guest, set_timer_level, take_events};
+use crate::arch_mock::{script, set_guest, set_saved_deadline, set_timer_level, take_events};
 use crate::layout::{DEFAULT_GICD_BASE, DEFAULT_GICR_BASE, GICR_STRIDE};
 use crate::tests::{CONFIG, Console, KICKS, Vm};
 use crate::{AxVMConfig, AxVMCrateConfig};
@@ -215,4 +215,25 @@ fn a_vm_without_interrupts_has_no_gic() {
             .handle_mmio_read(GuestPhysAddr::from(DEFAULT_GICD_BASE), AccessWidth::Dword)
             .is_err()
     );
+}
+
+#[test]
+fn a_saved_timer_deadline_is_only_reported_for_an_unloaded_vcpu() {
+    let vm = vm_with(CONFIG);
+    set_saved_deadline(Some(12_345));
+    assert_eq!(
+        vm.vcpu_timer_deadline(0),
+        Some(12_345),
+        "never bound: its timers are saved"
+    );
+    script([hypercall()]);
+    vm.run_vcpu(0).unwrap();
+    assert_eq!(
+        vm.vcpu_timer_deadline(0),
+        None,
+        "bound: its timer raises its own interrupt"
+    );
+    vm.vcpu(0).unwrap().lock().unbind().unwrap();
+    assert_eq!(vm.vcpu_timer_deadline(0), Some(12_345));
+    assert_eq!(vm.vcpu_timer_deadline(7), None, "no such vCPU");
 }

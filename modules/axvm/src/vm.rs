@@ -268,6 +268,18 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
         self.irqs.as_ref().is_some_and(|i| i.vgic().has_deliverable(vcpu_id))
     }
 
+    /// When vCPU `vcpu_id`, if it is not loaded on a CPU, has a timer
+    /// armed: the physical counter value at which it fires (the host wakes
+    /// up then for a vCPU halted in WFI).
+    pub fn vcpu_timer_deadline(&self, vcpu_id: usize) -> Option<u64> {
+        let cell = self.vcpus.get(vcpu_id)?;
+        let mut vcpu = cell.lock();
+        if vcpu.state() != VCpuState::Free {
+            return None;
+        }
+        axvcpu::AxArchVCpu::saved_timer_deadline(vcpu.get_arch_vcpu())
+    }
+
     /// The VM's virtual GIC, if it has interrupts.
     pub fn vgic(&self) -> Option<&Arc<Vgic>> {
         self.irqs.as_ref().map(|i| i.vgic())
@@ -289,7 +301,7 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
         }
         loop {
             if let Some(irqs) = &self.irqs {
-                irqs.before_entry(vcpu_id, vcpu.get_arch_vcpu());
+                irqs.before_entry::<U, _>(vcpu_id, vcpu.get_arch_vcpu());
             }
             let exit = vcpu.run();
             if let Some(irqs) = &self.irqs {

@@ -273,13 +273,6 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
 
     fn run(&mut self) -> AxResult<AxVCpuExitReason> {
         loop {
-            // The guest owns its timers' interrupts: one whose line is idle
-            // may interrupt it again (the host masked it when it fired).
-            for line in self.local_irq_lines().into_iter().flatten() {
-                if !line.level {
-                    H::unmask_guest_irq(line.intid as usize);
-                }
-            }
             if core::mem::take(&mut self.reset_pending) {
                 // Bound here, so the live register is the guest's.
                 write_sysreg!(sctlr_el1, super::context::SCTLR_EL1_RESET);
@@ -383,6 +376,21 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
 
     fn list_regs(&mut self) -> Option<&mut ListRegs> {
         Some(&mut self.vif.lrs)
+    }
+
+    /// From the EL1 timer registers saved at `unbind`: the virtual timer's
+    /// compare value plus the VM's CNTVOFF_EL2, or the physical timer's.
+    fn saved_timer_deadline(&self) -> Option<u64> {
+        /// CNTx_CTL_EL0: ENABLE, IMASK.
+        const ENABLE: u64 = 1 << 0;
+        const IMASK: u64 = 1 << 1;
+        let armed = |ctl: u64| ctl & (ENABLE | IMASK) == ENABLE;
+        let virt = armed(self.sys.cntv_ctl_el0).then(|| self.sys.cntv_cval_el0.saturating_add(self.cntvoff));
+        let phys = armed(self.sys.cntp_ctl_el0).then_some(self.sys.cntp_cval_el0);
+        match (virt, phys) {
+            (Some(v), Some(p)) => Some(v.min(p)),
+            (v, p) => v.or(p),
+        }
     }
 
     /// The EL1 virtual timer (PPI 27) and physical timer (PPI 30), read from
