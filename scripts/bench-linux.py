@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
+import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = "configs/vms/linux-aarch64.toml"
@@ -26,23 +27,10 @@ PROMPT = re.compile(rb"hv-linux# ")
 TIMEOUT_S = 300
 
 
-def config_value(key):
-    """A string value of the Linux VM config (the same kernel command line)."""
-    with open(os.path.join(ROOT, CONFIG)) as f:
-        for line in f:
-            m = re.match(r'\s*%s\s*=\s*"([^"]*)"' % key, line)
-            if m:
-                return m.group(1)
-    sys.exit(f"bench-linux: {CONFIG} has no {key}")
-
-
-def config_int(key):
-    with open(os.path.join(ROOT, CONFIG)) as f:
-        for line in f:
-            m = re.match(r"\s*%s\s*=\s*([0-9]+)" % key, line)
-            if m:
-                return int(m.group(1))
-    sys.exit(f"bench-linux: {CONFIG} has no {key}")
+def vm_config():
+    """The Linux VM config (for the same vCPU count and kernel command line)."""
+    with open(os.path.join(ROOT, CONFIG), "rb") as f:
+        return tomllib.load(f)
 
 
 def boot(cmd):
@@ -84,10 +72,11 @@ def main():
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     hv_bin = subprocess.run(["make", "-s", "--no-print-directory", "A=apps/hv", f"VM={CONFIG}", "print-bin"],
                             cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
-    cpus = config_int("cpu_num")
+    config = vm_config()
+    cpus = config["base"]["cpu_num"]
     machine = ["-cpu", "cortex-a72", "-nographic"]
     direct = ["qemu-system-aarch64", "-M", "virt,gic-version=3", *machine, "-smp", str(cpus), "-m", "512M",
-              "-kernel", KERNEL, "-initrd", INITRD, "-append", config_value("cmdline")]
+              "-kernel", KERNEL, "-initrd", INITRD, "-append", config["kernel"]["cmdline"]]
     hv = ["qemu-system-aarch64", "-M", "virt,virtualization=on,gic-version=3", *machine, "-smp", "4", "-m", "2G",
           "-semihosting", "-kernel", hv_bin]
     rows = []

@@ -21,10 +21,14 @@ pub fn new_sink(vm_id: usize) -> Arc<dyn ConsoleSink> {
     sink
 }
 
+/// VM `vm_id`'s console sink (taken out of the table's lock).
+fn sink_of(vm_id: usize) -> Option<Arc<dyn ConsoleSink>> {
+    SINKS.lock().iter().find(|(id, _)| *id == vm_id).map(|(_, s)| s.clone())
+}
+
 /// Writes a byte from VM `vm_id` (the putchar hypercall).
 pub fn putchar(vm_id: usize, vm_name: &str, b: u8) {
-    let sink = SINKS.lock().iter().find(|(id, _)| *id == vm_id).map(|(_, s)| s.clone());
-    if let Some(sink) = sink {
+    if let Some(sink) = sink_of(vm_id) {
         sink.write_bytes(vm_name, &[b]);
     }
 }
@@ -32,8 +36,7 @@ pub fn putchar(vm_id: usize, vm_name: &str, b: u8) {
 /// Shows VM `vm_id`'s unfinished output line (a shell prompt) now: called
 /// when the VM waits for an interrupt.
 pub fn show_partial(vm_id: usize, vm_name: &str) {
-    let sink = SINKS.lock().iter().find(|(id, _)| *id == vm_id).map(|(_, s)| s.clone());
-    if let Some(sink) = sink {
+    if let Some(sink) = sink_of(vm_id) {
         sink.show_partial(vm_name);
     }
 }

@@ -414,7 +414,6 @@ pub fn cpu_loop(cpu: usize) {
             }
         }
         if !progressed {
-            let bound = bound.clone();
             axhal::cpu::wait_for_irq_unless(|| {
                 let slots = my_slots(cpu);
                 let ready = LIVE.load(Ordering::Acquire) == 0

@@ -72,8 +72,8 @@ pub fn enable_on_this_cpu(intid: u32) -> bool {
     set_enabled_on_this_cpu(intid, true)
 }
 
-/// Enables or disables an interrupt (a PPI in the calling CPU's
-/// redistributor).
+/// Enables or disables an interrupt: an SGI or PPI in the calling CPU's
+/// redistributor, an SPI in the distributor (for every CPU).
 #[cfg(all(target_os = "none", target_arch = "aarch64"))]
 pub fn set_enabled_on_this_cpu(intid: u32, enable: bool) -> bool {
     crate::arch::gic::set_enable(intid, crate::percpu::cpu_id(), enable)

@@ -31,8 +31,9 @@ mod passthrough;
 mod tests;
 
 use crate::AxVMConfig;
-use crate::layout::{GicLayout, gic_layout};
+use crate::layout::{GICD_SIZE, gic_layout};
 use alloc::{collections::BTreeSet, format, string::String, vec, vec::Vec};
+use axdevice::VgicLayout;
 use axvmconfig::EmulatedDeviceType;
 use core::fmt;
 use vm_fdt::FdtWriter;
@@ -286,8 +287,13 @@ fn write_cpus(w: &mut FdtWriter, config: &AxVMConfig) -> Result<(), DtbError> {
 }
 
 /// The GICv3 node: distributor and one redistributor region; returns its name.
-fn write_gic(w: &mut FdtWriter, gic: &GicLayout) -> Result<String, DtbError> {
-    let name = format!("intc@{:x}", gic.gicd_base);
+fn write_gic(w: &mut FdtWriter, gic: &VgicLayout) -> Result<String, DtbError> {
+    let gicr_size = gic.gicr_size().ok_or(DtbError::CellsTooSmall {
+        property: "reg",
+        value: u64::MAX,
+        cells: ROOT_CELLS as usize,
+    })?;
+    let name = format!("intc@{:x}", gic.gicd_base.as_usize());
     let node = w.begin_node(&name)?;
     w.property_string("compatible", "arm,gic-v3")?;
     w.property_u32("#interrupt-cells", 3)?;
@@ -298,10 +304,10 @@ fn write_gic(w: &mut FdtWriter, gic: &GicLayout) -> Result<String, DtbError> {
     w.property_array_u64(
         "reg",
         &[
-            gic.gicd_base as u64,
-            crate::layout::GICD_SIZE as u64,
-            gic.gicr_base as u64,
-            gic.gicr_size() as u64,
+            gic.gicd_base.as_usize() as u64,
+            GICD_SIZE as u64,
+            gic.gicr_base.as_usize() as u64,
+            gicr_size as u64,
         ],
     )?;
     w.property_u32("#redistributor-regions", 1)?;

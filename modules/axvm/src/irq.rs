@@ -16,11 +16,10 @@
 //!    wakes it.
 
 use crate::AxVMHal;
-use crate::layout::GicLayout;
 use alloc::{boxed::Box, sync::Arc, vec::Vec};
 use axdevice::{Vgic, VgicLayout};
 use axerrno::AxResult;
-use axvcpu::{AxArchVCpu, AxVCpuHal, GuestPhysAddr};
+use axvcpu::{AxArchVCpu, AxVCpuHal};
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU8, Ordering};
 
@@ -36,13 +35,8 @@ pub(crate) struct VmIrqs<H: AxVMHal> {
 
 impl<H: AxVMHal> VmIrqs<H> {
     /// The virtual GIC of a VM laid out as `layout`.
-    pub fn new(vm_id: usize, layout: &GicLayout) -> AxResult<Self> {
-        let vgic = Vgic::new(VgicLayout {
-            gicd_base: GuestPhysAddr::from(layout.gicd_base),
-            gicr_base: GuestPhysAddr::from(layout.gicr_base),
-            nr_vcpus: layout.nr_vcpus,
-            nr_spis: layout.nr_spis,
-        })?;
+    pub fn new(vm_id: usize, layout: VgicLayout) -> AxResult<Self> {
+        let vgic = Vgic::new(layout)?;
         let local_levels = (0..layout.nr_vcpus).map(|_| AtomicU8::new(0)).collect::<Vec<_>>();
         Ok(Self {
             vm_id,

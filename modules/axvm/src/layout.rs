@@ -3,15 +3,17 @@
 //! A config may place the distributor and the redistributors with
 //! `gicd_v3` / `gicr_v3` entries in `emu_devices`; otherwise a VM in the
 //! `emu` or `passthrough` interrupt mode gets them where QEMU's `virt`
-//! machine has its GIC, so a guest built for that board finds them.
+//! machine has its GIC, so a guest built for that board finds them. The
+//! layout type and the frame sizes are the vGIC model's
+//! ([`axdevice::VgicLayout`], [`axdevice::vgic::regs`]).
 
 use crate::AxVMConfig;
+use axdevice::VgicLayout;
+use axvcpu::GuestPhysAddr;
 use axvmconfig::{EmulatedDeviceType, VMInterruptMode};
 
-/// Size of the GICv3 distributor frame.
-pub const GICD_SIZE: usize = 0x1_0000;
-/// Size of one redistributor (RD_base and SGI_base frames).
-pub const GICR_STRIDE: usize = 0x2_0000;
+pub use axdevice::vgic::regs::{GICD_SIZE, GICR_STRIDE};
+
 /// Default distributor base (QEMU `virt`).
 pub const DEFAULT_GICD_BASE: usize = 0x0800_0000;
 /// Default base of the first redistributor (QEMU `virt`).
@@ -20,29 +22,9 @@ pub const DEFAULT_GICR_BASE: usize = 0x080a_0000;
 /// 32 + `NR_SPIS` - 1).
 pub const NR_SPIS: u32 = 224;
 
-/// The guest physical layout of a VM's virtual GICv3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GicLayout {
-    /// Distributor base ([`GICD_SIZE`] bytes).
-    pub gicd_base: usize,
-    /// First redistributor base; vCPU `i`'s is at `gicr_base + i * GICR_STRIDE`.
-    pub gicr_base: usize,
-    /// Number of redistributors (one per vCPU).
-    pub nr_vcpus: usize,
-    /// Number of SPIs.
-    pub nr_spis: u32,
-}
-
-impl GicLayout {
-    /// Total size of the redistributor range.
-    pub fn gicr_size(&self) -> usize {
-        self.nr_vcpus.saturating_mul(GICR_STRIDE)
-    }
-}
-
 /// The virtual GIC layout of `config`, or `None` when the VM has no
 /// interrupts (`no_irq`).
-pub fn gic_layout(config: &AxVMConfig) -> Option<GicLayout> {
+pub fn gic_layout(config: &AxVMConfig) -> Option<VgicLayout> {
     if config.interrupt_mode() == VMInterruptMode::NoIrq {
         return None;
     }
@@ -53,9 +35,9 @@ pub fn gic_layout(config: &AxVMConfig) -> Option<GicLayout> {
             .find(|d| d.emu_type == t)
             .map(|d| d.base_gpa)
     };
-    Some(GicLayout {
-        gicd_base: find(EmulatedDeviceType::GicdV3).unwrap_or(DEFAULT_GICD_BASE),
-        gicr_base: find(EmulatedDeviceType::GicrV3).unwrap_or(DEFAULT_GICR_BASE),
+    Some(VgicLayout {
+        gicd_base: GuestPhysAddr::from(find(EmulatedDeviceType::GicdV3).unwrap_or(DEFAULT_GICD_BASE)),
+        gicr_base: GuestPhysAddr::from(find(EmulatedDeviceType::GicrV3).unwrap_or(DEFAULT_GICR_BASE)),
         nr_vcpus: config.cpu_num(),
         nr_spis: NR_SPIS,
     })

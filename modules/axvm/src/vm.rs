@@ -67,7 +67,7 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
         })?;
         let irqs = match crate::layout::gic_layout(&config) {
             Some(layout) => {
-                let irqs = VmIrqs::<H>::new(id, &layout).inspect_err(|e| {
+                let irqs = VmIrqs::<H>::new(id, layout).inspect_err(|e| {
                     log::error!("VM {id} ({name}): cannot build its virtual GIC: {e:?}");
                 })?;
                 let vgic = irqs.vgic();
@@ -332,12 +332,14 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
                 send_to_all,
                 vector,
                 ..
-            } if self.irqs.is_some() => {
-                if let Some(irqs) = &self.irqs {
+            } => match &self.irqs {
+                Some(irqs) => {
                     let value = sgi1r_value(target_cpu, target_cpu_aux, send_to_all, vector);
                     irqs.vgic().send_sgi(vcpu.id(), value);
                 }
-            }
+                // No interrupt controller: the host decides.
+                None => return Ok(false),
+            },
             AxVCpuExitReason::MmioRead {
                 addr,
                 width,

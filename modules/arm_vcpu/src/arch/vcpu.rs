@@ -282,10 +282,15 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
             // this CPU (AxVCpu only runs a bound vCPU), IRQs are masked by
             // the caller, and hardware_enable ran at boot.
             let kind = unsafe { run_guest(&mut self.regs) };
-            // Acknowledge the interrupt that ended the run before turning
-            // the virtual CPU interface off: that deasserts a maintenance
-            // interrupt, which would then read as spurious.
-            let irq = (kind == ExitKind::Irq).then(H::irq_fetch);
+            if kind == ExitKind::Irq {
+                // Acknowledge the interrupt that ended the run before
+                // turning the virtual CPU interface off: that deasserts a
+                // maintenance interrupt, which would then read as spurious.
+                let irq = H::irq_fetch();
+                self.vif.exit();
+                H::handle_host_irq(irq);
+                return Ok(AxVCpuExitReason::ExternalInterrupt { vector: irq as u64 });
+            }
             self.vif.exit();
             match kind {
                 ExitKind::Sync => {
@@ -293,11 +298,8 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
                         return r;
                     }
                 }
-                ExitKind::Irq => {
-                    let irq = irq.unwrap_or_else(H::irq_fetch);
-                    H::handle_host_irq(irq);
-                    return Ok(AxVCpuExitReason::ExternalInterrupt { vector: irq as u64 });
-                }
+                // Taken above.
+                ExitKind::Irq => {}
                 ExitKind::Fiq | ExitKind::SError => {
                     let esr = read_sysreg!(esr_el2);
                     log::warn!(
