@@ -63,7 +63,12 @@ CROSS_ENV := RUSTC_BOOTSTRAP=1 AX_PLATFORM=$(PLATFORM) AX_SMP=$(SMP) AX_LOG=$(LO
 CARGO_MODE := $(if $(filter release,$(MODE)),--release,)
 CARGO_FEATURES := $(if $(FEATURES),--features $(FEATURES),)
 
-QEMU_CMD := $(QEMU) $(QEMU_MACHINE) -smp $(SMP) -m $(MEM) -nographic -semihosting \
+# Exactly the devices the project means QEMU to have: -nodefaults drops the
+# implicit ones (the network card, whose option ROM comes from the optional
+# ipxe-qemu package, and any default drive or display); the console is the
+# board's UART on stdio, muxed with QEMU's monitor (Ctrl-A c).
+QEMU_DEVICES := -nodefaults -nographic -serial mon:stdio -nic none
+QEMU_CMD := $(QEMU) $(QEMU_MACHINE) -smp $(SMP) -m $(MEM) $(QEMU_DEVICES) -semihosting \
 	-kernel $(BIN) $(QEMU_ARGS)
 
 # Crates tested on the build machine (everything but the kernel binaries).
@@ -106,7 +111,7 @@ unittest: setup
 qemutest: setup guests
 	bash scripts/test-config-errors.sh
 	bash scripts/outside-config.sh
-	$(CARGO) run -q -p qemu-runner --release -- tests/qemu/$(ARCH)/*.toml
+	bash scripts/without-optional-qemu-data.sh $(CARGO) run -q -p qemu-runner --release -- tests/qemu/$(ARCH)/*.toml
 
 test: unittest qemutest
 

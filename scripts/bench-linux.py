@@ -74,7 +74,7 @@ def main():
                             cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
     config = vm_config()
     cpus = config["base"]["cpu_num"]
-    machine = ["-cpu", "cortex-a72", "-nographic"]
+    machine = ["-cpu", "cortex-a72", "-nodefaults", "-nographic", "-serial", "mon:stdio"]
     direct = ["qemu-system-aarch64", "-M", "virt,gic-version=3", *machine, "-smp", str(cpus), "-m", "512M",
               "-kernel", KERNEL, "-initrd", INITRD, "-append", config["kernel"]["cmdline"]]
     hv = ["qemu-system-aarch64", "-M", "virt,virtualization=on,gic-version=3", *machine, "-smp", "4", "-m", "2G",
