@@ -1,6 +1,6 @@
 //! EL1 exception vectors and the handler.
 //!
-//! Two exceptions are expected, each only while a check has armed the
+//! Three exceptions are expected, each only while a check has armed the
 //! handler for it:
 //!
 //! - the synchronous external abort the hypervisor injects for a load from
@@ -11,10 +11,18 @@
 //!   exception whose `ELR_EL1` is that instruction, or the `NOP` the
 //!   instruction is followed by (a hypervisor that advanced the PC first),
 //!   so that the check, not the handler, judges the syndrome and reports
-//!   what it was.
+//!   what it was;
+//! - the instruction abort the hypervisor injects for a branch to an
+//!   unmapped address, from EL1 or EL0 ([`expect_fetch_abort`] for that
+//!   address). The handler takes any synchronous exception whose `ELR_EL1`
+//!   is that address, on the current EL (SP_ELx) or the lower EL (AArch64)
+//!   vector, and resumes at the `X30` of the branch, at EL1h with the
+//!   interrupt masks of the arming; the check judges the syndrome and the
+//!   vector.
 //!
-//! The handler resumes after the faulting instruction, records the
-//! exception and returns; one exception per arming. IRQs (taken at EL1h
+//! The handler resumes after the faulting instruction (or where the armed
+//! fetch says), records the exception and returns; one exception per
+//! arming. IRQs (taken at EL1h
 //! while a check unmasks them) go to [`irq::dispatch`]. Anything else
 //! prints `FAIL exception ESR=... FAR=... ELR=...` and powers the VM off.
 //! (The crash mode clears `VBAR_EL1` first, so its abort never gets here.)
@@ -22,7 +30,7 @@
 use core::arch::global_asm;
 use core::mem::{offset_of, size_of};
 
-use aarch64_cpu::registers::{ESR_EL1, FAR_EL1, Readable};
+use aarch64_cpu::registers::{DAIF, ESR_EL1, FAR_EL1, Readable, SPSR_EL1};
 use tock_registers::LocalRegisterCopy;
 use tock_registers::register_bitfields;
 
@@ -82,7 +90,9 @@ const VECTOR_NAMES: [&str; 16] = [
     "lower EL AArch32 SError",
 ];
 /// The vector this guest (EL1h) takes synchronous exceptions on.
-const VECTOR_CURRENT_SPX_SYNC: u64 = 4;
+pub const VECTOR_CURRENT_SPX_SYNC: u64 = 4;
+/// The vector of synchronous exceptions from EL0 (AArch64).
+pub const VECTOR_LOWER_A64_SYNC: u64 = 8;
 /// The vector this guest (EL1h) takes IRQs on.
 const VECTOR_CURRENT_SPX_IRQ: u64 = 5;
 
@@ -94,6 +104,12 @@ static EXPECTED_FAR: SharedWord = SharedWord::new(NOT_ARMED);
 /// The address of the instruction whose injected Undefined Instruction
 /// exception is expected, or [`NOT_ARMED`].
 static EXPECTED_UNDEFINED_PC: SharedWord = SharedWord::new(NOT_ARMED);
+/// The address whose instruction fetch abort is expected, or
+/// [`NOT_ARMED`].
+static EXPECTED_FETCH_PC: SharedWord = SharedWord::new(NOT_ARMED);
+/// The PSTATE the expected fetch abort resumes with: EL1h, the DAIF of the
+/// arming.
+static FETCH_RESUME_SPSR: SharedWord = SharedWord::new(0);
 /// Expected exceptions taken since the last arming.
 static TAKEN: SharedWord = SharedWord::new(0);
 /// `ESR_EL1` of the last expected exception.
@@ -102,6 +118,8 @@ static TAKEN_ESR: SharedWord = SharedWord::new(0);
 static TAKEN_FAR: SharedWord = SharedWord::new(0);
 /// `ELR_EL1` of the last expected exception, as it was taken.
 static TAKEN_ELR: SharedWord = SharedWord::new(0);
+/// The vector number of the last expected exception.
+static TAKEN_VECTOR: SharedWord = SharedWord::new(0);
 /// Set once a fatal exception is being reported, so a second one (say, the
 /// power-off call faulting) parks instead of recursing.
 static FATAL: SharedWord = SharedWord::new(0);
@@ -117,6 +135,8 @@ pub struct ExceptionRecord {
     pub far: u64,
     /// `ELR_EL1` of the last one, as it was taken.
     pub elr: u64,
+    /// The vector it was taken on (0..16, in table order).
+    pub vector: u64,
 }
 
 /// Arms the handler to accept one synchronous external abort at `addr`
@@ -134,17 +154,35 @@ pub fn expect_undefined(pc: u64) {
     EXPECTED_UNDEFINED_PC.store(pc);
 }
 
+/// Arms the handler to accept one synchronous exception taken at the
+/// instruction fetch from `addr`, from EL1 or EL0 (`ELR_EL1` = `addr`). It
+/// resumes at the `X30` the exception was taken with, at EL1h with the
+/// current interrupt masks: the branch there must leave its return address
+/// in `X30`.
+pub fn expect_fetch_abort(addr: u64) {
+    TAKEN.store(0);
+    FETCH_RESUME_SPSR.store(DAIF.get() | SPSR_EL1::M::EL1h.value);
+    EXPECTED_FETCH_PC.store(addr);
+}
+
 /// Disarms the handler and returns what it recorded since the last
-/// [`expect_abort`] or [`expect_undefined`].
+/// [`expect_abort`], [`expect_undefined`] or [`expect_fetch_abort`].
 pub fn take_record() -> ExceptionRecord {
-    EXPECTED_FAR.store(NOT_ARMED);
-    EXPECTED_UNDEFINED_PC.store(NOT_ARMED);
+    disarm();
     ExceptionRecord {
         count: TAKEN.load(),
         esr: TAKEN_ESR.load(),
         far: TAKEN_FAR.load(),
         elr: TAKEN_ELR.load(),
+        vector: TAKEN_VECTOR.load(),
     }
+}
+
+/// Disarms every expected exception.
+fn disarm() {
+    EXPECTED_FAR.store(NOT_ARMED);
+    EXPECTED_UNDEFINED_PC.store(NOT_ARMED);
+    EXPECTED_FETCH_PC.store(NOT_ARMED);
 }
 
 /// Whether `esr`/`far` describe the abort a check armed for.
@@ -166,14 +204,21 @@ fn expected_undefined_resume(elr: u64) -> Option<u64> {
     (expected != NOT_ARMED && (elr == expected || elr == resume)).then_some(resume)
 }
 
+/// Whether a synchronous exception taken at `elr` on `vector` is the
+/// fetch abort [`expect_fetch_abort`] armed for.
+fn is_expected_fetch(vector: u64, elr: u64) -> bool {
+    let expected = EXPECTED_FETCH_PC.load();
+    expected != NOT_ARMED && elr == expected && (vector == VECTOR_CURRENT_SPX_SYNC || vector == VECTOR_LOWER_A64_SYNC)
+}
+
 /// Records an expected exception and disarms the handler: one exception
 /// per arming, a second one is a failure.
-fn record(esr: u64, far: u64, elr: u64) {
-    EXPECTED_FAR.store(NOT_ARMED);
-    EXPECTED_UNDEFINED_PC.store(NOT_ARMED);
+fn record(esr: u64, far: u64, elr: u64, vector: u64) {
+    disarm();
     TAKEN_ESR.store(esr);
     TAKEN_FAR.store(far);
     TAKEN_ELR.store(elr);
+    TAKEN_VECTOR.store(vector);
     TAKEN.store(TAKEN.load() + 1);
 }
 
@@ -188,14 +233,22 @@ extern "C" fn handle_exception(frame: *mut TrapFrame, vector: u64) {
     }
     let esr = ESR_EL1.extract();
     let far = FAR_EL1.get();
+    if is_expected_fetch(vector, frame.elr) {
+        // X30 is the return address of the branch to the unmapped address.
+        let resume_spsr = FETCH_RESUME_SPSR.load();
+        record(esr.get(), far, frame.elr, vector);
+        frame.elr = frame.x[30];
+        frame.spsr = resume_spsr;
+        return;
+    }
     if vector == VECTOR_CURRENT_SPX_SYNC {
         if is_expected_abort(esr, far) {
-            record(esr.get(), far, frame.elr);
+            record(esr.get(), far, frame.elr, vector);
             frame.elr = frame.elr.wrapping_add(INSTRUCTION_SIZE);
             return;
         }
         if let Some(resume) = expected_undefined_resume(frame.elr) {
-            record(esr.get(), far, frame.elr);
+            record(esr.get(), far, frame.elr, vector);
             frame.elr = resume;
             return;
         }

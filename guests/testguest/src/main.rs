@@ -7,7 +7,9 @@
 //! `0x4008_0000` (its link address) at EL1h with the MMU off and `X0` = the
 //! DTB address; a PL011 at `0x0900_0000`; the vendor hypercalls and PSCI
 //! 1.1 over `HVC #0` / `SMC #0`; the test device at `0x0A00_0000`; nothing
-//! mapped at `0x2000_0000`; a write of `ICC_SGI0R_EL1` answered with an
+//! mapped at `0x2000_0000` (a load there takes a data abort) nor just past
+//! its RAM (a branch there, from EL1 or EL0, takes an instruction abort);
+//! a write of `ICC_SGI0R_EL1` answered with an
 //! injected Undefined Instruction exception; a GICv3 (distributor at
 //! `0x0800_0000`, redistributors from `0x080A_0000`, the CPU interface
 //! through the `ICC_*` registers) delivering the EL1 virtual timer (PPI

@@ -32,6 +32,11 @@ pub const PTIMER_INTID: u32 = 30;
 /// injected synchronous external abort.
 pub const UNMAPPED_ADDR: usize = 0x2000_0000;
 
+/// Just past guest RAM, with nothing mapped: a branch to it (from EL1, or
+/// to the next page from EL0) must come back as an injected instruction
+/// abort.
+pub const UNMAPPED_CODE_ADDR: u64 = RAM_END;
+
 /// Guest RAM that only the isolation check uses: its marker word here and
 /// its second marker one page up. Inside RAM, far above the image, `.bss`
 /// and stacks (`linker.ld` asserts that they end below it) and the DTB at

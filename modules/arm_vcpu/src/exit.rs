@@ -25,6 +25,12 @@
 //! | `Unknown`: EC 0, trapped instructions not emulated (FP/SIMD, SVE, SME, PAuth, ERET, LS64, AArch32 coprocessor, AArch32 HVC/SMC, SVC), illegal state, unallocated EC values | [`ExitDecision::InjectUndef`] |
 //! | `Unknown`: anything else (debug exceptions, SError, aborts from EL2, alignment, FP exceptions, ...) | [`ExitDecision::Unsupported`]: report it with the raw syndrome |
 //!
+//! When the host then finds nothing behind the address of an exit
+//! (`NestedPageFault`, `MmioRead`, `MmioWrite`) it asks for
+//! [`LastExitFault::Access`](axvcpu::LastExitFault::Access); the guest
+//! takes [`access_abort`] of that exit: an instruction abort for an
+//! instruction fetch, a data abort for a data access.
+//!
 //! # The PC
 //!
 //! A trapped instruction (data abort, MSR/MRS, WFx, SMC) leaves `ELR_EL2`
@@ -288,6 +294,27 @@ fn inject_abort(instruction: bool, far: Option<u64>) -> ExitDecision {
     }
 }
 
+/// The external abort the guest takes when the access of exit `sync`
+/// fails (the host found nothing at its address): an instruction abort
+/// when the exit was an instruction fetch (or the table walk for one), as
+/// a CPU and KVM give it, a data abort otherwise; at the faulting virtual
+/// address (`FAR_EL2`: the PC for a fetch) when the syndrome gives one. An
+/// exit that is no access has no address (FnV = 1).
+pub fn access_abort(sync: &SyncException) -> GuestFault {
+    let (instruction, far) = match *sync {
+        SyncException::InstructionAbort { far, .. } => (true, Some(far)),
+        SyncException::DataAbort { far, .. } | SyncException::DataAbortNoSyndrome { far, .. } => (false, Some(far)),
+        SyncException::TableWalkAbort { far, instruction, .. }
+        | SyncException::AbortWithoutIpa { far, instruction, .. } => (instruction, far),
+        _ => (false, None),
+    };
+    if instruction {
+        GuestFault::InstructionAbort { far }
+    } else {
+        GuestFault::DataAbort { far }
+    }
+}
+
 /// An HVC or (trapped) SMC: PSCI, SMCCC or a hypercall.
 fn smccc_call(imm: u16, regs: &[u64; 31], advance_pc: bool) -> ExitDecision {
     if imm != 0 {
@@ -333,11 +360,7 @@ fn smccc_call(imm: u16, regs: &[u64; 31], advance_pc: bool) -> ExitDecision {
             advance_pc,
         ),
         PsciAction::SystemOff => ExitDecision::exit(AxVCpuExitReason::SystemDown, advance_pc),
-        PsciAction::SystemReset => {
-            // No reset exit exists: a reset request stops the VM.
-            log::info!("guest PSCI SYSTEM_RESET: reported as SystemDown");
-            ExitDecision::exit(AxVCpuExitReason::SystemDown, advance_pc)
-        }
+        PsciAction::SystemReset => ExitDecision::exit(AxVCpuExitReason::SystemReset, advance_pc),
         PsciAction::NotPsci => ExitDecision::exit(
             AxVCpuExitReason::Hypercall {
                 nr: x(0),

@@ -66,7 +66,7 @@ pub use arch::{
 };
 
 pub use esr::{ExceptionClass, FaultStatus, MmioAccess, SyncException, decode_sync};
-pub use exit::{ExitDecision, exit_from_sync, instruction_len, mmio_read_result};
+pub use exit::{ExitDecision, access_abort, exit_from_sync, instruction_len, mmio_read_result};
 pub use hypercall::{Hypercall, decode_hypercall};
 pub use inject::{GuestException, GuestFault, GuestState, inject_fault};
 pub use psci::{PsciAction, handle_psci};

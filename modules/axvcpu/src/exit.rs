@@ -226,6 +226,9 @@ pub enum AxVCpuExitReason {
     },
     /// The guest powers the whole VM off (PSCI `SYSTEM_OFF`, ACPI S5).
     SystemDown,
+    /// The guest resets the whole VM (PSCI `SYSTEM_RESET`, a reset port
+    /// write): the host boots it again from its images.
+    SystemReset,
     /// The guest sends an inter-processor interrupt (a write to `ICC_SGI1R_EL1`
     /// on aarch64, to the x2APIC ICR on x86).
     SendIPI {

@@ -10,6 +10,7 @@ mod cpu_race;
 mod crash;
 mod dtb;
 mod fault;
+mod fetch_abort;
 mod gic;
 mod gic_bad_input;
 mod hypercall;
@@ -79,6 +80,7 @@ pub fn run_all(report: &mut Report, dtb: u64) {
     mmio::run(report);
     psci::run(report);
     fault::run(report);
+    fetch_abort::run(report);
     undefined::run(report);
     isolation::run(report);
     let gic = gic::run(report);

@@ -4,7 +4,7 @@ use super::context::GuestSystemRegisters;
 use super::entry::{ExitKind, VmRegs, run_guest};
 use super::regs::{read_sysreg, write_sysreg};
 use super::vgic_cpuif::VgicCpuIf;
-use crate::exit::{ExitDecision, exit_from_sync, instruction_len};
+use crate::exit::{ExitDecision, access_abort, exit_from_sync, instruction_len};
 use crate::inject::{GuestFault, GuestState, inject_fault};
 use crate::irqs::{PTIMER_PPI, VTIMER_PPI};
 use axerrno::{AxError, AxResult};
@@ -81,12 +81,13 @@ pub struct Aarch64VCpu<H: AxVCpuHal> {
     mpidr: u64,
     hcr: u64,
     vttbr: u64,
-    /// ELR_EL2 and FAR_EL2 at the last synchronous exit, for a fault the
-    /// host asks to inject after it returned.
+    /// ELR_EL2 at the last synchronous exit, for a fault the host asks to
+    /// inject after `run` returned.
     exit_pc: u64,
-    exit_far: u64,
-    /// Whether the last synchronous exit was an instruction fetch.
-    exit_was_fetch: bool,
+    /// The abort the guest takes if the host finds nothing behind the
+    /// access of the last synchronous exit ([`access_abort`]: an
+    /// instruction abort for a fetch).
+    exit_abort: GuestFault,
     has_pan: bool,
     has_ssbs: bool,
     vif: VgicCpuIf,
@@ -155,9 +156,8 @@ impl<H: AxVCpuHal> Aarch64VCpu<H> {
         let far = read_sysreg!(far_el2);
         let hpfar = read_sysreg!(hpfar_el2);
         self.exit_pc = self.regs.frame.elr;
-        self.exit_far = far;
         let sync = crate::esr::decode_sync(esr, far, hpfar);
-        self.exit_was_fetch = matches!(sync, crate::esr::SyncException::InstructionAbort { .. });
+        self.exit_abort = access_abort(&sync);
         let decision = exit_from_sync(sync, &self.regs.frame.x);
         if let Some(fault) = decision.guest_fault() {
             return match self.inject_fault(fault) {
@@ -227,8 +227,7 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
             hcr: 0,
             vttbr: 0,
             exit_pc: 0,
-            exit_far: 0,
-            exit_was_fetch: false,
+            exit_abort: GuestFault::DataAbort { far: None },
             has_pan: (read_sysreg!(id_aa64mmfr1_el1) >> PAN_SHIFT) & 0xf != 0,
             has_ssbs: (read_sysreg!(id_aa64pfr1_el1) >> SSBS_SHIFT) & 0xf != 0,
             vif: VgicCpuIf::new(),
@@ -421,9 +420,7 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
 
     fn inject_fault_for_last_exit(&mut self, fault: LastExitFault) -> AxResult {
         match fault {
-            LastExitFault::Access => self.inject_fault(GuestFault::DataAbort {
-                far: Some(self.exit_far),
-            }),
+            LastExitFault::Access => self.inject_fault(self.exit_abort),
             LastExitFault::Undefined => self.inject_fault(GuestFault::Undef),
         }
     }

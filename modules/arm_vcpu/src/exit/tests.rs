@@ -1,5 +1,6 @@
 use super::*;
 use crate::esr::decode_sync;
+use crate::inject::{GuestException, GuestState, inject_fault};
 use crate::test_util::{Dabt, Rng, esr, hpfar, iabt, sys64};
 
 use AccessWidth::{Byte, Dword, Qword, Word};
@@ -449,12 +450,14 @@ fn psci_exits() {
         decide(HVC0, 0, 0, &call(&[0xC400_0001, 0x1_0000, 0x4000_0000, 0])),
         exit(AxVCpuExitReason::Halt, Some(0), false)
     );
-    for id in [0x8400_0008, 0x8400_0009] {
-        assert_eq!(
-            decide(HVC0, 0, 0, &call(&[id])),
-            exit(AxVCpuExitReason::SystemDown, None, false)
-        );
-    }
+    assert_eq!(
+        decide(HVC0, 0, 0, &call(&[0x8400_0008])),
+        exit(AxVCpuExitReason::SystemDown, None, false)
+    );
+    assert_eq!(
+        decide(HVC0, 0, 0, &call(&[0x8400_0009])),
+        exit(AxVCpuExitReason::SystemReset, None, false)
+    );
     assert_eq!(
         decide(SMC0, 0, 0, &call(&[0xffff_0000_8400_0004, 0xffff_0000_0000_0101, 0])),
         exit(
@@ -534,6 +537,148 @@ fn guest_faults_of_decisions() {
     assert_eq!(exit(AxVCpuExitReason::Halt, None, true).guest_fault(), None);
 }
 
+// A failed access: what the guest sees when the host finds nothing behind
+// the address of an exit (`LastExitFault::Access`). The values are written
+// from the ARM ARM (ESR_ELx, SPSR_ELx, the vector offsets), not from the
+// crate's fields.
+
+/// Just past the test guest's RAM (0x4000_0000, 64 MiB): nothing there.
+const PAST_RAM: u64 = 0x4400_0000;
+/// The guest's VBAR_EL1.
+const VBAR: u64 = 0x4008_0800;
+/// PSTATE.M: EL0t, EL1h; D, A, I, F; N, Z, C, V.
+const EL0T: u64 = 0b0000;
+const EL1H: u64 = 0b0101;
+const DAIF: u64 = 0b1111 << 6;
+const NZCV: u64 = 0b1111 << 28;
+/// The FSC of a synchronous external abort (not on a walk); FnV.
+const FSC_SEA: u64 = 0b01_0000;
+const FNV: u64 = 1 << 10;
+/// Exception classes: instruction abort from a lower / the same EL, data
+/// abort from a lower / the same EL.
+const EC_IABT_LOWER: u64 = 0x20;
+const EC_IABT_SAME: u64 = 0x21;
+const EC_DABT_LOWER: u64 = 0x24;
+const EC_DABT_SAME: u64 = 0x25;
+/// Vector offsets from VBAR_EL1: current EL with SP_ELx, lower EL AArch64.
+const CURRENT_SPX: u64 = 0x200;
+const LOWER_A64: u64 = 0x400;
+
+/// The exception the guest takes when the access of the exit (`ESR_EL2`,
+/// `FAR_EL2`, `HPFAR_EL2`, taken at `pc` with `pstate`) fails; checks the
+/// host saw the exit as an access it has to decide about first.
+fn failed_access(esr: u64, far: u64, hpfar: u64, pstate: u64, pc: u64) -> GuestException {
+    let sync = decode_sync(esr, far, hpfar);
+    let decision = exit_from_sync(sync, &regs());
+    assert!(
+        matches!(
+            decision,
+            ExitDecision::Exit {
+                reason: AxVCpuExitReason::NestedPageFault { .. }
+                    | AxVCpuExitReason::MmioRead { .. }
+                    | AxVCpuExitReason::MmioWrite { .. },
+                ..
+            } | ExitDecision::DataAbortNoSyndrome { .. }
+        ),
+        "{decision:?}"
+    );
+    let state = GuestState {
+        pstate,
+        pc,
+        vbar_el1: VBAR,
+        sctlr_el1: 0,
+        has_pan: false,
+        has_ssbs: false,
+    };
+    inject_fault(access_abort(&sync), &state)
+}
+
+/// A branch to an unmapped IPA: stage 2 reports a translation fault on the
+/// fetch (EC 0x20 to EL2 from the guest's EL1 or EL0), FAR_EL2 = the PC.
+fn fetch_past_ram(pstate: u64) -> GuestException {
+    failed_access(
+        iabt(0b00_0110, false, false),
+        PAST_RAM,
+        hpfar(PAST_RAM),
+        pstate,
+        PAST_RAM,
+    )
+}
+
+#[test]
+fn failed_fetch_from_el1_is_an_instruction_abort() {
+    let e = fetch_past_ram(EL1H | DAIF | NZCV);
+    assert_eq!(e.esr_el1, esr(EC_IABT_SAME, true, FSC_SEA));
+    assert_eq!(e.esr_el1, 0x8600_0010);
+    assert_eq!(e.far_el1, Some(PAST_RAM));
+    assert_eq!(e.elr_el1, PAST_RAM);
+    assert_eq!(e.spsr_el1, EL1H | DAIF | NZCV);
+    assert_eq!(e.pc, VBAR + CURRENT_SPX);
+    assert_eq!(e.pstate, EL1H | DAIF | NZCV);
+}
+
+#[test]
+fn failed_fetch_from_el0_is_an_instruction_abort_from_a_lower_el() {
+    let e = fetch_past_ram(EL0T);
+    assert_eq!(e.esr_el1, esr(EC_IABT_LOWER, true, FSC_SEA));
+    assert_eq!(e.esr_el1, 0x8200_0010);
+    assert_eq!(e.far_el1, Some(PAST_RAM));
+    assert_eq!(e.elr_el1, PAST_RAM);
+    assert_eq!(e.spsr_el1, EL0T);
+    assert_eq!(e.pc, VBAR + LOWER_A64);
+    assert_eq!(e.pstate, EL1H | DAIF);
+}
+
+#[test]
+fn failed_fetch_on_a_table_walk_is_an_instruction_abort() {
+    // The guest's stage-1 tables for the fetch are not in its memory.
+    let e = failed_access(
+        iabt(0b00_0111, true, false),
+        0x1234_5000,
+        hpfar(PAST_RAM),
+        EL1H,
+        0x1234_5000,
+    );
+    assert_eq!(e.esr_el1, esr(EC_IABT_SAME, true, FSC_SEA));
+    assert_eq!(e.far_el1, Some(0x1234_5000));
+    // Without a valid FAR (FnV), FnV is passed on and FAR_EL1 left alone.
+    let e = failed_access(iabt(0b00_0111, true, true), 0, hpfar(PAST_RAM), EL0T, 0x1234_5000);
+    assert_eq!(e.esr_el1, esr(EC_IABT_LOWER, true, FNV | FSC_SEA));
+    assert_eq!(e.far_el1, None);
+}
+
+#[test]
+fn failed_data_access_is_still_a_data_abort() {
+    const PC: u64 = 0x4008_1000;
+    // LDP (no syndrome) from EL1 and from EL0, and LDR X0 (with syndrome,
+    // an MMIO exit) from EL1.
+    let ldp = Dabt {
+        dfsc: 0b00_0110,
+        ..Dabt::default()
+    };
+    for (esr_el2, pstate, ec, vector) in [
+        (ldp.esr(), EL1H | DAIF, EC_DABT_SAME, CURRENT_SPX),
+        (ldp.esr(), EL0T, EC_DABT_LOWER, LOWER_A64),
+        (Dabt::mmio(0b11, 0, false).esr(), EL1H | DAIF, EC_DABT_SAME, CURRENT_SPX),
+    ] {
+        let e = failed_access(esr_el2, PAST_RAM + 8, hpfar(PAST_RAM), pstate, PC);
+        assert_eq!(e.esr_el1, esr(ec, true, FSC_SEA), "{esr_el2:#x}");
+        assert_eq!(e.far_el1, Some(PAST_RAM + 8));
+        assert_eq!(e.elr_el1, PC);
+        assert_eq!(e.spsr_el1, pstate);
+        assert_eq!(e.pc, VBAR + vector);
+        assert_eq!(e.pstate, EL1H | DAIF);
+    }
+}
+
+#[test]
+fn access_abort_of_an_exit_without_access_has_no_address() {
+    assert_eq!(
+        access_abort(&decode_sync(esr(0x01, true, 0), 0x1234, 0)),
+        GuestFault::DataAbort { far: None }
+    );
+}
+
 #[test]
 fn arbitrary_register_values_never_panic() {
     let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
@@ -555,6 +700,7 @@ fn arbitrary_register_values_never_panic() {
             regs[0] = 0x8400_0000 | (rng.next_u64() & 0x4000_001f);
         }
         let sync = decode_sync(esr, rng.next_u64(), rng.next_u64());
+        let _ = access_abort(&sync);
         let decision = exit_from_sync(sync, &regs);
         if let ExitDecision::Exit {
             reason:
