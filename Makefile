@@ -1,7 +1,7 @@
 # The hypervisor's build, run and test entry points.
 #
 #   make [ARCH=aarch64] [A=apps/hv] [VM=configs/vms/x.toml,...] [SMP=4] [LOG=warn] [MODE=release]
-#        [FEATURES=a,b] [MEM=2G] [VIRT=on]  build | run | justrun | test | check | debug | clean
+#        [FEATURES=a,b] [MEM=2G] [VIRT=on] [POWEROFF_WHEN_IDLE=n]  build | run | justrun | test | check | debug | clean
 #
 # Every target first runs scripts/setup.sh, which installs the toolchain and
 # QEMU when they are missing (and says so).
@@ -16,6 +16,9 @@ MEM      ?= 2G
 VIRT     ?= on
 FEATURES ?=
 QEMU_ARGS ?=
+# y: the hypervisor powers the machine off once no VM is left (the tests'
+# choice); n: it keeps running and waits for management commands.
+POWEROFF_WHEN_IDLE ?= n
 
 APP      := $(notdir $(A))
 comma    := ,
@@ -58,6 +61,7 @@ export RUSTC_BOOTSTRAP := 1
 
 BUILD_STD := -Zbuild-std=core,alloc,compiler_builtins -Zbuild-std-features=compiler-builtins-mem
 CROSS_ENV := RUSTC_BOOTSTRAP=1 AX_PLATFORM=$(PLATFORM) AX_SMP=$(SMP) AX_LOG=$(LOG) \
+	AX_POWEROFF_WHEN_IDLE=$(POWEROFF_WHEN_IDLE) \
 	AX_VM_CONFIGS="$(subst $(space),$(comma),$(strip $(VM_ABS)))" \
 	RUSTFLAGS="-C link-arg=-T$(ROOT)/$(LINKER) -C linker=ld.lld-19"
 CARGO_MODE := $(if $(filter release,$(MODE)),--release,)
@@ -72,7 +76,7 @@ QEMU_CMD := $(QEMU) $(QEMU_MACHINE) -smp $(SMP) -m $(MEM) $(QEMU_DEVICES) -semih
 	-kernel $(BIN) $(QEMU_ARGS)
 
 # Crates tested on the build machine (everything but the kernel binaries).
-HOST_CRATES := axconfig axlog axalloc axhal axruntime axvcpu axvmconfig axdevice arm_vcpu axvm qemu-runner
+HOST_CRATES := axconfig axlog axalloc axhal axruntime axvcpu axvmconfig axdevice arm_vcpu axvm axvmm qemu-runner
 
 
 .PHONY: all setup guests build run justrun debug test unittest qemutest check bench print-bin clean

@@ -8,7 +8,7 @@
 # instructions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-make -s A=apps/hv SMP=4 VM=configs/vms/testguest-aarch64.toml build >/dev/null 2>&1
+make -s A=apps/hv SMP=4 POWEROFF_WHEN_IDLE=y VM=configs/vms/testguest-aarch64.toml build >/dev/null 2>&1
 out=$(timeout 300 make -s A=apps/hv SMP=4 justrun QEMU_ARGS="-icount shift=0,sleep=off" 2>&1 | tr -d '\r')
 freq=$(sed -n 's/.*bench: counter frequency \([0-9]*\) Hz.*/\1/p' <<<"$out")
 [ -n "$freq" ] || { echo "bench: the test guest printed no figures" >&2; echo "$out" | tail -20 >&2; exit 1; }

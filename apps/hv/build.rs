@@ -18,6 +18,7 @@ fn fail(msg: impl std::fmt::Display) -> ! {
 fn main() {
     println!("cargo:rerun-if-env-changed=AX_VM_CONFIGS");
     println!("cargo:rerun-if-env-changed=AX_SMP");
+    println!("cargo:rerun-if-env-changed=AX_POWEROFF_WHEN_IDLE");
     let list = env::var("AX_VM_CONFIGS").unwrap_or_default();
     let smp: usize = env::var("AX_SMP").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
     let mut out = String::from("/// The VMs built into this image.\npub static VMS: &[EmbeddedVm] = &[\n");
@@ -59,6 +60,16 @@ fn main() {
         .unwrap();
     }
     out.push_str("];\n");
+    // `make POWEROFF_WHEN_IDLE=y`: power off once no VM is left.
+    let poweroff = matches!(
+        env::var("AX_POWEROFF_WHEN_IDLE").as_deref(),
+        Ok("y" | "yes" | "1" | "true")
+    );
+    writeln!(
+        out,
+        "/// Power off once no VM is left (else wait for console commands).\npub const POWEROFF_WHEN_IDLE: bool = {poweroff};"
+    )
+    .unwrap();
     let dest = PathBuf::from(env::var("OUT_DIR").unwrap()).join("vms.rs");
     fs::write(dest, out).unwrap_or_else(|e| fail(format!("cannot write vms.rs: {e}")));
 }

@@ -59,17 +59,17 @@ impl AxVMHal for AxVMHalImpl {
     }
 
     fn vcpu_resides_on(vm_id: usize, vcpu_id: usize) -> AxResult<usize> {
-        crate::vmm::find_slot(vm_id, vcpu_id)
-            .map(|s| s.pcpu)
-            .ok_or(AxError::NotFound)
+        crate::VMM.vcpu_pcpu(vm_id, vcpu_id).ok_or(AxError::NotFound)
     }
 
     /// The VM's virtual GIC holds an interrupt for that vCPU: make it
     /// notice (wake it if halted, interrupt its CPU if it runs elsewhere).
     fn inject_irq_to_vcpu(vm_id: usize, vcpu_id: usize, _irq: usize) -> AxResult {
-        let slot = crate::vmm::find_slot(vm_id, vcpu_id).ok_or(AxError::NotFound)?;
-        crate::vmm::kick(&slot);
-        Ok(())
+        if crate::VMM.kick(vm_id, vcpu_id) {
+            Ok(())
+        } else {
+            Err(AxError::NotFound)
+        }
     }
 }
 

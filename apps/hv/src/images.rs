@@ -2,7 +2,7 @@
 //! tree (the config's, fixed up for the VM, or one generated for the VM).
 
 use crate::EmbeddedVm;
-use crate::vmm::Vm;
+use crate::vm::Vm;
 use axerrno::{AxError, AxResult};
 use axvcpu::GuestPhysAddr;
 

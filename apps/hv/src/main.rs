@@ -1,15 +1,15 @@
-//! The hypervisor app: builds every VM of the configs given at build time
-//! (`make VM=a.toml,b.toml`), loads their images, and runs each vCPU on
-//! the physical CPU its config names, handling the exits the VM layer
-//! returns: CPU on/off, system off, halt, hypercalls, external interrupts.
-//! A VM that faults is stopped with a logged reason; the others go on.
-//! When no VM is left the machine powers off.
+//! The hypervisor app: the composition. It implements the host services
+//! the VM crates and the VM manager need on the host modules
+//! ([`hal`]: `AxVMHal`, `AxVCpuHal`; [`platform`]: `axvmm::VmmHal`), adapts
+//! `axvm`'s VM to the manager ([`vm`]), owns the physical interrupts that
+//! belong to guests ([`guest_irqs`], [`passthrough_irqs`]), and hands every
+//! CPU to the manager's loop.
 //!
-//! Interrupts: the guest's timer and GIC maintenance interrupts are masked
-//! or ignored by the host and handled by the VM layer ([`guest_irqs`]);
-//! physical interrupts of passthrough devices are forwarded to their VM
-//! ([`passthrough_irqs`]); a vCPU halted in WFI sleeps until its virtual
-//! GIC has something for it, its timer fires, or another vCPU kicks it.
+//! The VM configs are built into the image (`make VM=a.toml,b.toml`); those
+//! with `autostart` (the default) run at boot, the others wait for `vm
+//! create` in the management shell (Ctrl-A m on the console). Built with
+//! `POWEROFF_WHEN_IDLE=y` (the tests'), the machine powers off when no VM
+//! is left; otherwise the hypervisor waits for commands.
 
 #![no_std]
 #![no_main]
@@ -17,13 +17,12 @@
 
 extern crate alloc;
 
-mod console;
-mod exits;
 mod guest_irqs;
 mod hal;
 mod images;
 mod passthrough_irqs;
-mod vmm;
+mod platform;
+mod vm;
 
 /// A VM built into the image: its config text and its images.
 pub struct EmbeddedVm {
@@ -41,25 +40,25 @@ pub struct EmbeddedVm {
 
 include!(concat!(env!("OUT_DIR"), "/vms.rs"));
 
+/// The VM manager of this hypervisor.
+pub static VMM: axvmm::Vmm<platform::HvPlatform> = axvmm::Vmm::new();
+
 // The runtime calls the app's entry points by name.
 #[allow(unsafe_code)]
 #[unsafe(no_mangle)]
 fn main() {
     axlog::ax_println!("hv: {} VM config(s), {} CPUs", VMS.len(), axruntime::cpu_count());
     guest_irqs::register();
-    vmm::enable_virtualization_on_this_cpu();
-    vmm::note_memory_before_vms();
-    for vm in VMS {
-        vmm::create_vm(vm);
-    }
-    vmm::start();
-    vmm::cpu_loop(0);
+    guest_irqs::enable_virtualization_on_this_cpu();
+    let images = VMS.iter().filter_map(vm::image_of).collect();
+    VMM.init(images, axruntime::cpu_count(), POWEROFF_WHEN_IDLE);
+    VMM.boot();
+    VMM.cpu_loop(0);
 }
 
 #[allow(unsafe_code)]
 #[unsafe(no_mangle)]
 fn secondary_main(cpu_id: usize) {
-    vmm::enable_virtualization_on_this_cpu();
-    vmm::wait_for_start();
-    vmm::cpu_loop(cpu_id);
+    guest_irqs::enable_virtualization_on_this_cpu();
+    VMM.cpu_loop(cpu_id);
 }

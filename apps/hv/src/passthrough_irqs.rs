@@ -14,7 +14,7 @@
 //!   interrupt (HW bit), so the guest's deactivation deactivates it in the
 //!   physical GIC without an exit.
 
-use crate::vmm::{Vm, VmRef};
+use crate::vm::{Vm, VmRef};
 use alloc::{sync::Weak, vec::Vec};
 use axvm::config::VMInterruptMode;
 use kspin::SpinNoIrq;
@@ -59,9 +59,8 @@ pub fn is_linked(intid: u32) -> bool {
 /// Forwards the SPIs of `vm`'s passthrough devices to it. A device whose
 /// interrupt is already forwarded to another VM keeps going there; this is
 /// logged.
-pub fn forward(vm: &VmRef) {
+pub fn forward(vm: &VmRef, target_cpu: usize) {
     let linked = vm.config().interrupt_mode() == VMInterruptMode::Passthrough;
-    let target_cpu = crate::vmm::find_slot(vm.id(), 0).map_or(0, |s| s.pcpu);
     for dev in vm.config().pass_through_devices() {
         let Ok(intid) = u32::try_from(dev.irq_id) else { continue };
         if !(32..1020).contains(&intid) {
@@ -97,12 +96,12 @@ pub fn forward(vm: &VmRef) {
     }
 }
 
-/// Stops forwarding `vm`'s SPIs: masks them and deactivates any the guest
-/// left active.
-pub fn release(vm: &Vm) {
+/// Stops forwarding the SPIs of VM `vm_id` (and of VMs already freed):
+/// masks them and deactivates any the guest left active.
+pub fn release(vm_id: usize) {
     let mut all = FORWARDED.lock();
     all.retain(|f| {
-        let mine = f.vm.upgrade().is_none_or(|v| core::ptr::eq(&*v, vm));
+        let mine = f.vm.upgrade().is_none_or(|v| v.id() == vm_id);
         if mine {
             axhal::irq::set_enabled_on_this_cpu(f.intid, false);
             axhal::irq::deactivate(f.intid);

@@ -3,6 +3,13 @@
 
 use crate::AxVMConfig;
 
+/// x0 of a vCPU when it starts: the device tree's load address (the
+/// config's `dtb_load_addr` or its default place, already resolved by
+/// `axvmconfig`), or 0 for a VM without a tree.
+fn boot_x0(config: &AxVMConfig) -> usize {
+    config.image_config().dtb_load_gpa.unwrap_or(0)
+}
+
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 mod imp {
     use super::*;
@@ -24,7 +31,7 @@ mod imp {
         let _ = phys_id;
         Aarch64VCpuCreateConfig {
             mpidr_el1: crate::fdt::vcpu_mpidr(vcpu_id),
-            dtb_addr: config.image_config().dtb_load_gpa.unwrap_or(0),
+            dtb_addr: boot_x0(config),
             cntvoff,
         }
     }
@@ -61,9 +68,14 @@ mod imp {
     /// The per-physical-CPU state of this build.
     pub type ArchPerCpu<U> = ArchPerCpuImpl<U>;
 
-    pub(crate) fn create_config(config: &AxVMConfig, vcpu_id: usize, phys_id: usize, cntvoff: u64) -> (usize, usize) {
-        let _ = (config, cntvoff);
-        (vcpu_id, phys_id)
+    pub(crate) fn create_config(
+        config: &AxVMConfig,
+        vcpu_id: usize,
+        phys_id: usize,
+        cntvoff: u64,
+    ) -> crate::arch_mock::MockCreateConfig {
+        let _ = (vcpu_id, phys_id, cntvoff);
+        crate::arch_mock::MockCreateConfig { x0: boot_x0(config) }
     }
 
     /// No counter on the build machine.

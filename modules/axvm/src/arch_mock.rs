@@ -67,8 +67,17 @@ fn record(e: Event) {
     EVENTS.with(|v| v.borrow_mut().push(e));
 }
 
+/// The create parameters of a [`ScriptedVCpu`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MockCreateConfig {
+    /// x0 when the vCPU starts (the device tree's address).
+    pub x0: usize,
+}
+
 /// A vCPU whose exits come from the thread's script.
 pub struct ScriptedVCpu<U> {
+    /// x0 it was created with.
+    pub x0: usize,
     /// When set, `inject_fault_for_last_exit` fails (a guest that cannot
     /// take the fault).
     pub refuse_faults: bool,
@@ -78,11 +87,12 @@ pub struct ScriptedVCpu<U> {
 }
 
 impl<U: AxVCpuHal> AxArchVCpu for ScriptedVCpu<U> {
-    type CreateConfig = (usize, usize);
+    type CreateConfig = MockCreateConfig;
     type SetupConfig = ();
 
-    fn new(_vm_id: VMId, _vcpu_id: VCpuId, _config: Self::CreateConfig) -> AxResult<Self> {
+    fn new(_vm_id: VMId, _vcpu_id: VCpuId, config: Self::CreateConfig) -> AxResult<Self> {
         Ok(Self {
+            x0: config.x0,
             refuse_faults: false,
             lrs: ListRegs {
                 count: MOCK_LIST_REGS,

@@ -34,7 +34,7 @@ use crate::AxVMConfig;
 use crate::layout::{GICD_SIZE, gic_layout};
 use alloc::{collections::BTreeSet, format, string::String, vec, vec::Vec};
 use axdevice::VgicLayout;
-use axvmconfig::EmulatedDeviceType;
+use axvmconfig::{EmulatedDeviceType, GENERATED_DTB_MAX_SIZE};
 use core::fmt;
 use vm_fdt::FdtWriter;
 
@@ -81,6 +81,12 @@ pub enum DtbError {
     Parse(::fdt::FdtError),
     /// A given tree has no root node.
     NoRoot,
+    /// The generated tree is larger than the room the config checker keeps
+    /// for it ([`GENERATED_DTB_MAX_SIZE`]).
+    TooLarge {
+        /// Its size in bytes.
+        size: usize,
+    },
     /// A value does not fit in the `#address-cells` / `#size-cells` of the
     /// tree it goes into (or those are not 1 or 2).
     CellsTooSmall {
@@ -105,6 +111,10 @@ impl fmt::Display for DtbError {
             Self::Write(e) => write!(f, "device tree writer: {e}"),
             Self::Parse(e) => write!(f, "not a device tree: {e}"),
             Self::NoRoot => f.write_str("the device tree has no root node"),
+            Self::TooLarge { size } => write!(
+                f,
+                "the generated device tree has {size:#x} bytes, more than the {GENERATED_DTB_MAX_SIZE:#x} kept for it"
+            ),
             Self::CellsTooSmall { property, value, cells } => {
                 write!(f, "{property}: {value:#x} does not fit in {cells} cells")
             }
@@ -183,7 +193,10 @@ fn write_boot_args(w: &mut FdtWriter, config: &AxVMConfig, initrd: Option<(u64, 
 /// Builds the guest device tree. `initrd` is the `(gpa, size)` of the
 /// ramdisk when the VM has one; `host_fdt` is the host's device tree, where
 /// the nodes of the config's passthrough devices are found (without it they
-/// are left out of the guest's tree, with a warning).
+/// are left out of the guest's tree, with a warning). The UARTs include the
+/// default console `axvmconfig` adds to a VM whose config lists none. A
+/// tree larger than [`GENERATED_DTB_MAX_SIZE`], the room the config checker
+/// keeps for it, is refused ([`DtbError::TooLarge`]).
 pub fn generate(config: &AxVMConfig, initrd: Option<(u64, u64)>, host_fdt: Option<&[u8]>) -> Result<Vec<u8>, DtbError> {
     let gic = gic_layout(config);
     let mut w = FdtWriter::new()?;
@@ -257,7 +270,15 @@ pub fn generate(config: &AxVMConfig, initrd: Option<(u64, u64)>, host_fdt: Optio
     w.end_node(chosen)?;
 
     w.end_node(root)?;
-    Ok(w.finish()?)
+    within_room(w.finish()?)
+}
+
+/// `blob` if it fits in the room kept for a generated tree.
+fn within_room(blob: Vec<u8>) -> Result<Vec<u8>, DtbError> {
+    if blob.len() > GENERATED_DTB_MAX_SIZE {
+        return Err(DtbError::TooLarge { size: blob.len() });
+    }
+    Ok(blob)
 }
 
 /// `/cpus` with one PSCI-enabled CPU per vCPU, and `/psci` (HVC conduit).

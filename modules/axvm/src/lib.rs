@@ -8,7 +8,10 @@
 //! ([`fdt`]): generated when a config names none (memory, CPUs, PSCI, the
 //! virtual GICv3, timer, UARTs, copies of the host's nodes for passthrough
 //! devices, bootargs, initrd), or the config's with the VM's memory and
-//! `/chosen` put in.
+//! `/chosen` put in. The config arrives with its defaults resolved by
+//! `axvmconfig` (a Linux VM's default device tree place, the default
+//! console); the VM logs each one when it is created and builds what they
+//! name like anything the config lists.
 //!
 //! Interrupts: each VM with interrupts gets a virtual GICv3
 //! (`axdevice::vgic`) at the [`layout`] its config gives. Around every
@@ -61,6 +64,8 @@ pub use vm::{AxVM, AxVMRef, VCpuRef};
 pub const MAX_VCPUS: usize = 16;
 
 // The tests' page handler allocates frames from the host heap.
+#[cfg(test)]
+mod defaults_tests;
 #[cfg(test)]
 mod irq_tests;
 #[cfg(test)]

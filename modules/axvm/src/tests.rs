@@ -96,7 +96,7 @@ impl AxVCpuHal for VHal {
 }
 
 #[derive(Default)]
-pub(crate) struct Console(Mutex<Vec<u8>>);
+pub(crate) struct Console(pub(crate) Mutex<Vec<u8>>);
 
 impl ConsoleSink for Console {
     fn write_bytes(&self, vm_name: &str, bytes: &[u8]) {

@@ -10,7 +10,7 @@ use axdevice::{AxVmDevices, ConsoleSink, DeviceContext, Vgic};
 use axerrno::{AxError, AxResult};
 use axvcpu::{AxVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, VCpuState};
 use axvmconfig::EmulatedDeviceType;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use cpumask::CpuMask;
 use kspin::SpinNoIrq;
 use memory_addr::PhysAddr;
@@ -32,6 +32,8 @@ pub struct AxVM<H: AxVMHal, U: AxVCpuHal> {
     memory: SpinNoIrq<GuestMemory<H>>,
     running: AtomicBool,
     shutting_down: AtomicBool,
+    /// Exits its vCPUs took (handled here or returned).
+    exits: AtomicU64,
 }
 
 impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
@@ -51,6 +53,9 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
                 config.cpu_num()
             );
             return Err(AxError::InvalidInput);
+        }
+        for default in config.applied_defaults() {
+            log::info!("VM {id} ({name}): {default}");
         }
         let memory = GuestMemory::<H>::new(&config)?;
         let ctx = DeviceContext::new(name.clone(), console);
@@ -113,6 +118,7 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
             memory: SpinNoIrq::new(memory),
             running: AtomicBool::new(false),
             shutting_down: AtomicBool::new(false),
+            exits: AtomicU64::new(0),
         }))
     }
 
@@ -193,6 +199,11 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
     /// Whether [`Self::shutdown`] was called.
     pub fn shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::Acquire)
+    }
+
+    /// Exits its vCPUs have taken (handled inside the VM or returned).
+    pub fn exits(&self) -> u64 {
+        self.exits.load(Ordering::Relaxed)
     }
 
     /// Maps host range `[hpa, hpa + size)` at `gpa`.
@@ -304,6 +315,7 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
                 irqs.before_entry::<U, _>(vcpu_id, vcpu.get_arch_vcpu());
             }
             let exit = vcpu.run();
+            self.exits.fetch_add(1, Ordering::Relaxed);
             if let Some(irqs) = &self.irqs {
                 let halted = matches!(exit, Ok(AxVCpuExitReason::Halt));
                 irqs.after_exit::<U, _>(vcpu_id, vcpu.get_arch_vcpu(), halted);

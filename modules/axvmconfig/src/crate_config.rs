@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use crate::device::{EmulatedDeviceConfig, PassThroughDeviceConfig};
 use crate::error::ConfigError;
-use crate::types::{ImageLocation, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType};
+use crate::types::{ConsoleMode, ImageLocation, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType};
 
 /// One guest memory region, normalized from either TOML form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,6 +48,9 @@ pub struct VMBaseConfig {
     /// The mask of physical CPUs each vCPU may run on (bit `n` = CPU `n`);
     /// `None`: any CPU. E.g. `[0b101, 0b010]`: vCPU 0 on CPU 0 or 2, vCPU 1 on CPU 1.
     pub phys_cpu_sets: Option<Vec<usize>>,
+    /// Whether the hypervisor builds and starts the VM at boot (default
+    /// true); `false`: it waits for `vm create` on the management console.
+    pub autostart: bool,
 }
 
 /// `[kernel]`: the guest images, where they go, and the guest memory.
@@ -66,7 +69,9 @@ pub struct VMKernelConfig {
     /// The device tree blob file, if any.
     pub dtb_path: Option<String>,
     /// The guest physical address the device tree is placed at (also without a
-    /// `dtb_path`, when the hypervisor generates the tree).
+    /// `dtb_path`, when the hypervisor generates the tree). A Linux VM without
+    /// either gets a generated tree at a default place: see
+    /// [`AxVMCrateConfig::dtb_placement`].
     pub dtb_load_addr: Option<usize>,
     /// The initial ramdisk file, if any.
     pub ramdisk_path: Option<String>,
@@ -89,6 +94,9 @@ pub struct VMDevicesConfig {
     pub passthrough_devices: Vec<PassThroughDeviceConfig>,
     /// How interrupts are delivered.
     pub interrupt_mode: VMInterruptMode,
+    /// What the VM gets as its console when `emu_devices` lists none: see
+    /// [`AxVMCrateConfig::default_console`].
+    pub console: ConsoleMode,
 }
 
 /// One VM configuration file, as written: `[base]`, `[kernel]` and `[devices]`.

@@ -132,6 +132,15 @@ impl EmulatedDeviceType {
         self as usize
     }
 
+    /// Whether the device is a console (a UART or a virtio console): a VM
+    /// that has one does not get the default console.
+    pub fn is_console(self) -> bool {
+        matches!(
+            self,
+            Self::Console | Self::Pl011 | Self::Uart16550 | Self::VirtioConsole
+        )
+    }
+
     /// The address space of the device's range.
     pub fn space(self) -> DeviceSpace {
         match self {
@@ -195,6 +204,16 @@ mod tests {
                 assert_ne!(name, other);
             }
         }
+    }
+
+    #[test]
+    fn consoles_are_the_uarts_and_the_virtio_console() {
+        let consoles: Vec<_> = DEVICE_TYPES
+            .iter()
+            .filter(|(t, _)| t.is_console())
+            .map(|(_, n)| *n)
+            .collect();
+        assert_eq!(consoles, ["console", "pl011", "uart16550", "virtio_console"]);
     }
 
     #[test]

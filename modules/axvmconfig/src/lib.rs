@@ -3,7 +3,10 @@
 //! This crate owns the format of the VM configuration files under
 //! `configs/vms/` (TOML; see `configs/vms/README.md`): parsing them into an
 //! [`AxVMCrateConfig`], checking them ([`AxVMCrateConfig::validate`]) and
-//! turning them into the runtime [`AxVMConfig`] that `axvm` creates a VM from.
+//! turning them into the runtime [`AxVMConfig`] that `axvm` creates a VM from,
+//! with what the file leaves out filled in: the place of a Linux VM's
+//! generated device tree ([`AxVMCrateConfig::dtb_placement`]) and the default
+//! console ([`AxVMCrateConfig::default_console`]).
 //! It does not load images, build address spaces or create devices: that is
 //! `axvm`'s and `apps/hv`'s work.
 //!
@@ -49,6 +52,7 @@
 extern crate alloc;
 
 mod crate_config;
+mod defaults;
 mod device;
 mod error;
 #[cfg(feature = "std")]
@@ -60,10 +64,13 @@ mod validate;
 mod vm_config;
 
 pub use crate_config::{AxVMCrateConfig, VMBaseConfig, VMDevicesConfig, VMKernelConfig, VmMemConfig};
+pub use defaults::{
+    AppliedDefault, DEFAULT_CONSOLE, DTB_ALIGN, DefaultDevice, DefaultDtbPlace, DtbPlacement, GENERATED_DTB_MAX_SIZE,
+};
 pub use device::{DeviceSpace, EmulatedDeviceConfig, EmulatedDeviceType, PassThroughDeviceConfig};
 pub use error::{ConfigError, ConfigFileError, ErrorKind, Location};
 #[cfg(feature = "std")]
 pub use fs::FsImageSizes;
-pub use types::{ImageLocation, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType};
+pub use types::{ConsoleMode, ImageLocation, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType};
 pub use validate::{ImageSizes, PAGE_SIZE, ValidateContext};
 pub use vm_config::{AxVCpuConfig, AxVMConfig, VMImageConfig};

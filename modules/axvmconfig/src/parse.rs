@@ -15,10 +15,18 @@ use crate::crate_config::{AxVMCrateConfig, VMBaseConfig, VMDevicesConfig, VMKern
 use crate::device::{EmulatedDeviceConfig, EmulatedDeviceType, PassThroughDeviceConfig};
 use crate::error::{ConfigError, ErrorKind, syntax_error};
 use crate::reader::{Reader, Table, Value};
-use crate::types::{ImageLocation, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType};
+use crate::types::{ConsoleMode, ImageLocation, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType};
 
 const ROOT_KEYS: &[&str] = &["base", "kernel", "devices"];
-const BASE_KEYS: &[&str] = &["id", "name", "vm_type", "cpu_num", "phys_cpu_ids", "phys_cpu_sets"];
+const BASE_KEYS: &[&str] = &[
+    "id",
+    "name",
+    "vm_type",
+    "cpu_num",
+    "phys_cpu_ids",
+    "phys_cpu_sets",
+    "autostart",
+];
 const KERNEL_KEYS: &[&str] = &[
     "entry_point",
     "kernel_path",
@@ -33,7 +41,7 @@ const KERNEL_KEYS: &[&str] = &[
     "cmdline",
     "memory_regions",
 ];
-const DEVICES_KEYS: &[&str] = &["emu_devices", "passthrough_devices", "interrupt_mode"];
+const DEVICES_KEYS: &[&str] = &["emu_devices", "passthrough_devices", "interrupt_mode", "console"];
 
 /// Parses and schema-checks a whole document.
 pub(crate) fn parse_config(src: &str) -> Result<AxVMCrateConfig, Vec<ConfigError>> {
@@ -85,6 +93,7 @@ fn parse_base(r: &mut Reader<'_>, t: &Table<'_, '_>) -> VMBaseConfig {
         cpu_num: r.req_usize(t, "cpu_num"),
         phys_cpu_ids,
         phys_cpu_sets,
+        autostart: r.opt_bool(t, "autostart").unwrap_or(true),
     }
 }
 
@@ -134,6 +143,10 @@ fn parse_devices(r: &mut Reader<'_>, t: &Table<'_, '_>) -> VMDevicesConfig {
             )
         })
         .unwrap_or_default();
+    let console = t
+        .get("console")
+        .and_then(|v| r.named(v, &t.field("console"), ConsoleMode::from_name, None, ConsoleMode::NAMES))
+        .unwrap_or_default();
     let emu_devices = t
         .get("emu_devices")
         .map(|v| parse_list(r, v, &t.field("emu_devices"), &EMU_LIST, parse_emu_device))
@@ -146,6 +159,7 @@ fn parse_devices(r: &mut Reader<'_>, t: &Table<'_, '_>) -> VMDevicesConfig {
         emu_devices,
         passthrough_devices,
         interrupt_mode,
+        console,
     }
 }
 

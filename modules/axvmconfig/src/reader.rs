@@ -180,6 +180,17 @@ impl<'s> Reader<'s> {
         }
     }
 
+    /// `value` as a boolean.
+    pub(crate) fn bool(&mut self, value: &Value<'_>, field: &str) -> Option<bool> {
+        match value.get_ref() {
+            DeValue::Boolean(b) => Some(*b),
+            _ => {
+                self.wrong_type(field, value, "true or false");
+                None
+            }
+        }
+    }
+
     /// `value` as an array.
     pub(crate) fn array<'a, 'i>(&mut self, value: &'a Value<'i>, field: &str) -> Option<&'a [Value<'i>]> {
         match value.get_ref() {
@@ -255,6 +266,11 @@ impl<'s> Reader<'s> {
         self.required(table, key)
             .and_then(|v| self.string(v, &table.field(key)))
             .unwrap_or_default()
+    }
+
+    /// The optional boolean `key` of `table`.
+    pub(crate) fn opt_bool(&mut self, table: &Table<'_, '_>, key: &str) -> Option<bool> {
+        table.get(key).and_then(|v| self.bool(v, &table.field(key)))
     }
 
     /// The optional string `key` of `table`.

@@ -1,5 +1,5 @@
 //! The small value types of the schema: VM type, image location, interrupt
-//! mode and the memory region flags and mapping types.
+//! mode, console mode and the memory region flags and mapping types.
 //!
 //! Each type that can be written as a name in TOML has `from_name` and `name`;
 //! each that can be written as a number (AxVisor's positional configs) has
@@ -154,6 +154,47 @@ impl fmt::Display for VMInterruptMode {
     }
 }
 
+/// What a VM gets as its console when `devices.emu_devices` lists none
+/// (`devices.console`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ConsoleMode {
+    /// `"default"` (default): the platform's default emulated console
+    /// ([`DEFAULT_CONSOLE`](crate::DEFAULT_CONSOLE)) is added to the VM.
+    #[default]
+    Default,
+    /// `"none"`: no console is added; the VM has only the devices its
+    /// config lists.
+    None,
+}
+
+impl ConsoleMode {
+    /// The names accepted in TOML, for error messages.
+    pub const NAMES: &'static str = "\"default\", \"none\"";
+
+    /// The mode written as `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "default" => Some(Self::Default),
+            "none" => Some(Self::None),
+            _ => None,
+        }
+    }
+
+    /// The name of the mode in TOML.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::None => "none",
+        }
+    }
+}
+
+impl fmt::Display for ConsoleMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 bitflags::bitflags! {
     /// Access rights and attributes of a guest memory region.
     ///
@@ -275,6 +316,11 @@ mod tests {
         for l in [ImageLocation::Memory, ImageLocation::Fs] {
             assert_eq!(ImageLocation::from_name(l.name()), Some(l));
         }
+        for c in [ConsoleMode::Default, ConsoleMode::None] {
+            assert_eq!(ConsoleMode::from_name(c.name()), Some(c));
+            assert!(ConsoleMode::NAMES.contains(c.name()));
+        }
+        assert_eq!(ConsoleMode::from_name("off"), None);
     }
 
     #[test]

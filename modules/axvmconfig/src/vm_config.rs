@@ -4,6 +4,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::crate_config::{AxVMCrateConfig, VmMemConfig};
+use crate::defaults::{AppliedDefault, DtbPlacement};
 use crate::device::{EmulatedDeviceConfig, PassThroughDeviceConfig};
 use crate::types::{VMInterruptMode, VMType};
 
@@ -26,7 +27,9 @@ pub struct VMImageConfig {
     pub kernel_load_gpa: usize,
     /// Load address of the BIOS image, if any.
     pub bios_load_gpa: Option<usize>,
-    /// Load address of the device tree blob, if any.
+    /// Load address of the device tree blob, if any: `kernel.dtb_load_addr`,
+    /// or the default place of a Linux VM's generated tree
+    /// ([`AxVMCrateConfig::dtb_placement`]). The boot vCPU gets it in x0.
     pub dtb_load_gpa: Option<usize>,
     /// Load address of the ramdisk, if any.
     pub ramdisk_load_gpa: Option<usize>,
@@ -49,6 +52,7 @@ pub struct AxVMConfig {
     spi_list: Vec<usize>,
     interrupt_mode: VMInterruptMode,
     cmdline: Option<String>,
+    applied_defaults: Vec<AppliedDefault>,
 }
 
 impl From<AxVMCrateConfig> for AxVMConfig {
@@ -56,8 +60,28 @@ impl From<AxVMCrateConfig> for AxVMConfig {
     ///
     /// In the passthrough interrupt mode, `spi_list` gets the SPI number
     /// (INTID − 32) of each passthrough device whose `irq` is an SPI (≥ 32).
+    ///
+    /// What the file leaves out is filled in and listed in
+    /// [`applied_defaults`](Self::applied_defaults): the device tree's
+    /// default place ([`AxVMCrateConfig::dtb_placement`]) and the default
+    /// console, added at the end of the emulated devices
+    /// ([`AxVMCrateConfig::default_console`]).
     fn from(cfg: AxVMCrateConfig) -> Self {
-        let AxVMCrateConfig { base, kernel, devices } = cfg;
+        let dtb = cfg.dtb_placement();
+        let console = cfg.default_console();
+        let mut applied_defaults = Vec::new();
+        if let DtbPlacement::Default(place) = dtb {
+            applied_defaults.push(AppliedDefault::DtbLoadAddr(place));
+        }
+        let AxVMCrateConfig {
+            base,
+            kernel,
+            mut devices,
+        } = cfg;
+        if let Some(console) = console {
+            devices.emu_devices.push(console.config());
+            applied_defaults.push(AppliedDefault::Console(console));
+        }
         let mut spi_list = Vec::new();
         if devices.interrupt_mode == VMInterruptMode::Passthrough {
             for dev in &devices.passthrough_devices {
@@ -82,7 +106,7 @@ impl From<AxVMCrateConfig> for AxVMConfig {
             image_config: VMImageConfig {
                 kernel_load_gpa: kernel.kernel_load_addr,
                 bios_load_gpa: kernel.bios_load_addr,
-                dtb_load_gpa: kernel.dtb_load_addr,
+                dtb_load_gpa: dtb.gpa(),
                 ramdisk_load_gpa: kernel.ramdisk_load_addr,
             },
             memory_regions: kernel.memory_regions,
@@ -91,6 +115,7 @@ impl From<AxVMCrateConfig> for AxVMConfig {
             spi_list,
             interrupt_mode: devices.interrupt_mode,
             cmdline: kernel.cmdline,
+            applied_defaults,
         }
     }
 }
@@ -105,6 +130,11 @@ impl AxVMConfig {
     /// The VM id.
     pub fn id(&self) -> usize {
         self.id
+    }
+
+    /// Gives the VM another id (a second instance of one config).
+    pub fn set_id(&mut self, id: usize) {
+        self.id = id;
     }
 
     /// A copy of the VM name.
@@ -205,5 +235,13 @@ impl AxVMConfig {
     /// How interrupts are delivered.
     pub fn interrupt_mode(&self) -> VMInterruptMode {
         self.interrupt_mode
+    }
+
+    /// What the conversion filled in because the file left it out, in the
+    /// order it was applied; each one's `Display` is a line for the log
+    /// (`no console device in the config; using the default emulated PL011
+    /// at 0x9000000`).
+    pub fn applied_defaults(&self) -> &[AppliedDefault] {
+        &self.applied_defaults
     }
 }

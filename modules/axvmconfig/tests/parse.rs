@@ -472,3 +472,13 @@ fn file_error_prints_file_position_field_and_problem() {
         "{text}"
     );
 }
+
+#[test]
+fn autostart_defaults_to_true_and_can_be_turned_off() {
+    assert!(parse(GOOD_NAMED).base.autostart);
+    let off = named_with(&[("cpu_num = 2", "cpu_num = 2\nautostart = false")]);
+    assert!(!parse(&off).base.autostart);
+    let bad = named_with(&[("cpu_num = 2", "cpu_num = 2\nautostart = \"no\"")]);
+    let errors = parse_errors(&bad);
+    expect(&errors, "base.autostart", ErrorKind::WrongType, "true or false");
+}

@@ -335,3 +335,23 @@ fn fixup_refuses_what_is_not_a_tree() {
     );
     assert!(matches!(fixup(&[0u8; 64], &linux(), None), Err(DtbError::Parse(_))));
 }
+
+#[test]
+fn a_tree_larger_than_its_room_is_refused() {
+    // Thousands of 4 KiB RAM regions: far more than 64 KiB of memory nodes.
+    let mut cfg = linux();
+    for i in 0..2000 {
+        cfg.add_memory_region(axvmconfig::VmMemConfig {
+            gpa: 0x2_0000_0000 + i * 0x2000,
+            size: 0x1000,
+            flags: axvmconfig::VmMemFlags::READ | axvmconfig::VmMemFlags::WRITE,
+            map_type: axvmconfig::VmMemMappingType::MapAlloc,
+        });
+    }
+    match generate(&cfg, None, None) {
+        Err(DtbError::TooLarge { size }) => assert!(size > axvmconfig::GENERATED_DTB_MAX_SIZE, "{size:#x}"),
+        other => panic!("expected TooLarge, got {:?}", other.map(|b| b.len())),
+    }
+    // The usual tree is far below the limit.
+    assert!(generate(&linux(), None, None).unwrap().len() < 0x1000);
+}

@@ -7,6 +7,7 @@ use core::ops::Range;
 
 use super::{Region, overlaps, push, range_of, show};
 use crate::crate_config::VMDevicesConfig;
+use crate::defaults::DefaultDevice;
 use crate::device::DeviceSpace;
 use crate::error::{ConfigError, ErrorKind};
 
@@ -19,7 +20,12 @@ struct Placed {
     range: Range<usize>,
 }
 
-pub(super) fn check(devices: &VMDevicesConfig, regions: &[Region], errors: &mut Vec<ConfigError>) {
+pub(super) fn check(
+    devices: &VMDevicesConfig,
+    default_console: Option<DefaultDevice>,
+    regions: &[Region],
+    errors: &mut Vec<ConfigError>,
+) {
     let mut mmio: Vec<Placed> = Vec::new();
     let mut ports: Vec<Placed> = Vec::new();
 
@@ -109,6 +115,39 @@ pub(super) fn check(devices: &VMDevicesConfig, regions: &[Region], errors: &mut 
             );
         }
         place(errors, &mut mmio, field, range);
+    }
+
+    if let Some(console) = default_console {
+        check_default_console(&console, regions, &mmio, errors);
+    }
+}
+
+/// The default console is an emulated device too: no memory region and no
+/// other device may cover its range.
+fn check_default_console(console: &DefaultDevice, regions: &[Region], mmio: &[Placed], errors: &mut Vec<ConfigError>) {
+    let range = console.range();
+    let taken = regions
+        .iter()
+        .filter(|r| overlaps(&r.range, &range))
+        .map(|r| (r.field(), r.range.clone()))
+        .chain(
+            mmio.iter()
+                .filter(|p| overlaps(&p.range, &range))
+                .map(|p| (p.field.clone(), p.range.clone())),
+        );
+    for (field, other) in taken {
+        push(
+            errors,
+            ErrorKind::Overlap,
+            "devices.console",
+            format!(
+                "\"default\" (no console device in devices.emu_devices), but the default {} {} overlaps {field} {}; \
+                 list the console in devices.emu_devices or set devices.console = \"none\"",
+                console.model,
+                show(&range),
+                show(&other)
+            ),
+        );
     }
 }
 

@@ -7,6 +7,7 @@ use core::ops::Range;
 
 use super::{PAGE_SIZE, Region, ValidateContext, overlaps, push, range_of, region_field, show};
 use crate::crate_config::{VMKernelConfig, VmMemConfig};
+use crate::defaults::{DTB_ALIGN, DefaultDtbPlace, DtbPlacement, GENERATED_DTB_MAX_SIZE};
 use crate::error::{ConfigError, ErrorKind};
 use crate::types::{ImageLocation, VmMemFlags};
 
@@ -80,16 +81,33 @@ pub(super) fn check_regions(regions: &[VmMemConfig], errors: &mut Vec<ConfigErro
 
 /// One image the configuration places in guest memory.
 struct Image<'a> {
-    label: &'static str,
+    /// `kernel image`, `generated device tree`.
+    what: &'static str,
     path_field: &'static str,
     addr_field: &'static str,
     path: Option<&'a str>,
     addr: Option<usize>,
+    /// The room kept for an image that has no file (the generated device tree).
+    reserved: Option<usize>,
+    /// The default place the address comes from, when the config gives none.
+    default: Option<DefaultDtbPlace>,
 }
 
-/// Checks the entry point and every image's placement.
+impl Image<'_> {
+    /// `kernel image of 0x1000 bytes`, `generated device tree of up to 0x10000 bytes`.
+    fn sized(&self, size: u64) -> String {
+        match self.reserved {
+            Some(_) => format!("{} of up to {size:#x} bytes", self.what),
+            None => format!("{} of {size:#x} bytes", self.what),
+        }
+    }
+}
+
+/// Checks the entry point and every image's placement (the device tree at
+/// `dtb`, its resolved place).
 pub(super) fn check_images(
     kernel: &VMKernelConfig,
+    dtb: DtbPlacement,
     regions: &[Region],
     ctx: &ValidateContext<'_>,
     errors: &mut Vec<ConfigError>,
@@ -109,41 +127,63 @@ pub(super) fn check_images(
             ),
         );
     }
+    check_dtb_placement(kernel, dtb, errors);
 
+    // The device tree last, so that a default place that overlaps an image
+    // is reported on `kernel.dtb_load_addr`, with the rule that chose it.
+    let generated = kernel.dtb_path.is_none();
     let images = [
         Image {
-            label: "kernel",
+            what: "kernel image",
             path_field: "kernel.kernel_path",
             addr_field: "kernel.kernel_load_addr",
             path: Some(&kernel.kernel_path),
             addr: Some(kernel.kernel_load_addr),
+            reserved: None,
+            default: None,
         },
         Image {
-            label: "bios",
+            what: "bios image",
             path_field: "kernel.bios_path",
             addr_field: "kernel.bios_load_addr",
             path: kernel.bios_path.as_deref(),
             addr: kernel.bios_load_addr,
+            reserved: None,
+            default: None,
         },
         Image {
-            label: "dtb",
-            path_field: "kernel.dtb_path",
-            addr_field: "kernel.dtb_load_addr",
-            path: kernel.dtb_path.as_deref(),
-            addr: kernel.dtb_load_addr,
-        },
-        Image {
-            label: "ramdisk",
+            what: "ramdisk image",
             path_field: "kernel.ramdisk_path",
             addr_field: "kernel.ramdisk_load_addr",
             path: kernel.ramdisk_path.as_deref(),
             addr: kernel.ramdisk_load_addr,
+            reserved: None,
+            default: None,
+        },
+        Image {
+            what: if generated {
+                "generated device tree"
+            } else {
+                "dtb image"
+            },
+            path_field: "kernel.dtb_path",
+            addr_field: "kernel.dtb_load_addr",
+            path: kernel.dtb_path.as_deref(),
+            addr: dtb.gpa(),
+            reserved: generated.then_some(GENERATED_DTB_MAX_SIZE),
+            default: match dtb {
+                DtbPlacement::Default(place) => Some(place),
+                _ => None,
+            },
         },
     ];
 
     let mut placed: Vec<(&Image<'_>, Range<usize>)> = Vec::new();
     for image in &images {
-        let size = image_size(image, kernel.image_location, ctx, errors);
+        let size = match image.reserved {
+            Some(reserved) => u64::try_from(reserved).ok(),
+            None => image_size(image, kernel.image_location, ctx, errors),
+        };
         let Some(addr) = image.addr else {
             if image.path.is_some() {
                 push(
@@ -173,10 +213,7 @@ pub(super) fn check_images(
                 errors,
                 ErrorKind::Overflow,
                 image.addr_field,
-                format!(
-                    "{} image of {size:#x} bytes at {addr:#x} overflows the address space",
-                    image.label
-                ),
+                format!("{} at {addr:#x} overflows the address space", image.sized(size)),
             );
             continue;
         };
@@ -186,8 +223,8 @@ pub(super) fn check_images(
                 ErrorKind::OutsideMemory,
                 image.addr_field,
                 format!(
-                    "{} image of {size:#x} bytes at {addr:#x} ends at {:#x}, past the end of {} at {:#x}",
-                    image.label,
+                    "{} at {addr:#x} ends at {:#x}, past the end of {} at {:#x}",
+                    image.sized(size),
                     range.end,
                     region.field(),
                     region.range.end
@@ -195,20 +232,62 @@ pub(super) fn check_images(
             );
         }
         for (other, other_range) in placed.iter().filter(|(_, r)| overlaps(r, &range)) {
-            push(
-                errors,
-                ErrorKind::Overlap,
-                image.addr_field,
-                format!(
-                    "{} image {} overlaps the {} image {}",
-                    image.label,
+            let problem = match image.default {
+                Some(place) => format!(
+                    "not set, and the default place of the {}, {} ({place}), overlaps the {} {}; \
+                     set kernel.dtb_load_addr to free RAM",
+                    image.what,
                     show(&range),
-                    other.label,
+                    other.what,
                     show(other_range)
                 ),
-            );
+                None => format!(
+                    "{} {} overlaps the {} {}",
+                    image.what,
+                    show(&range),
+                    other.what,
+                    show(other_range)
+                ),
+            };
+            push(errors, ErrorKind::Overlap, image.addr_field, problem);
         }
         placed.push((image, range));
+    }
+}
+
+/// Checks the device tree's address: aligned when given, and a default
+/// place that exists when it is not.
+fn check_dtb_placement(kernel: &VMKernelConfig, dtb: DtbPlacement, errors: &mut Vec<ConfigError>) {
+    match dtb {
+        DtbPlacement::Given(addr) if addr % DTB_ALIGN != 0 => push(
+            errors,
+            ErrorKind::Misaligned,
+            "kernel.dtb_load_addr",
+            format!(
+                "{addr:#x} is not {DTB_ALIGN}-byte aligned (the arm64 boot protocol wants the device tree on an {DTB_ALIGN}-byte boundary)"
+            ),
+        ),
+        DtbPlacement::NoRoom => {
+            let first_ram = kernel.memory_regions.iter().enumerate().find(|(_, r)| r.flags.is_ram());
+            let problem = match first_ram {
+                // Reported on `kernel.memory_regions` already.
+                None if kernel.memory_regions.is_empty() => return,
+                None => String::from(
+                    "not set, and the VM has no RAM region (one without flag d) for the generated device tree; \
+                     a Linux VM needs one",
+                ),
+                // An overflowing region is reported on its size already.
+                Some((_, ram)) if ram.end().is_none() => return,
+                Some((index, ram)) => format!(
+                    "not set, and the generated device tree (up to {GENERATED_DTB_MAX_SIZE:#x} bytes) does not \
+                     fit in {}, the first RAM region, of {:#x} bytes; set kernel.dtb_load_addr",
+                    region_field(index),
+                    ram.size
+                ),
+            };
+            push(errors, ErrorKind::OutsideMemory, "kernel.dtb_load_addr", problem);
+        }
+        _ => {}
     }
 }
 
@@ -234,7 +313,7 @@ fn image_size(
     }
     let size = ctx.image_size(path);
     if size.is_none() && location == ImageLocation::Memory {
-        let problem: String = format!("{} image file \"{path}\" not found", image.label);
+        let problem: String = format!("{} file \"{path}\" not found", image.what);
         push(errors, ErrorKind::MissingImage, image.path_field, problem);
     }
     size

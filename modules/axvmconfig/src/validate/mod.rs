@@ -72,14 +72,19 @@ impl AxVMCrateConfig {
     /// not overflowing, not overlapping); entry point inside an executable
     /// region; each image's load address inside a RAM region, its file present
     /// (for `image_location = "memory"`), the image fitting its region and not
-    /// overlapping another image; devices not empty, not overflowing, not
-    /// overlapping each other or RAM.
+    /// overlapping another image; the device tree's address 8-byte aligned, a
+    /// generated tree given [`GENERATED_DTB_MAX_SIZE`](crate::GENERATED_DTB_MAX_SIZE)
+    /// bytes at its address or at its default place
+    /// ([`dtb_placement`](Self::dtb_placement)), which must exist; devices not
+    /// empty, not overflowing, not overlapping each other or RAM, and the
+    /// default console ([`default_console`](Self::default_console)) not
+    /// overlapping any of them or any memory region.
     pub fn validate(&self, ctx: &ValidateContext<'_>) -> Result<(), Vec<ConfigError>> {
         let mut errors = Vec::new();
         cpus::check(&self.base, ctx, &mut errors);
         let regions = memory::check_regions(&self.kernel.memory_regions, &mut errors);
-        memory::check_images(&self.kernel, &regions, ctx, &mut errors);
-        devices::check(&self.devices, &regions, &mut errors);
+        memory::check_images(&self.kernel, self.dtb_placement(), &regions, ctx, &mut errors);
+        devices::check(&self.devices, self.default_console(), &regions, &mut errors);
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
 }

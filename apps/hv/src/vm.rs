@@ -1,0 +1,150 @@
+//! A VM of this hypervisor as the VM manager drives it ([`HvVm`]), and
+//! building one from a config built into the image ([`build`]).
+
+use crate::EmbeddedVm;
+use crate::hal::{AxVCpuHalImpl, AxVMHalImpl};
+use alloc::{format, string::String, sync::Arc};
+use axdevice::ConsoleSink;
+use axerrno::AxResult;
+use axvcpu::{AxVCpuExitReason, GuestPhysAddr, VCpuState};
+use axvm::{AxVMConfig, AxVMCrateConfig};
+use axvmm::{ManagedVm, VmImage};
+
+/// A VM of this hypervisor.
+pub type Vm = axvm::AxVM<AxVMHalImpl, AxVCpuHalImpl>;
+/// A shared VM.
+pub type VmRef = Arc<Vm>;
+
+/// [`ManagedVm`] over an `axvm` VM.
+pub struct HvVm(pub VmRef);
+
+impl ManagedVm for HvVm {
+    fn id(&self) -> usize {
+        self.0.id()
+    }
+
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn vcpu_num(&self) -> usize {
+        self.0.vcpu_num()
+    }
+
+    fn run_vcpu(&self, vcpu: usize) -> AxResult<AxVCpuExitReason> {
+        self.0.run_vcpu(vcpu)
+    }
+
+    fn unbind_vcpu(&self, vcpu: usize) {
+        if let Some(v) = self.0.vcpu(vcpu) {
+            let mut v = v.lock();
+            if v.state() == VCpuState::Ready {
+                let _ = v.unbind();
+            }
+        }
+    }
+
+    fn prepare_vcpu(&self, vcpu: usize, entry: usize, arg: u64) -> AxResult {
+        let v = self.0.vcpu(vcpu).ok_or(axerrno::AxError::InvalidInput)?;
+        let mut v = v.lock();
+        v.set_entry(GuestPhysAddr::from(entry))?;
+        v.set_gpr(0, arg as usize)
+    }
+
+    fn set_return_value(&self, vcpu: usize, value: u64) {
+        if let Some(v) = self.0.vcpu(vcpu) {
+            let _ = v.lock().set_return_value(value as usize);
+        }
+    }
+
+    fn vcpu_has_pending_irq(&self, vcpu: usize) -> bool {
+        self.0.vcpu_has_pending_irq(vcpu)
+    }
+
+    fn vcpu_timer_deadline(&self, vcpu: usize) -> Option<u64> {
+        self.0.vcpu_timer_deadline(vcpu)
+    }
+
+    /// A PSCI CPU_ON names the target by its MPIDR affinity.
+    fn vcpu_by_arch_id(&self, arch_id: u64) -> Option<usize> {
+        /// MPIDR affinity bits (Aff3, Aff2, Aff1, Aff0).
+        const MPIDR_AFF_MASK: u64 = 0xff_00ff_ffff;
+        let id = arch_id & MPIDR_AFF_MASK;
+        (0..self.0.vcpu_num()).find(|&i| axvm::fdt::vcpu_mpidr(i) == id)
+    }
+
+    fn shutdown(&self) {
+        let _ = self.0.shutdown();
+    }
+
+    fn shutting_down(&self) -> bool {
+        self.0.shutting_down()
+    }
+
+    fn push_console_input(&self, byte: u8) -> bool {
+        let Some(uart) = self.0.devices().pl011s().first().cloned() else {
+            return true; // no UART: dropped
+        };
+        let taken = uart.push_rx(byte);
+        // The byte may have raised the UART's interrupt line.
+        self.0.deliver_pending_irqs();
+        taken
+    }
+
+    fn exits(&self) -> u64 {
+        self.0.exits()
+    }
+}
+
+/// What the manager needs to know of an embedded config; a config that
+/// does not parse here (the build checked it) is reported and left out.
+pub fn image_of(e: &EmbeddedVm) -> Option<VmImage> {
+    let config = match AxVMCrateConfig::from_toml(e.toml) {
+        Ok(c) => c,
+        Err(err) => {
+            log::error!("{}: {err}", e.file);
+            return None;
+        }
+    };
+    let memory_bytes = config.kernel.memory_regions.iter().map(|r| r.size).sum();
+    let autostart = config.base.autostart;
+    let config = AxVMConfig::from(config);
+    let vcpus = config
+        .get_vcpu_affinities_pcpu_ids()
+        .into_iter()
+        .map(|(_, set, pcpu)| match (config.phys_cpu_ids().is_some(), set) {
+            (true, _) => axvmm::CpuChoice::Fixed(pcpu),
+            (false, Some(mask)) => axvmm::CpuChoice::Set(mask as u64),
+            (false, None) => axvmm::CpuChoice::Any,
+        })
+        .collect();
+    Some(VmImage {
+        file: String::from(e.file),
+        name: String::from(config.name()),
+        id: config.id(),
+        memory_bytes,
+        vcpus,
+        autostart,
+    })
+}
+
+/// Builds VM `id` from embedded config `e`: memory, devices and vCPUs, its
+/// images loaded, its device interrupts routed to vCPU 0's CPU.
+pub fn build(e: &EmbeddedVm, id: usize, pcpus: &[usize], console: Arc<dyn ConsoleSink>) -> Result<VmRef, String> {
+    let crate_config = AxVMCrateConfig::from_toml(e.toml).map_err(|err| format!("{}: {err}", e.file))?;
+    let mut config = AxVMConfig::from(crate_config);
+    config.set_id(id);
+    let name = String::from(config.name());
+    // What the config left out and the VM gets anyway (a device tree place,
+    // a console), on the console whatever the log level.
+    for default in config.applied_defaults() {
+        axlog::ax_println!("hv: VM {id} ({name}): {default}");
+    }
+    let vm = Vm::new(config, console).map_err(|err| format!("VM {id} ({name}): cannot create it: {err:?}"))?;
+    if crate::images::load(&vm, e).is_err() || vm.boot().is_err() {
+        let _ = vm.shutdown();
+        return Err(format!("{}: images could not be loaded", vm.describe()));
+    }
+    crate::passthrough_irqs::forward(&vm, pcpus.first().copied().unwrap_or(0));
+    Ok(vm)
+}

@@ -1,0 +1,239 @@
+//! Each physical CPU's loop: retire the vCPUs of stopped VMs, pick the next
+//! vCPU ([`crate::sched`]), run it until an exit the VM does not handle,
+//! handle that exit ([`crate::exits`]), and wait for an interrupt when no
+//! vCPU here can run.
+//!
+//! The way of an exit: `ManagedVm::run_vcpu` enters the guest and handles
+//! MMIO, system-register and stage-2 exits inside the VM; every other exit
+//! comes back here, to [`crate::exits::handle`], which says what the CPU
+//! does next: run the same vCPU again at once, look at the other vCPUs
+//! here, or note that this vCPU waits for an interrupt.
+
+use crate::exits::{self, Next};
+use crate::hal::{Power, VmmHal};
+use crate::run::Run;
+use crate::sched;
+use crate::vmm::{Queue, Vmm};
+use alloc::{sync::Arc, vec::Vec};
+
+/// What one CPU keeps between loop passes.
+#[derive(Default)]
+pub struct CpuLocal {
+    /// The vCPU whose state is loaded on this CPU.
+    bound: Option<(Arc<Run>, usize)>,
+}
+
+impl CpuLocal {
+    fn is_bound(&self, run: &Arc<Run>, vcpu: usize) -> bool {
+        self.bound
+            .as_ref()
+            .is_some_and(|(r, v)| Arc::ptr_eq(r, run) && *v == vcpu)
+    }
+}
+
+/// What a loop pass did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Ran a vCPU (or retired some): look again at once.
+    Ran,
+    /// Nothing here can run: wait for an interrupt.
+    Idle,
+    /// The machine powers off (CPU 0 only).
+    PowerOff,
+}
+
+impl<P: VmmHal> Vmm<P> {
+    /// Runs this CPU's vCPUs. CPU 0 returns when the machine should power
+    /// off; the other CPUs never return.
+    pub fn cpu_loop(&self, cpu: usize) {
+        while !self.started() {
+            P::wait_for_irq_unless(&mut || self.started());
+        }
+        let mut local = CpuLocal::default();
+        loop {
+            match self.step(cpu, &mut local) {
+                Step::Ran => {}
+                Step::Idle => P::wait_for_irq_unless(&mut || self.has_work(cpu, &local)),
+                Step::PowerOff => return,
+            }
+        }
+    }
+
+    /// One pass of CPU `cpu`'s loop.
+    pub fn step(&self, cpu: usize, local: &mut CpuLocal) -> Step {
+        if cpu == 0 {
+            self.poll_console();
+            if self.service() {
+                self.retire_all(cpu, local);
+                return Step::PowerOff;
+            }
+        }
+        let Some(queue) = self.queue(cpu) else {
+            return Step::Idle;
+        };
+        if self.retire_stopped(&queue, local) {
+            return Step::Ran;
+        }
+        let Some((run, vcpu)) = self.pick(&queue, cpu, local) else {
+            self.arm_saved_timers(&queue, local);
+            return Step::Idle;
+        };
+        self.run_slice(&run, vcpu, cpu, local);
+        Step::Ran
+    }
+
+    /// Takes the vCPUs of stopped VMs off this CPU; true if it took any.
+    fn retire_stopped(&self, queue: &Queue, local: &mut CpuLocal) -> bool {
+        let gone: Vec<(Arc<Run>, usize)> = {
+            let mut q = queue.lock();
+            let (gone, kept) = core::mem::take(&mut *q)
+                .into_iter()
+                .partition(|(r, _)| r.vm.shutting_down());
+            *q = kept;
+            gone
+        };
+        let any = !gone.is_empty();
+        for (run, vcpu) in gone {
+            if local.is_bound(&run, vcpu) {
+                local.bound = None;
+            }
+            run.vm.unbind_vcpu(vcpu);
+            let last = run.retire_one();
+            drop(run);
+            if last {
+                P::wake_cpu(0); // CPU 0 may have work waiting for this
+            }
+        }
+        any
+    }
+
+    /// CPU 0 powers off: every vCPU here is dropped.
+    fn retire_all(&self, cpu: usize, local: &mut CpuLocal) {
+        local.bound = None;
+        if let Some(q) = self.queue(cpu) {
+            q.lock().clear();
+        }
+    }
+
+    /// Whether halted vCPU `vcpu` of `run` should run again: something
+    /// woke it, its VM holds an interrupt for it, or (when its timers are
+    /// loaded on this CPU) a guest timer fired.
+    fn wants_to_run(run: &Run, vcpu: usize, bound_here: bool, cpu: usize) -> bool {
+        run.vcpus.get(vcpu).is_some_and(|s| s.woken())
+            || run.vm.vcpu_has_pending_irq(vcpu)
+            || (bound_here && P::guest_timer_fired(cpu))
+    }
+
+    /// Whether vCPU `vcpu` of `run` can run on this CPU now; picks up a
+    /// pending CPU_ON.
+    fn runnable(&self, run: &Arc<Run>, vcpu: usize, cpu: usize, local: &CpuLocal) -> bool {
+        let Some(slot) = run.vcpus.get(vcpu) else { return false };
+        if !run.schedulable() {
+            return false;
+        }
+        if let Some((entry, arg)) = slot.take_start()
+            && let Err(e) = run.vm.prepare_vcpu(vcpu, entry, arg)
+        {
+            self.stop_run(run, format_args!("vCPU {vcpu} cannot start: {e:?}"));
+            return false;
+        }
+        slot.power() == Power::On && (!slot.halted() || Self::wants_to_run(run, vcpu, local.is_bound(run, vcpu), cpu))
+    }
+
+    /// The next vCPU of this CPU to run.
+    fn pick(&self, queue: &Queue, cpu: usize, local: &CpuLocal) -> Option<(Arc<Run>, usize)> {
+        let entries = queue.lock().clone();
+        let ready: Vec<bool> = entries.iter().map(|(r, v)| self.runnable(r, *v, cpu, local)).collect();
+        let pass = |i: usize| entries[i].0.vcpus.get(entries[i].1).map_or(u64::MAX, |s| s.pass());
+        // The floor for vCPUs that wake: the smallest pass of those that
+        // were not waiting.
+        let floor = (0..entries.len())
+            .filter(|&i| ready[i] && !entries[i].0.vcpus.get(entries[i].1).is_some_and(|s| s.halted()))
+            .map(pass)
+            .min();
+        let candidates = (0..entries.len()).filter(|&i| ready[i]).map(|i| {
+            let (run, vcpu) = &entries[i];
+            if let Some(s) = run.vcpus.get(*vcpu)
+                && s.halted()
+            {
+                s.set_pass(sched::on_wake(s.pass(), floor));
+            }
+            (i, pass(i))
+        });
+        let chosen: Vec<(usize, u64)> = candidates.collect();
+        sched::pick(chosen).and_then(|i| entries.get(i).cloned())
+    }
+
+    /// Runs vCPU `vcpu` of `run` until it yields, waits, or its VM stops.
+    fn run_slice(&self, run: &Arc<Run>, vcpu: usize, cpu: usize, local: &mut CpuLocal) {
+        let Some(slot) = run.vcpus.get(vcpu) else { return };
+        slot.clear_wait();
+        P::take_guest_timer_fired(cpu);
+        if !local.is_bound(run, vcpu) {
+            if let Some((r, v)) = local.bound.take() {
+                r.vm.unbind_vcpu(v);
+            }
+            local.bound = Some((run.clone(), vcpu));
+        }
+        let t0 = P::now_ns();
+        loop {
+            slot.set_in_guest(true);
+            let exit = run.vm.run_vcpu(vcpu);
+            slot.set_in_guest(false);
+            let next = match exit {
+                Ok(exit) => exits::handle(self, run, vcpu, exit),
+                Err(e) => {
+                    self.stop_run(run, format_args!("vCPU {vcpu} failed: {e:?}"));
+                    Next::Yield
+                }
+            };
+            match next {
+                Next::Resume if run.schedulable() => continue,
+                Next::Halt if !run.vm.vcpu_has_pending_irq(vcpu) => slot.set_halted(true),
+                _ => {}
+            }
+            break;
+        }
+        slot.set_pass(sched::charge(slot.pass(), P::now_ns().saturating_sub(t0)));
+    }
+
+    /// Before this CPU waits: the halted vCPUs here whose timers are not
+    /// loaded (another vCPU is bound) cannot raise their timer interrupt,
+    /// so the CPU is set to wake when the first of them is due. A deadline
+    /// already past is left out: each of them was looked at in the pass
+    /// that ends now (a guest that leaves its timer expired but masked must
+    /// not keep the CPU awake).
+    fn arm_saved_timers(&self, queue: &Queue, local: &CpuLocal) {
+        let now = P::now_ticks();
+        let first = queue
+            .lock()
+            .iter()
+            .filter(|(r, v)| r.schedulable() && !local.is_bound(r, *v))
+            .filter(|(r, v)| r.vcpus.get(*v).is_some_and(|s| s.power() == Power::On))
+            .filter_map(|(r, v)| r.vm.vcpu_timer_deadline(*v))
+            .filter(|&deadline| deadline > now)
+            .min();
+        if let Some(deadline) = first {
+            P::wake_no_later_than_ticks(deadline);
+        }
+    }
+
+    /// Whether this CPU has something to do (asked with interrupts masked
+    /// before it waits).
+    fn has_work(&self, cpu: usize, local: &CpuLocal) -> bool {
+        if cpu == 0 && self.console.has_input::<P>() {
+            return true;
+        }
+        let Some(queue) = self.queue(cpu) else { return false };
+        let entries = queue.lock().clone();
+        entries.iter().any(|(run, vcpu)| {
+            if run.vm.shutting_down() {
+                return true;
+            }
+            let Some(s) = run.vcpus.get(*vcpu) else { return false };
+            run.schedulable()
+                && s.power() != Power::Off
+                && (!s.halted() || Self::wants_to_run(run, *vcpu, local.is_bound(run, *vcpu), cpu))
+        })
+    }
+}

@@ -1,0 +1,605 @@
+//! The manager against a mock host and mock VMs: lifecycle, placement,
+//! scheduling order, memory accounting, guest power requests.
+//!
+//! The mock host keeps its state per test thread; each test builds its own
+//! [`Vmm`] and drives the CPUs' loops one pass at a time with
+//! [`Vmm::step`], setting which CPU is "current".
+
+use crate::hal::*;
+use crate::lifecycle::{Request, VmState};
+use crate::shell::Manager;
+use crate::{CpuLocal, Step, Vmm};
+use alloc::{string::String, sync::Arc, vec, vec::Vec};
+use axdevice::ConsoleSink;
+use axerrno::{AxError, AxResult};
+use axvcpu::AxVCpuExitReason;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+const MIB: usize = 1 << 20;
+/// How long the mock guest runs per `run_vcpu`, unless scripted.
+const SLICE_NS: u64 = 1_000_000;
+
+#[derive(Default)]
+struct Host {
+    cpu: usize,
+    now: u64,
+    used: usize,
+    total: usize,
+    printed: String,
+    input: VecDeque<u8>,
+    wakes: Vec<usize>,
+    /// The VMs built (weak: the manager alone keeps them alive).
+    vms: Vec<std::sync::Weak<MockVm>>,
+    builds: usize,
+    released: Vec<usize>,
+}
+
+std::thread_local! {
+    static HOST: RefCell<Host> = RefCell::new(Host { total: 1024 * MIB, ..Host::default() });
+}
+
+fn host<T>(f: impl FnOnce(&mut Host) -> T) -> T {
+    HOST.with(|h| f(&mut h.borrow_mut()))
+}
+
+struct MockVm {
+    id: usize,
+    name: String,
+    vcpus: usize,
+    memory: usize,
+    down: AtomicBool,
+    exits: AtomicU64,
+    /// Exits to return, per vCPU; empty: a host interrupt after a slice.
+    script: Mutex<Vec<VecDeque<(u64, AxVCpuExitReason)>>>,
+    /// Every `run_vcpu` call: (vCPU, the CPU it ran on).
+    ran: Mutex<Vec<(usize, usize)>>,
+    unbound: Mutex<Vec<usize>>,
+    prepared: Mutex<Vec<(usize, usize, u64)>>,
+    returns: Mutex<Vec<(usize, u64)>>,
+    uart: Mutex<Vec<u8>>,
+    pending_irq: AtomicBool,
+}
+
+impl Drop for MockVm {
+    fn drop(&mut self) {
+        let m = self.memory;
+        let _ = HOST.try_with(|h| h.borrow_mut().used -= m);
+    }
+}
+
+impl MockVm {
+    fn push(&self, vcpu: usize, ns: u64, exit: AxVCpuExitReason) {
+        self.script.lock().unwrap()[vcpu].push_back((ns, exit));
+    }
+    fn ran(&self) -> Vec<(usize, usize)> {
+        self.ran.lock().unwrap().clone()
+    }
+}
+
+impl ManagedVm for MockVm {
+    fn id(&self) -> usize {
+        self.id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn vcpu_num(&self) -> usize {
+        self.vcpus
+    }
+    fn run_vcpu(&self, vcpu: usize) -> AxResult<AxVCpuExitReason> {
+        if vcpu >= self.vcpus {
+            return Err(AxError::InvalidInput);
+        }
+        self.ran.lock().unwrap().push((vcpu, host(|h| h.cpu)));
+        self.exits.fetch_add(1, Ordering::Relaxed);
+        let (ns, exit) = self.script.lock().unwrap()[vcpu]
+            .pop_front()
+            .unwrap_or((SLICE_NS, AxVCpuExitReason::ExternalInterrupt { vector: 26 }));
+        host(|h| h.now += ns);
+        Ok(exit)
+    }
+    fn unbind_vcpu(&self, vcpu: usize) {
+        self.unbound.lock().unwrap().push(vcpu);
+    }
+    fn prepare_vcpu(&self, vcpu: usize, entry: usize, arg: u64) -> AxResult {
+        self.prepared.lock().unwrap().push((vcpu, entry, arg));
+        Ok(())
+    }
+    fn set_return_value(&self, vcpu: usize, value: u64) {
+        self.returns.lock().unwrap().push((vcpu, value));
+    }
+    fn vcpu_has_pending_irq(&self, _vcpu: usize) -> bool {
+        self.pending_irq.load(Ordering::Acquire)
+    }
+    fn vcpu_timer_deadline(&self, _vcpu: usize) -> Option<u64> {
+        None
+    }
+    fn vcpu_by_arch_id(&self, arch_id: u64) -> Option<usize> {
+        // Like MPIDR: bit 31 set, Aff0 the index.
+        let i = arch_id.checked_sub(0x8000_0000)? as usize;
+        (i < self.vcpus).then_some(i)
+    }
+    fn shutdown(&self) {
+        self.down.store(true, Ordering::Release);
+    }
+    fn shutting_down(&self) -> bool {
+        self.down.load(Ordering::Acquire)
+    }
+    fn push_console_input(&self, byte: u8) -> bool {
+        let mut u = self.uart.lock().unwrap();
+        if u.len() >= 4 {
+            return false;
+        }
+        u.push(byte);
+        true
+    }
+    fn exits(&self) -> u64 {
+        self.exits.load(Ordering::Relaxed)
+    }
+}
+
+struct Sink;
+impl ConsoleSink for Sink {
+    fn write_bytes(&self, vm_name: &str, bytes: &[u8]) {
+        let s = String::from_utf8_lossy(bytes).into_owned();
+        host(|h| h.printed.push_str(&std::format!("[{vm_name}] {s}")));
+    }
+}
+
+struct MockHal;
+impl VmmHal for MockHal {
+    fn cpu_id() -> usize {
+        host(|h| h.cpu)
+    }
+    fn wake_cpu(cpu: usize) {
+        host(|h| h.wakes.push(cpu));
+    }
+    fn wait_for_irq_unless(_ready: &mut dyn FnMut() -> bool) {}
+    fn now_ns() -> u64 {
+        host(|h| h.now)
+    }
+    fn now_ticks() -> u64 {
+        host(|h| h.now)
+    }
+    fn wake_no_later_than_ticks(_deadline: u64) {}
+    fn used_memory_bytes() -> usize {
+        host(|h| h.used)
+    }
+    fn free_memory_bytes() -> usize {
+        host(|h| h.total - h.used)
+    }
+    fn print(text: &str) {
+        host(|h| h.printed.push_str(text));
+    }
+    fn getchar() -> Option<u8> {
+        host(|h| h.input.pop_front())
+    }
+    fn console_sink() -> Arc<dyn ConsoleSink> {
+        Arc::new(Sink)
+    }
+    fn guest_timer_fired(_cpu: usize) -> bool {
+        false
+    }
+    fn take_guest_timer_fired(_cpu: usize) -> bool {
+        false
+    }
+    fn build_vm(
+        image: &VmImage,
+        id: usize,
+        _pcpus: &[usize],
+        _console: Arc<dyn ConsoleSink>,
+    ) -> Result<Arc<dyn ManagedVm>, String> {
+        let vm = Arc::new(MockVm {
+            id,
+            name: image.name.clone(),
+            vcpus: image.vcpus.len(),
+            memory: image.memory_bytes,
+            down: AtomicBool::new(false),
+            exits: AtomicU64::new(0),
+            script: Mutex::new((0..image.vcpus.len()).map(|_| VecDeque::new()).collect()),
+            ran: Mutex::new(Vec::new()),
+            unbound: Mutex::new(Vec::new()),
+            prepared: Mutex::new(Vec::new()),
+            returns: Mutex::new(Vec::new()),
+            uart: Mutex::new(Vec::new()),
+            pending_irq: AtomicBool::new(false),
+        });
+        host(|h| {
+            h.used += image.memory_bytes;
+            h.builds += 1;
+            h.vms.push(Arc::downgrade(&vm));
+        });
+        Ok(vm)
+    }
+    fn release_vm(vm: &dyn ManagedVm) {
+        let id = vm.id();
+        host(|h| h.released.push(id));
+    }
+    fn hypercall(guest: &dyn GuestServices, nr: u64, args: [u64; 6]) -> u64 {
+        match nr {
+            // "AFFINITY_INFO": the power state of vCPU args[0].
+            1 => guest.vcpu_power(args[0]).map_or(u64::MAX, |p| p as u64),
+            // "putchar"
+            2 => {
+                guest.console_write(&[args[0] as u8]);
+                0
+            }
+            _ => guest.vm_id() as u64 * 100 + guest.vcpu_id() as u64,
+        }
+    }
+    fn cpu_on_status(result: CpuOnResult) -> u64 {
+        result as u64 + 10
+    }
+}
+
+fn image(name: &str, id: usize, vcpus: Vec<CpuChoice>, mib: usize, autostart: bool) -> VmImage {
+    VmImage {
+        file: std::format!("{name}.toml"),
+        name: name.into(),
+        id,
+        memory_bytes: mib * MIB,
+        vcpus,
+        autostart,
+    }
+}
+
+type TestVmm = Vmm<MockHal>;
+
+/// A manager over `cpus` CPUs with `images`, booted (with power-off when
+/// idle as given).
+fn booted(images: Vec<VmImage>, cpus: usize, poweroff: bool) -> TestVmm {
+    let vmm = TestVmm::new();
+    vmm.init(images, cpus, poweroff);
+    vmm.boot();
+    vmm
+}
+
+fn on_cpu(cpu: usize) {
+    host(|h| h.cpu = cpu);
+}
+
+/// One loop pass on `cpu`.
+fn step(vmm: &TestVmm, cpu: usize, local: &mut CpuLocal) -> Step {
+    on_cpu(cpu);
+    let s = vmm.step(cpu, local);
+    on_cpu(0);
+    s
+}
+
+fn mock(i: usize) -> Arc<MockVm> {
+    host(|h| h.vms[i].upgrade()).expect("the VM was freed")
+}
+
+fn printed() -> String {
+    host(|h| core::mem::take(&mut h.printed))
+}
+
+fn state_of(vmm: &TestVmm, id: usize) -> Option<VmState> {
+    vmm.list().into_iter().find(|v| v.id == id).map(|v| v.state)
+}
+
+#[test]
+fn autostart_builds_and_starts_only_marked_images() {
+    let vmm = booted(
+        vec![
+            image("a", 1, vec![CpuChoice::Any; 2], 64, true),
+            image("b", 2, vec![CpuChoice::Any], 32, false),
+        ],
+        4,
+        false,
+    );
+    let list = vmm.list();
+    assert_eq!(list.len(), 1);
+    assert_eq!((list[0].id, list[0].state), (1, VmState::Running));
+    assert_eq!(list[0].vcpus.iter().map(|v| v.pcpu).collect::<Vec<_>>(), vec![0, 1]);
+    assert!(printed().contains("hv: VM 1 (a) ready: 2 vCPUs\n"));
+    assert_eq!(vmm.images(), vec![("a".into(), true), ("b".into(), false)]);
+}
+
+#[test]
+fn create_then_start_a_second_instance() {
+    let vmm = booted(vec![image("a", 1, vec![CpuChoice::Any], 64, true)], 2, false);
+    assert_eq!(vmm.create("a", None), Ok(2), "id 1 taken: the lowest free one");
+    assert_eq!(state_of(&vmm, 2), Some(VmState::Created));
+    assert_eq!(vmm.create("a", Some(7)), Ok(7));
+    assert_eq!(vmm.create("a", Some(7)), Err("VM id 7 is taken".into()));
+    assert_eq!(
+        vmm.create("zz", None),
+        Err("no config named \"zz\"; built in: a".into())
+    );
+    // Least loaded: VM 1 is on CPU 0, so VM 2 goes to CPU 1.
+    assert_eq!(vmm.list()[1].vcpus[0].pcpu, 1);
+    assert!(vmm.request(2, Request::Start).is_ok());
+    assert_eq!(state_of(&vmm, 2), Some(VmState::Running));
+}
+
+#[test]
+fn illegal_requests_change_nothing() {
+    let vmm = booted(vec![image("a", 1, vec![CpuChoice::Any], 64, true)], 1, false);
+    let before = vmm.list();
+    for (req, msg) in [
+        (Request::Start, "VM 1 is already running"),
+        (Request::Resume, "VM 1 is already running"),
+    ] {
+        assert_eq!(vmm.request(1, req), Err(msg.into()));
+    }
+    assert_eq!(vmm.request(9, Request::Stop), Err("no VM 9".into()));
+    assert_eq!(vmm.list(), before);
+    vmm.request(1, Request::Stop).unwrap();
+    assert_eq!(vmm.request(1, Request::Stop), Err("VM 1 is already stopped".into()));
+}
+
+#[test]
+fn not_enough_memory_is_refused_and_nothing_remains() {
+    let vmm = booted(vec![image("big", 1, vec![CpuChoice::Any], 2048, false)], 1, false);
+    let used = host(|h| h.used);
+    let err = vmm.create("big", None).unwrap_err();
+    assert!(err.contains("needs 2097152 KiB of memory"), "{err}");
+    assert!(vmm.list().is_empty());
+    assert_eq!(host(|h| (h.used, h.builds)), (used, 0));
+}
+
+#[test]
+fn offline_fixed_cpu_is_refused() {
+    let vmm = booted(vec![image("a", 1, vec![CpuChoice::Fixed(3)], 16, false)], 2, false);
+    let err = vmm.create("a", None).unwrap_err();
+    assert_eq!(err, "VM 1 (a): vCPU 0 wants CPU 3, which is not online (2 CPUs)");
+    assert_eq!(host(|h| h.builds), 0);
+}
+
+#[test]
+fn two_vms_sharing_a_cpu_alternate_fairly() {
+    let vmm = booted(
+        vec![
+            image("spin", 1, vec![CpuChoice::Fixed(0)], 16, true),
+            image("short", 2, vec![CpuChoice::Fixed(0)], 16, true),
+        ],
+        1,
+        false,
+    );
+    let (spin, short) = (mock(0), mock(1));
+    // The spinner uses whole 10 ms ticks; the other exits after 1 ms.
+    for _ in 0..100 {
+        spin.push(0, 10_000_000, AxVCpuExitReason::ExternalInterrupt { vector: 26 });
+    }
+    let mut local = CpuLocal::default();
+    for _ in 0..60 {
+        assert_eq!(step(&vmm, 0, &mut local), Step::Ran);
+    }
+    let (a, b) = (spin.ran().len() as u64, short.ran().len() as u64);
+    let (ta, tb) = (a * 10_000_000, b * SLICE_NS);
+    assert!(
+        ta.abs_diff(tb) <= 10_000_000,
+        "guest time {ta} vs {tb} ns ({a} and {b} runs)"
+    );
+    assert!(a >= 1 && b >= 10);
+}
+
+#[test]
+fn paused_vm_does_not_run_and_resumes() {
+    let vmm = booted(vec![image("a", 1, vec![CpuChoice::Any], 16, true)], 1, false);
+    let vm = mock(0);
+    let mut local = CpuLocal::default();
+    step(&vmm, 0, &mut local);
+    assert_eq!(vm.ran().len(), 1);
+    let msg = vmm.request(1, Request::Pause).unwrap();
+    assert!(msg.starts_with("VM 1 (a) paused"), "{msg}");
+    assert_eq!(step(&vmm, 0, &mut local), Step::Idle);
+    assert_eq!(vm.ran().len(), 1, "a paused vCPU is not run");
+    assert_eq!(vmm.request(1, Request::Pause), Err("VM 1 is already paused".into()));
+    vmm.request(1, Request::Resume).unwrap();
+    step(&vmm, 0, &mut local);
+    assert_eq!(vm.ran().len(), 2);
+}
+
+#[test]
+fn guest_power_off_stops_and_idle_power_off_frees_everything() {
+    let vmm = booted(vec![image("a", 1, vec![CpuChoice::Any; 2], 64, true)], 2, true);
+    let used_before_vms = 0;
+    let vm = mock(0);
+    vm.push(0, 1000, AxVCpuExitReason::SystemDown);
+    let (mut l0, mut l1) = (CpuLocal::default(), CpuLocal::default());
+    assert_eq!(step(&vmm, 0, &mut l0), Step::Ran);
+    assert_eq!(state_of(&vmm, 1), Some(VmState::Stopped));
+    assert_eq!(host(|h| h.released.clone()), vec![1]);
+    drop(vm);
+    // CPU 1 still holds vCPU 1: no power-off until it is retired.
+    assert_eq!(step(&vmm, 0, &mut l0), Step::Ran, "CPU 0 retires its own vCPU");
+    assert_ne!(step(&vmm, 0, &mut l0), Step::PowerOff);
+    assert_eq!(step(&vmm, 1, &mut l1), Step::Ran);
+    assert_eq!(step(&vmm, 0, &mut l0), Step::PowerOff);
+    let out = printed();
+    let lines: Vec<&str> = out.lines().collect();
+    let i = lines
+        .iter()
+        .position(|l| *l == "hv: VM 1 (a) stopped: powered off by the guest (vCPU 0)")
+        .unwrap();
+    assert_eq!(lines[i + 1], "hv: VM 1 (a) retired, 65536 KiB of its memory freed");
+    assert_eq!(lines[i + 2], "hv: no VM left, all guest memory returned; powering off");
+    assert_eq!(host(|h| h.used), used_before_vms);
+}
+
+#[test]
+fn without_poweroff_when_idle_the_hypervisor_stays() {
+    let vmm = booted(vec![image("a", 1, vec![CpuChoice::Any], 16, true)], 1, false);
+    mock(0).push(0, 10, AxVCpuExitReason::SystemDown);
+    let mut l = CpuLocal::default();
+    for _ in 0..5 {
+        assert_ne!(step(&vmm, 0, &mut l), Step::PowerOff);
+    }
+    assert_eq!(state_of(&vmm, 1), Some(VmState::Stopped));
+    assert_eq!(host(|h| h.used), 16 * MIB, "a stopped VM keeps its memory");
+    let msg = vmm.request(1, Request::Destroy).unwrap();
+    assert_eq!(msg, "VM 1 (a) being destroyed");
+    step(&vmm, 0, &mut l);
+    assert!(vmm.list().is_empty());
+    assert_eq!(host(|h| h.used), 0);
+    assert!(printed().contains("hv: VM 1 (a) retired, 16384 KiB of its memory freed\n"));
+}
+
+#[test]
+fn restart_builds_fresh_and_runs_again() {
+    let vmm = booted(vec![image("a", 1, vec![CpuChoice::Any], 16, true)], 1, false);
+    let mut l = CpuLocal::default();
+    step(&vmm, 0, &mut l);
+    assert_eq!(vmm.request(1, Request::Restart), Ok("VM 1 (a) restarting".into()));
+    step(&vmm, 0, &mut l); // retires the old vCPU, then CPU 0 rebuilds
+    step(&vmm, 0, &mut l);
+    assert_eq!(host(|h| h.builds), 2);
+    assert_eq!(state_of(&vmm, 1), Some(VmState::Running));
+    assert_eq!(host(|h| h.used), 16 * MIB, "the old memory was freed");
+    let fresh = mock(1);
+    step(&vmm, 0, &mut l);
+    assert!(!fresh.ran().is_empty(), "the new instance runs");
+}
+
+#[test]
+fn guest_reset_reboots_the_vm() {
+    let vmm = booted(vec![image("a", 1, vec![CpuChoice::Any], 16, true)], 1, true);
+    mock(0).push(0, 10, AxVCpuExitReason::SystemReset);
+    let mut l = CpuLocal::default();
+    for _ in 0..4 {
+        assert_ne!(step(&vmm, 0, &mut l), Step::PowerOff, "a reset is not a power-off");
+    }
+    assert_eq!(host(|h| h.builds), 2);
+    assert_eq!(state_of(&vmm, 1), Some(VmState::Running));
+    let out = printed();
+    assert!(
+        out.contains("hv: VM 1 (a) stopped: reset by the guest (vCPU 0)\n"),
+        "{out}"
+    );
+    assert!(out.matches("hv: VM 1 (a) ready: 1 vCPUs\n").count() == 2, "{out}");
+}
+
+#[test]
+fn cpu_on_starts_the_target_once() {
+    let vmm = booted(
+        vec![image("a", 1, vec![CpuChoice::Fixed(0), CpuChoice::Fixed(1)], 16, true)],
+        2,
+        false,
+    );
+    let vm = mock(0);
+    let up = |target| AxVCpuExitReason::CpuUp {
+        target_cpu: target,
+        entry_point: axvcpu::GuestPhysAddr::from(0x4008_0000),
+        arg: 5,
+    };
+    vm.push(0, 10, up(0x8000_0001));
+    vm.push(0, 10, up(0x8000_0001));
+    vm.push(0, 10, up(0x8000_0009));
+    vm.push(
+        0,
+        10,
+        AxVCpuExitReason::Hypercall {
+            nr: 1,
+            args: [0x8000_0001, 0, 0, 0, 0, 0],
+        },
+    );
+    let (mut l0, mut l1) = (CpuLocal::default(), CpuLocal::default());
+    step(&vmm, 0, &mut l0);
+    let returns = vm.returns.lock().unwrap().clone();
+    let want = |r: CpuOnResult| r as u64 + 10;
+    assert_eq!(
+        returns,
+        vec![
+            (0, want(CpuOnResult::Started)),
+            (0, want(CpuOnResult::OnPending)),
+            (0, want(CpuOnResult::NoSuchCpu)),
+            (0, Power::OnPending as u64)
+        ]
+    );
+    assert!(host(|h| h.wakes.contains(&1)), "the target's CPU is woken");
+    step(&vmm, 1, &mut l1);
+    assert_eq!(*vm.prepared.lock().unwrap(), vec![(1, 0x4008_0000, 5)]);
+    assert_eq!(vm.ran().last(), Some(&(1, 1)));
+}
+
+#[test]
+fn halted_vcpu_costs_nothing_until_woken() {
+    let vmm = booted(vec![image("a", 1, vec![CpuChoice::Any], 16, true)], 1, false);
+    let vm = mock(0);
+    vm.push(0, 10, AxVCpuExitReason::Halt);
+    let mut l = CpuLocal::default();
+    step(&vmm, 0, &mut l);
+    assert_eq!(step(&vmm, 0, &mut l), Step::Idle);
+    assert_eq!(vm.ran().len(), 1);
+    assert!(vmm.kick(1, 0));
+    assert!(!vmm.kick(1, 5) && !vmm.kick(4, 0));
+    assert_eq!(step(&vmm, 0, &mut l), Step::Ran);
+    assert_eq!(vm.ran().len(), 2);
+}
+
+#[test]
+fn hypercalls_reach_the_arch_handler_with_the_caller() {
+    let vmm = booted(vec![image("a", 3, vec![CpuChoice::Any], 16, true)], 1, false);
+    let vm = mock(0);
+    vm.push(0, 10, AxVCpuExitReason::Hypercall { nr: 9, args: [0; 6] });
+    vm.push(
+        0,
+        10,
+        AxVCpuExitReason::Hypercall {
+            nr: 2,
+            args: [b'x' as u64, 0, 0, 0, 0, 0],
+        },
+    );
+    let mut l = CpuLocal::default();
+    step(&vmm, 0, &mut l);
+    assert_eq!(vm.returns.lock().unwrap()[..2], [(0, 300), (0, 0)]);
+    assert!(printed().contains("[a] x"));
+}
+
+#[test]
+fn unsupported_exit_stops_only_that_vm() {
+    let vmm = booted(
+        vec![
+            image("bad", 1, vec![CpuChoice::Fixed(0)], 16, true),
+            image("good", 2, vec![CpuChoice::Fixed(0)], 16, true),
+        ],
+        1,
+        false,
+    );
+    mock(0).push(
+        0,
+        10,
+        AxVCpuExitReason::Unsupported {
+            raw: 0x8600_0000,
+            detail: 0x10,
+        },
+    );
+    let mut l = CpuLocal::default();
+    for _ in 0..4 {
+        step(&vmm, 0, &mut l);
+    }
+    assert_eq!(state_of(&vmm, 1), Some(VmState::Stopped));
+    assert_eq!(state_of(&vmm, 2), Some(VmState::Running));
+    assert!(mock(1).ran().len() >= 2);
+    assert!(
+        printed().contains("hv: VM 1 (bad) stopped: vCPU 0: unhandled exception (syndrome 0x86000000, address 0x10)")
+    );
+}
+
+#[test]
+fn console_input_goes_to_the_focused_vm_and_ctrl_a_n_moves_it() {
+    let vmm = booted(
+        vec![
+            image("a", 1, vec![CpuChoice::Any], 16, true),
+            image("b", 2, vec![CpuChoice::Any], 16, true),
+        ],
+        2,
+        false,
+    );
+    host(|h| h.input.extend(b"hi\x01nyo\x01\x01"));
+    vmm.poll_console();
+    assert_eq!(*mock(0).uart.lock().unwrap(), b"hi");
+    assert_eq!(*mock(1).uart.lock().unwrap(), b"yo\x01");
+    // A full UART: the byte is held and offered again.
+    host(|h| h.input.extend(b"12345"));
+    vmm.poll_console();
+    assert_eq!(*mock(1).uart.lock().unwrap(), b"yo\x011");
+    mock(1).uart.lock().unwrap().clear();
+    vmm.poll_console();
+    assert_eq!(*mock(1).uart.lock().unwrap(), b"2345");
+}

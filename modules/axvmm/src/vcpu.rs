@@ -1,0 +1,155 @@
+//! One vCPU's place in the manager: its physical CPU, its power state as
+//! the guest's power management sees it, whether it waits for an interrupt,
+//! and its scheduling account.
+
+use crate::hal::Power;
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use kspin::SpinNoIrq;
+
+/// A vCPU of a running VM.
+pub struct VCpuSlot {
+    /// Its id in the VM.
+    pub id: usize,
+    /// The physical CPU that runs it.
+    pub pcpu: usize,
+    power: AtomicU8,
+    /// Waiting (WFI, HLT) for an interrupt.
+    halted: AtomicBool,
+    /// Something for it arrived (an interrupt from another vCPU or a device).
+    wake: AtomicBool,
+    /// In the guest right now (between entry and exit).
+    in_guest: AtomicBool,
+    /// Entry and first argument of a pending CPU_ON.
+    start: SpinNoIrq<(usize, u64)>,
+    /// Its scheduling pass: guest time it has had on its CPU, in ns
+    /// ([`crate::sched`]).
+    pass: AtomicU64,
+}
+
+impl VCpuSlot {
+    /// vCPU `id` on physical CPU `pcpu`, in power state `power`.
+    pub fn new(id: usize, pcpu: usize, power: Power) -> Self {
+        Self {
+            id,
+            pcpu,
+            power: AtomicU8::new(power as u8),
+            halted: AtomicBool::new(false),
+            wake: AtomicBool::new(false),
+            in_guest: AtomicBool::new(false),
+            start: SpinNoIrq::new((0, 0)),
+            pass: AtomicU64::new(0),
+        }
+    }
+
+    /// Its power state.
+    pub fn power(&self) -> Power {
+        match self.power.load(Ordering::Acquire) {
+            1 => Power::OnPending,
+            2 => Power::On,
+            _ => Power::Off,
+        }
+    }
+
+    /// Moves it from `from` to `to`; false if it was not in `from`.
+    pub fn transition(&self, from: Power, to: Power) -> bool {
+        self.power
+            .compare_exchange(from as u8, to as u8, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// A CPU_ON: moves it from off to on-pending and records its entry and
+    /// argument. Only the caller that wins the transition writes them
+    /// (under the lock its CPU reads them with), so a losing racer cannot
+    /// replace the winner's entry. False if it was not off.
+    pub fn try_start(&self, entry: usize, arg: u64) -> bool {
+        let mut start = self.start.lock();
+        let won = self.transition(Power::Off, Power::OnPending);
+        if won {
+            *start = (entry, arg);
+        }
+        won
+    }
+
+    /// Its CPU picks up a pending CPU_ON: the entry and argument, and the
+    /// vCPU is on. `None` if none was pending.
+    pub fn take_start(&self) -> Option<(usize, u64)> {
+        let start = self.start.lock();
+        self.transition(Power::OnPending, Power::On).then_some(*start)
+    }
+
+    /// Whether it waits for an interrupt.
+    pub fn halted(&self) -> bool {
+        self.halted.load(Ordering::Acquire)
+    }
+
+    /// Marks it waiting for an interrupt (or not).
+    pub fn set_halted(&self, halted: bool) {
+        self.halted.store(halted, Ordering::Release);
+    }
+
+    /// Notes that something for it arrived.
+    pub fn set_wake(&self) {
+        self.wake.store(true, Ordering::Release);
+    }
+
+    /// Whether something for it arrived since it last ran.
+    pub fn woken(&self) -> bool {
+        self.wake.load(Ordering::Acquire)
+    }
+
+    /// Clears the notes of a halt and a wake-up: it runs now.
+    pub fn clear_wait(&self) {
+        self.halted.store(false, Ordering::Release);
+        self.wake.store(false, Ordering::Release);
+    }
+
+    /// Whether it is in the guest right now.
+    pub fn in_guest(&self) -> bool {
+        self.in_guest.load(Ordering::Acquire)
+    }
+
+    /// Marks it entering (true) or leaving (false) the guest.
+    pub fn set_in_guest(&self, yes: bool) {
+        self.in_guest.store(yes, Ordering::Release);
+    }
+
+    /// Its scheduling pass.
+    pub fn pass(&self) -> u64 {
+        self.pass.load(Ordering::Acquire)
+    }
+
+    /// Sets its scheduling pass.
+    pub fn set_pass(&self, pass: u64) {
+        self.pass.store(pass, Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_on_is_won_once_and_taken_once() {
+        let s = VCpuSlot::new(1, 0, Power::Off);
+        assert!(s.try_start(0x4008_0000, 7));
+        assert!(!s.try_start(0x1234, 9), "a second CPU_ON while pending loses");
+        assert_eq!(s.power(), Power::OnPending);
+        assert_eq!(s.take_start(), Some((0x4008_0000, 7)));
+        assert_eq!(s.power(), Power::On);
+        assert_eq!(s.take_start(), None);
+        assert!(!s.try_start(0x1234, 9), "an on vCPU cannot be started");
+        assert!(s.transition(Power::On, Power::Off));
+        assert!(s.try_start(0x5000, 1), "CPU_OFF then CPU_ON again");
+        assert_eq!(s.take_start(), Some((0x5000, 1)));
+    }
+
+    #[test]
+    fn wait_notes() {
+        let s = VCpuSlot::new(0, 2, Power::On);
+        s.set_halted(true);
+        s.set_wake();
+        assert!(s.halted() && s.woken());
+        s.clear_wait();
+        assert!(!s.halted() && !s.woken());
+    }
+}
