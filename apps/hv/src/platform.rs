@@ -5,7 +5,7 @@
 use crate::vm::HvVm;
 use alloc::{string::String, sync::Arc};
 use arm_vcpu::{Hypercall, decode_hypercall, hypercall as hc, psci};
-use axdevice::{ConsoleSink, PrefixingSink};
+use axdevice::ConsoleSink;
 use axvmm::{CpuOnResult, GuestServices, ManagedVm, Power, VmImage, VmmHal};
 
 /// [`VmmHal`] on `axhal`, `axalloc` and `axlog`.
@@ -50,14 +50,6 @@ impl VmmHal for HvPlatform {
 
     fn getchar() -> Option<u8> {
         axhal::console::getchar()
-    }
-
-    fn console_sink() -> Arc<dyn ConsoleSink> {
-        // Through the logger's print lock, so a guest line never
-        // interleaves with a log line from another CPU.
-        Arc::new(PrefixingSink::new(|line: &[u8]| {
-            axlog::ax_print!("{}", String::from_utf8_lossy(line));
-        }))
     }
 
     fn guest_timer_fired(cpu: usize) -> bool {

@@ -27,8 +27,8 @@
 //! summary, `bench:` lines, and powers the VM off with PSCI `SYSTEM_OFF`.
 //!
 //! It does not parse the DTB (only its header is checked) or allocate.
-//! Interrupts are masked except while an interrupt check or the latency
-//! benchmark waits for one. The target is soft-float: FP/SIMD is enabled at EL1 only so
+//! Interrupts are masked except while an interrupt check, the latency
+//! benchmark or the ticker mode waits for one. The target is soft-float: FP/SIMD is enabled at EL1 only so
 //! that the isolation check can keep its pattern in `V31`, which nothing
 //! else uses.
 //!
@@ -42,6 +42,27 @@
 //! is stopped while the other VMs run on. Should execution go on, the guest
 //! prints `FAIL crash mode survived` and powers off. Any other VM id runs
 //! the checks as usual.
+//!
+//! # Spin mode
+//!
+//! **VM id 77 spins forever.** Right after `PASS uart` (where the crash
+//! mode hooks in) it prints `testguest: VM 77 spins with interrupts
+//! masked`, masks every interrupt (`DAIF` all set) and loops with no `WFI`
+//! and no exit of its own. Only the host's timer takes it off its CPU: the
+//! QEMU test that puts it on a CPU with another VM's vCPU checks that the
+//! other VM still gets its share (its timer checks pass).
+//!
+//! # Ticker mode
+//!
+//! **VM id 88 ticks forever.** Right after `PASS uart` it sets up the GIC
+//! and prints `testguest: VM 88 ticks every 100 ms of virtual time`; then,
+//! every 100 ms of virtual time, `ticker: tick N` (`N` from 1), sleeping in
+//! `WFI` until its virtual timer interrupts in between (an idle ticker
+//! costs no CPU time). A tick more than 500 ms after the one before it
+//! prints `ticker: tick N after a gap of G ms` instead (`G` the measured
+//! gap): virtual time runs on while a VM is paused, so after a pause and a
+//! resume the next tick shows the pause, and `N` shows that the guest went
+//! on where it was rather than booting again.
 //!
 //! # Passthrough checks
 //!
@@ -69,10 +90,12 @@
 //! GICv3 driver), `gicframe` (any access at any offset of the GIC's
 //! frames, for the bad input), `rtc` (the PL031), `uart`, `hvc` and `psci` (calls into the hypervisor),
 //! `mmio` and `testdev` (width-exact device access), `checks` (the checks
-//! in order, the crash mode and the console input step included), `bench`,
+//! in order, the crash, spin and ticker modes and the console input step
+//! included), `bench`,
 //! `timer` (counters and the EL1 timers), `cpu`, `shared`, `fpsimd` (the
 //! `V31` accesses); `platform` (the addresses above, the timers' and the
-//! RTC's INTIDs, the marker addresses, the crash and passthrough VM ids).
+//! RTC's INTIDs, the marker addresses, the crash, spin, ticker and
+//! passthrough VM ids).
 //!
 //! Build with `build.sh`; it is its own Cargo workspace, not part of the
 //! root one.

@@ -70,6 +70,16 @@ pub const PASSTHROUGH_VM_IDS: [u64; 2] = [4, 5];
 /// check (see the crate doc).
 pub const CRASH_VM_ID: u64 = 66;
 
+/// The VM id at which the guest, right after its first check, spins
+/// forever with every interrupt masked and never exits (see the crate doc):
+/// a vCPU that only the host's timer can take off its CPU.
+pub const SPIN_VM_ID: u64 = 77;
+
+/// The VM id at which the guest, right after its first check, prints a tick
+/// every 100 ms of virtual time, forever, sleeping in `WFI` in between (see
+/// the crate doc).
+pub const TICKER_VM_ID: u64 = 88;
+
 /// The most vCPUs a VM running this guest has (the VMs of the usual checks
 /// have 2, those of the passthrough checks 4); vCPU `n` has MPIDR affinity
 /// 0 `n`. A vCPU beyond them parks at boot.

@@ -8,8 +8,10 @@
 //! first Ctrl-A itself: type Ctrl-A twice for each one meant here.)
 
 use crate::hal::VmmHal;
-use crate::shell::{Outcome, Shell};
+use crate::screen::Screen;
+use crate::shell::{Outcome, Shell, line::PROMPT};
 use crate::vmm::Vmm;
+use alloc::{format, sync::Arc};
 use core::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
 use kspin::SpinNoIrq;
 
@@ -21,6 +23,9 @@ const NO_VM: usize = usize::MAX;
 
 /// Console routing state (only CPU 0 reads host input).
 pub struct Console {
+    /// The screen VM output, the hypervisor's lines and the shell share
+    /// (made on first use: a `static` cannot hold a new `Arc`).
+    screen: SpinNoIrq<Option<Arc<Screen>>>,
     /// The VM that gets input (its id), `NO_VM` for the first one.
     focus: AtomicUsize,
     /// Ctrl-A was typed; the next key is a command.
@@ -36,15 +41,24 @@ pub struct Console {
 }
 
 impl Console {
-    /// No focus, nothing held, the shell closed.
+    /// No focus, nothing held, the shell closed, an empty screen.
     pub const fn new() -> Self {
         Self {
+            screen: SpinNoIrq::new(None),
             focus: AtomicUsize::new(NO_VM),
             escape: AtomicBool::new(false),
             held: AtomicU16::new(NO_BYTE),
             shell: SpinNoIrq::new(None),
             shell_open: AtomicBool::new(false),
         }
+    }
+
+    /// The shared screen.
+    pub(crate) fn screen(&self) -> Arc<Screen> {
+        self.screen
+            .lock()
+            .get_or_insert_with(|| Arc::new(Screen::new()))
+            .clone()
     }
 
     /// Whether input is waiting to be delivered (a held byte).
@@ -152,11 +166,16 @@ impl<P: VmmHal> Vmm<P> {
     /// Opens the management shell, or leaves it.
     fn toggle_shell(&self) {
         if self.console.shell_open.swap(false, Ordering::AcqRel) {
-            self.say(format_args!("\nhv: left the management shell"));
+            let screen = self.console.screen();
+            screen.set_prompt_line(None);
+            screen.shell_output("\n", &mut |t| P::print(t));
+            self.say(format_args!("hv: left the management shell"));
             return;
         }
         let mut shell = self.console.shell.lock().take().unwrap_or_default();
-        shell.open(&mut |s: &str| P::print(s));
+        let screen = self.console.screen();
+        shell.open(&mut |s: &str| screen.shell_output(s, &mut |t| P::print(t)));
+        screen.set_prompt_line(Some(format!("{PROMPT}{}", shell.typed())));
         *self.console.shell.lock() = Some(shell);
         self.console.shell_open.store(true, Ordering::Release);
     }
@@ -165,7 +184,13 @@ impl<P: VmmHal> Vmm<P> {
     /// the command, which may print and change the registry).
     fn shell_input(&self, b: u8) {
         let mut shell = self.console.shell.lock().take().unwrap_or_default();
-        let outcome = shell.feed(b, self, &mut |s: &str| P::print(s));
+        let screen = self.console.screen();
+        // While a command runs, the screen does not draw the prompt again.
+        screen.set_prompt_line(None);
+        let outcome = shell.feed(b, self, &mut |s: &str| screen.shell_output(s, &mut |t| P::print(t)));
+        if outcome == Outcome::Stay {
+            screen.set_prompt_line(Some(format!("{PROMPT}{}", shell.typed())));
+        }
         *self.console.shell.lock() = Some(shell);
         match outcome {
             Outcome::Stay => {}

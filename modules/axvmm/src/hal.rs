@@ -133,12 +133,11 @@ pub trait VmmHal: 'static {
     fn used_memory_bytes() -> usize;
     /// Host memory free for VMs, in bytes.
     fn free_memory_bytes() -> usize;
-    /// Writes to the host console (whole, not interleaved with other CPUs).
+    /// Writes to the host console (whole, not interleaved with other CPUs;
+    /// `\n` as the console's line end).
     fn print(text: &str);
     /// A byte of host console input, if one is waiting.
     fn getchar() -> Option<u8>;
-    /// A new sink for a VM's console output (`[name] line`).
-    fn console_sink() -> Arc<dyn ConsoleSink>;
     /// Whether a guest timer fired on this CPU since it was last taken.
     fn guest_timer_fired(cpu: usize) -> bool;
     /// Takes this CPU's "a guest timer fired" note.

@@ -12,8 +12,9 @@
 //!   CPU, time slices from the host timer, halted vCPUs cost nothing), the
 //!   vCPUs' power state as the guest sees it ([`vcpu`]), and each CPU's
 //!   loop ([`cpu_loop`]) with the exits it handles ([`exits`]).
-//! - The host console: VM output by name, input to the focused VM, and the
-//!   management shell ([`console`], [`shell`]).
+//! - The host console: VM output by name on one shared screen
+//!   ([`screen`]), input to the focused VM, and the management shell
+//!   ([`console`], [`shell`]).
 //! - Memory accounting: what each VM held when it is freed, and that all
 //!   of it came back when the last one is gone.
 //!
@@ -52,6 +53,7 @@ mod manager;
 pub mod placement;
 pub mod run;
 pub mod sched;
+pub mod screen;
 pub mod shell;
 pub mod vcpu;
 mod vmm;

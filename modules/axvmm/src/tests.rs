@@ -10,7 +10,6 @@ use crate::lifecycle::{Request, VmState};
 use crate::shell::Manager;
 use crate::{CpuLocal, Step, Vmm};
 use alloc::{string::String, sync::Arc, vec, vec::Vec};
-use axdevice::ConsoleSink;
 use axerrno::{AxError, AxResult};
 use axvcpu::AxVCpuExitReason;
 use std::cell::RefCell;
@@ -141,14 +140,6 @@ impl ManagedVm for MockVm {
     }
 }
 
-struct Sink;
-impl ConsoleSink for Sink {
-    fn write_bytes(&self, vm_name: &str, bytes: &[u8]) {
-        let s = String::from_utf8_lossy(bytes).into_owned();
-        host(|h| h.printed.push_str(&std::format!("[{vm_name}] {s}")));
-    }
-}
-
 struct MockHal;
 impl VmmHal for MockHal {
     fn cpu_id() -> usize {
@@ -177,9 +168,6 @@ impl VmmHal for MockHal {
     fn getchar() -> Option<u8> {
         host(|h| h.input.pop_front())
     }
-    fn console_sink() -> Arc<dyn ConsoleSink> {
-        Arc::new(Sink)
-    }
     fn guest_timer_fired(_cpu: usize) -> bool {
         false
     }
@@ -190,7 +178,7 @@ impl VmmHal for MockHal {
         image: &VmImage,
         id: usize,
         _pcpus: &[usize],
-        _console: Arc<dyn ConsoleSink>,
+        _console: Arc<dyn axdevice::ConsoleSink>,
     ) -> Result<Arc<dyn ManagedVm>, String> {
         let vm = Arc::new(MockVm {
             id,
@@ -312,7 +300,7 @@ fn create_then_start_a_second_instance() {
     );
     // Least loaded: VM 1 is on CPU 0, so VM 2 goes to CPU 1.
     assert_eq!(vmm.list()[1].vcpus[0].pcpu, 1);
-    assert!(vmm.request(2, Request::Start).is_ok());
+    assert_eq!(vmm.request(2, Request::Start), Ok("VM 2 (a) started".into()));
     assert_eq!(state_of(&vmm, 2), Some(VmState::Running));
 }
 
@@ -390,7 +378,7 @@ fn paused_vm_does_not_run_and_resumes() {
     assert_eq!(step(&vmm, 0, &mut local), Step::Idle);
     assert_eq!(vm.ran().len(), 1, "a paused vCPU is not run");
     assert_eq!(vmm.request(1, Request::Pause), Err("VM 1 is already paused".into()));
-    vmm.request(1, Request::Resume).unwrap();
+    assert_eq!(vmm.request(1, Request::Resume), Ok("VM 1 (a) resumed".into()));
     step(&vmm, 0, &mut local);
     assert_eq!(vm.ran().len(), 2);
 }
@@ -545,10 +533,18 @@ fn hypercalls_reach_the_arch_handler_with_the_caller() {
             args: [b'x' as u64, 0, 0, 0, 0, 0],
         },
     );
+    vm.push(
+        0,
+        10,
+        AxVCpuExitReason::Hypercall {
+            nr: 2,
+            args: [b'\n' as u64, 0, 0, 0, 0, 0],
+        },
+    );
     let mut l = CpuLocal::default();
     step(&vmm, 0, &mut l);
     assert_eq!(vm.returns.lock().unwrap()[..2], [(0, 300), (0, 0)]);
-    assert!(printed().contains("[a] x"));
+    assert!(printed().contains("[a] x\n"), "one line, prefixed with the VM's name");
 }
 
 #[test]
@@ -602,4 +598,42 @@ fn console_input_goes_to_the_focused_vm_and_ctrl_a_n_moves_it() {
     mock(1).uart.lock().unwrap().clear();
     vmm.poll_console();
     assert_eq!(*mock(1).uart.lock().unwrap(), b"2345");
+}
+
+#[test]
+fn shell_commands_print_on_lines_of_their_own_and_vm_output_goes_above_the_prompt() {
+    let vmm = booted(
+        vec![
+            image("a", 1, vec![CpuChoice::Any], 16, true),
+            image("b", 2, vec![CpuChoice::Any], 16, true),
+        ],
+        1,
+        false,
+    );
+    printed();
+    host(|h| h.input.extend(b"\x01mvm stop 2\n"));
+    vmm.poll_console();
+    let out = printed();
+    assert!(
+        out.contains("hv> vm stop 2\nhv: VM 2 (b) stopped: stopped from the console\n"),
+        "{out:?}"
+    );
+    assert!(out.ends_with("hv> "), "{out:?}");
+    // A line typed halfway, then VM output: the output goes above, the
+    // prompt line is drawn again below it.
+    host(|h| h.input.extend(b"vm li"));
+    vmm.poll_console();
+    vmm.say(format_args!("hv: something happened"));
+    let out = printed();
+    assert!(
+        out.ends_with("vm li\r\x1b[Khv: something happened\nhv> vm li"),
+        "{out:?}"
+    );
+    // Leaving the shell: input goes to the VM again.
+    host(|h| h.input.extend(b"\x15exit\n"));
+    vmm.poll_console();
+    assert!(printed().contains("left the management shell; Ctrl-A m opens it again\n"));
+    host(|h| h.input.extend(b"z"));
+    vmm.poll_console();
+    assert_eq!(*mock(0).uart.lock().unwrap(), b"z");
 }

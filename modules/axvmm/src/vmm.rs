@@ -13,7 +13,7 @@ use crate::lifecycle::{Plan, Request, VmState, plan};
 use crate::placement::place;
 use crate::run::Run;
 use alloc::{format, string::String, sync::Arc, vec::Vec};
-use axdevice::ConsoleSink;
+use axdevice::{ConsoleSink, PrefixingSink};
 use core::fmt;
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -136,7 +136,20 @@ impl<P: VmmHal> Vmm<P> {
 
     /// Prints a line on the host console.
     pub(crate) fn say(&self, args: fmt::Arguments) {
-        P::print(&format!("{args}\n"));
+        self.console
+            .screen()
+            .host_line(&format!("{args}\n"), &mut |s| P::print(s));
+    }
+
+    /// A console sink for VM `id` named `name`: its output, prefixed
+    /// `[name]` line by line, on the shared screen.
+    pub(crate) fn new_sink(&self, id: usize, name: &str) -> Arc<dyn ConsoleSink> {
+        let screen = self.console.screen();
+        let name = String::from(name);
+        Arc::new(PrefixingSink::new(move |text: &[u8]| {
+            let text = String::from_utf8_lossy(text);
+            screen.vm_output(id, &name, &text, &mut |s| P::print(s));
+        }))
     }
 
     /// The current run of VM `vm_id`.
@@ -231,7 +244,7 @@ impl<P: VmmHal> Vmm<P> {
             return Err(format!("VM id {wanted} is taken"));
         }
         let id = Self::free_id(&self.records.lock(), Some(wanted));
-        let sink = P::console_sink();
+        let sink = self.new_sink(id, &name);
         let run = self.build(image, id, sink.clone(), VmState::Created)?;
         let mut records = self.records.lock();
         if records.iter().any(|r| r.id == id) {
@@ -309,7 +322,11 @@ impl<P: VmmHal> Vmm<P> {
                     _ => {}
                 }
                 self.kick_all(&run);
-                Ok(format!("{what} {}", to.name()))
+                let done = match request {
+                    Request::Resume => "resumed",
+                    _ => "started",
+                };
+                Ok(format!("{what} {done}"))
             }
             Plan::Stop => {
                 if let Some(run) = run {
@@ -416,10 +433,10 @@ impl<P: VmmHal> Vmm<P> {
                     .position(|r| r.pending != Pending::None && r.run.as_ref().is_none_or(|run| run.all_retired()));
                 ready.map(|i| {
                     let r = &mut records[i];
-                    (r.id, r.image, r.pending, r.run.take(), r.sink.clone())
+                    (r.id, r.image, r.pending, r.run.take(), r.name.clone())
                 })
             };
-            let Some((id, image, pending, run, sink)) = job else {
+            let Some((id, image, pending, run, name)) = job else {
                 break;
             };
             if let Some(run) = run {
@@ -431,7 +448,10 @@ impl<P: VmmHal> Vmm<P> {
                     self.console.forget(id);
                 }
                 _ => {
-                    let built = self.build(image, id, sink, VmState::Created);
+                    // The new boot's output starts on a line of its own.
+                    self.console.screen().end_line_of(id, &mut |s| P::print(s));
+                    let sink = self.new_sink(id, &name);
+                    let built = self.build(image, id, sink.clone(), VmState::Created);
                     let mut records = self.records.lock();
                     let Some(r) = records.iter_mut().find(|r| r.id == id) else {
                         continue;
@@ -440,6 +460,7 @@ impl<P: VmmHal> Vmm<P> {
                     match built {
                         Ok(run) => {
                             r.run = Some(run);
+                            r.sink = sink;
                             drop(records);
                             let _ = self.request(id, Request::Start);
                         }
@@ -509,6 +530,8 @@ impl<P: VmmHal> Vmm<P> {
         if self.service_destroys() {
             return false;
         }
+        // The machine goes off: no shell prompt is drawn again below.
+        self.console.screen().set_prompt_line(None);
         let extra = P::used_memory_bytes().saturating_sub(self.memory_before_vms.load(Ordering::Acquire));
         if extra == 0 {
             self.say(format_args!("hv: no VM left, all guest memory returned; powering off"));

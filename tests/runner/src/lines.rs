@@ -1,8 +1,10 @@
 //! Turning the child's byte streams into text lines, and keeping the last few.
 //!
 //! Console output is split on `\n`; a trailing `\r` and ANSI escape sequences
-//! (guest log colours) are removed, and invalid UTF-8 is replaced, so patterns
-//! see plain text. Text still waiting for its newline is reported as a
+//! (guest log colours) are removed, a lone `\r` returns to the start of the
+//! line as on a terminal (what follows it is what the line shows: the
+//! hypervisor's shell erases its prompt line that way before other output),
+//! and invalid UTF-8 is replaced, so patterns see plain text. Text still waiting for its newline is reported as a
 //! *partial* line, because a prompt (`login: `) never gets one until the
 //! input it asks for is typed.
 
@@ -61,7 +63,11 @@ impl LineSplitter {
 /// Decodes one raw line into the text patterns are matched against.
 fn clean(raw: &[u8]) -> String {
     let text = String::from_utf8_lossy(raw);
-    strip_ansi(text.strip_suffix('\r').unwrap_or(&text))
+    let text = text.strip_suffix('\r').unwrap_or(&text);
+    // Text before a carriage return is overwritten by what follows (the
+    // erase-line sequence after it, if any, is stripped below).
+    let shown = text.rsplit('\r').next().unwrap_or(text);
+    strip_ansi(shown)
 }
 
 /// The escape character that starts ANSI control sequences.
@@ -209,6 +215,16 @@ mod tests {
         let pieces = split(&[&long]);
         assert_eq!(pieces.len(), 1);
         assert!(matches!(&pieces[0], Piece::Line(l) if l.len() == long.len()));
+    }
+
+    #[test]
+    fn carriage_return_overwrites_the_line() {
+        assert_eq!(
+            split(&[b"hv> vm li\r\x1b[Khv: VM 2 stopped\r\nhv> vm li"]),
+            [line("hv: VM 2 stopped"), partial("hv> vm li"), line("hv> vm li")]
+        );
+        assert_eq!(clean(b"a\rb\rc"), "c");
+        assert_eq!(clean(b"plain\r"), "plain");
     }
 
     #[test]

@@ -19,6 +19,8 @@ mod mmio;
 mod psci;
 mod rtc_irq;
 mod sgi;
+mod spin;
+mod ticker;
 mod timer_irq;
 mod undefined;
 
@@ -68,13 +70,19 @@ impl Report {
 /// Runs every check on vCPU 0, then the console input step; `dtb` is the
 /// `X0` the guest was entered with. In VM
 /// [`CRASH_VM_ID`](crate::platform::CRASH_VM_ID) it stops after the first
-/// check, on purpose (see `crash.rs`); in the VMs of
+/// check, on purpose (see `crash.rs`); in VM
+/// [`SPIN_VM_ID`](crate::platform::SPIN_VM_ID) it spins there with
+/// interrupts masked (`spin.rs`), in VM
+/// [`TICKER_VM_ID`](crate::platform::TICKER_VM_ID) it ticks there forever
+/// (`ticker.rs`); in the VMs of
 /// [`PASSTHROUGH_VM_IDS`] the passthrough checks (`cpu_on race`,
 /// `passthrough rtc interrupt`, `gic bad input`) follow the interrupt
 /// checks.
 pub fn run_all(report: &mut Report, dtb: u64) {
     console::run(report);
     crash::run();
+    spin::run();
+    ticker::run();
     dtb::run(report, dtb);
     hypercall::run(report);
     mmio::run(report);

@@ -97,6 +97,11 @@ impl Shell {
         }
     }
 
+    /// What is typed on the prompt line so far.
+    pub fn typed(&self) -> &str {
+        self.editor.line()
+    }
+
     /// Opens the shell: drops any half-typed line, prints the banner and
     /// the prompt.
     pub fn open(&mut self, out: &mut dyn FnMut(&str)) {
@@ -109,16 +114,19 @@ impl Shell {
     /// `\n`). After [`Outcome::Leave`] or [`Outcome::Focus`] the caller
     /// stops feeding bytes until it calls [`Self::open`] again.
     pub fn feed(&mut self, byte: u8, mgr: &dyn Manager, out: &mut dyn FnMut(&str)) -> Outcome {
-        let reply = match self.editor.feed(byte) {
+        let line = match self.editor.feed(byte) {
             LineEvent::Nothing => return Outcome::Stay,
             LineEvent::Echo(text) => {
                 out(&text);
                 return Outcome::Stay;
             }
-            LineEvent::Line(text) => command::run(&text, mgr),
-            LineEvent::Leave => command::run("exit", mgr),
+            LineEvent::Line(text) => text,
+            LineEvent::Leave => String::from("exit"),
         };
+        // The line ends before the command runs: what the manager prints
+        // while it works starts on a line of its own.
         out("\n");
+        let reply = command::run(&line, mgr);
         if !reply.text.is_empty() {
             out(&reply.text);
         }
