@@ -116,12 +116,19 @@ impl<P: VmmHal> Vmm<P> {
     }
 
     /// Whether halted vCPU `vcpu` of `run` should run again: something
-    /// woke it, its VM holds an interrupt for it, or (when its timers are
-    /// loaded on this CPU) a guest timer fired.
+    /// woke it, its VM holds an interrupt for it, or its timer fired: the
+    /// host timer interrupt of this CPU when its timers are loaded here,
+    /// else its saved deadline has passed (once per deadline).
     fn wants_to_run(run: &Run, vcpu: usize, bound_here: bool, cpu: usize) -> bool {
-        run.vcpus.get(vcpu).is_some_and(|s| s.woken())
-            || run.vm.vcpu_has_pending_irq(vcpu)
-            || (bound_here && P::guest_timer_fired(cpu))
+        let Some(slot) = run.vcpus.get(vcpu) else { return false };
+        let timer = if bound_here {
+            P::guest_timer_fired(cpu)
+        } else {
+            run.vm
+                .vcpu_timer_deadline(vcpu)
+                .is_some_and(|d| slot.timer_due(d, P::now_ticks()))
+        };
+        slot.woken() || timer || run.vm.vcpu_has_pending_irq(vcpu)
     }
 
     /// Whether vCPU `vcpu` of `run` can run on this CPU now; picks up a
@@ -170,6 +177,11 @@ impl<P: VmmHal> Vmm<P> {
         slot.clear_wait();
         P::take_guest_timer_fired(cpu);
         if !local.is_bound(run, vcpu) {
+            // Loading it samples its timers: a deadline that passed is
+            // taken care of by this run.
+            if let Some(d) = run.vm.vcpu_timer_deadline(vcpu).filter(|&d| d <= P::now_ticks()) {
+                slot.saw_timer(d);
+            }
             if let Some((r, v)) = local.bound.take() {
                 r.vm.unbind_vcpu(v);
             }

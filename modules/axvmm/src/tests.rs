@@ -60,6 +60,8 @@ struct MockVm {
     returns: Mutex<Vec<(usize, u64)>>,
     uart: Mutex<Vec<u8>>,
     pending_irq: AtomicBool,
+    /// Its saved timer deadline (ticks = mock ns); `u64::MAX`: none.
+    deadline: AtomicU64,
 }
 
 impl Drop for MockVm {
@@ -114,7 +116,10 @@ impl ManagedVm for MockVm {
         self.pending_irq.load(Ordering::Acquire)
     }
     fn vcpu_timer_deadline(&self, _vcpu: usize) -> Option<u64> {
-        None
+        match self.deadline.load(Ordering::Acquire) {
+            u64::MAX => None,
+            d => Some(d),
+        }
     }
     fn vcpu_by_arch_id(&self, arch_id: u64) -> Option<usize> {
         // Like MPIDR: bit 31 set, Aff0 the index.
@@ -194,6 +199,7 @@ impl VmmHal for MockHal {
             returns: Mutex::new(Vec::new()),
             uart: Mutex::new(Vec::new()),
             pending_irq: AtomicBool::new(false),
+            deadline: AtomicU64::new(u64::MAX),
         });
         host(|h| {
             h.used += image.memory_bytes;
@@ -636,4 +642,37 @@ fn shell_commands_print_on_lines_of_their_own_and_vm_output_goes_above_the_promp
     host(|h| h.input.extend(b"z"));
     vmm.poll_console();
     assert_eq!(*mock(0).uart.lock().unwrap(), b"z");
+}
+
+/// A halted vCPU whose timers are not loaded (another vCPU ran on its CPU
+/// since) runs again once its saved deadline passes, and only once for one
+/// deadline (a guest that keeps an expired timer masked does not keep the
+/// CPU busy).
+#[test]
+fn a_halted_vcpu_runs_when_its_saved_timer_is_due_once_per_deadline() {
+    let vmm = booted(
+        vec![
+            image("sleeper", 1, vec![CpuChoice::Fixed(0)], 16, true),
+            image("other", 2, vec![CpuChoice::Fixed(0)], 16, true),
+        ],
+        1,
+        false,
+    );
+    let (sleeper, other) = (mock(0), mock(1));
+    sleeper.push(0, 10, AxVCpuExitReason::Halt);
+    other.push(0, 10, AxVCpuExitReason::Halt);
+    let mut l = CpuLocal::default();
+    step(&vmm, 0, &mut l); // the sleeper halts
+    step(&vmm, 0, &mut l); // the other runs (now bound) and halts
+    let now = host(|h| h.now);
+    sleeper.deadline.store(now + 1_000, Ordering::Release);
+    assert_eq!(step(&vmm, 0, &mut l), Step::Idle, "not due yet");
+    host(|h| h.now += 1_000);
+    sleeper.push(0, 10, AxVCpuExitReason::Halt);
+    assert_eq!(step(&vmm, 0, &mut l), Step::Ran, "due: it runs");
+    assert_eq!(sleeper.ran().len(), 2);
+    // It halts again with the same (expired) deadline: no busy loop. The
+    // other vCPU is unbound now, and not due either.
+    assert_eq!(step(&vmm, 0, &mut l), Step::Idle);
+    assert_eq!(sleeper.ran().len(), 2);
 }

@@ -24,6 +24,10 @@ pub struct VCpuSlot {
     /// Its scheduling pass: guest time it has had on its CPU, in ns
     /// ([`crate::sched`]).
     pass: AtomicU64,
+    /// The saved timer deadline it last ran for (so an expired timer that
+    /// the guest keeps masked in its interrupt controller wakes it once,
+    /// not at every pass).
+    timer_seen: AtomicU64,
 }
 
 impl VCpuSlot {
@@ -38,6 +42,7 @@ impl VCpuSlot {
             in_guest: AtomicBool::new(false),
             start: SpinNoIrq::new((0, 0)),
             pass: AtomicU64::new(0),
+            timer_seen: AtomicU64::new(u64::MAX),
         }
     }
 
@@ -121,6 +126,17 @@ impl VCpuSlot {
     /// Sets its scheduling pass.
     pub fn set_pass(&self, pass: u64) {
         self.pass.store(pass, Ordering::Release);
+    }
+
+    /// Whether its saved timer `deadline` has passed at `now` and it has
+    /// not run for that deadline yet.
+    pub fn timer_due(&self, deadline: u64, now: u64) -> bool {
+        deadline <= now && deadline != self.timer_seen.load(Ordering::Acquire)
+    }
+
+    /// It runs for its saved timer `deadline`.
+    pub fn saw_timer(&self, deadline: u64) {
+        self.timer_seen.store(deadline, Ordering::Release);
     }
 }
 
