@@ -40,6 +40,10 @@ need_cmd rustfmt rustfmt-web
 need_cmd ld.lld-19 lld-19
 need_cmd qemu-system-aarch64 qemu-system-arm
 need_cmd aarch64-linux-gnu-objcopy binutils-aarch64-linux-gnu
+# x86_64: QEMU q35 (the firmware the Makefile picks, qboot.rom, comes with
+# qemu-system-data, a dependency) and the host's objcopy to strip the ELF.
+need_cmd qemu-system-x86_64 qemu-system-x86
+need_cmd objcopy binutils
 # The Linux guest (guests/linux/build.sh): Debian's arm64 kernel and the
 # installer initrd its initramfs is built from (scripts/mkinitramfs.py).
 need_cmd python3 python3

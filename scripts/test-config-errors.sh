@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 pass=0; fail=0
 for f in tests/configs/broken/*.toml; do
   want=$(sed -n 's/^# expect: //p' "$f")
-  out=$(make -s A=apps/hv SMP=4 VM="$f" build 2>&1)
+  out=$(make -s ARCH=aarch64 A=apps/hv SMP=4 VM="$f" build 2>&1)
   rc=$?
   if [ $rc -ne 0 ] && grep -Eq "$want" <<<"$out"; then
     echo "PASS config error: $(basename "$f")"

@@ -1,6 +1,8 @@
 //! The host kernel alone, as a smoke test of the OS modules: every CPU says
-//! hello with its MPIDR, takes 5 timer interrupts, the boot CPU allocates
-//! from the heap and the frame allocator, then the machine powers off.
+//! hello with its hardware id (MPIDR on aarch64, APIC ID on x86_64), takes
+//! 5 timer interrupts, the boot CPU allocates from the heap and the frame
+//! allocator, every other CPU wakes the boot CPU with a wake-up interrupt
+//! (an inter-processor interrupt), then the machine powers off.
 //!
 //! CPUs print in turn (CPU 0, 1, 2, ...) so the output is the same on every
 //! run and a test can match it line by line.
@@ -30,10 +32,14 @@ fn in_turn(turn: &AtomicUsize, cpu_id: usize, f: impl FnOnce()) {
     turn.store(cpu_id + 1, Ordering::Release);
 }
 
-/// Says hello, waits (in WFI) for this CPU's timer ticks, reports them.
+/// Says hello, waits (WFI/HLT) for this CPU's timer ticks, reports them.
 fn hello_and_ticks(cpu_id: usize) {
     in_turn(&HELLO_TURN, cpu_id, || {
-        ax_println!("Hello from CPU {cpu_id}, MPIDR {:#x}", axhal::cpu::mpidr())
+        ax_println!(
+            "Hello from CPU {cpu_id}, {} {:#x}",
+            axhal::cpu::HW_ID_NAME,
+            axhal::cpu::hw_id()
+        )
     });
     let start = axruntime::ticks_on(cpu_id);
     while axruntime::ticks_on(cpu_id) < start + TICKS_WANTED {
@@ -66,10 +72,23 @@ fn main() {
     while TICKS_TURN.load(Ordering::Acquire) < cpus {
         axhal::cpu::wait_for_irq();
     }
+    // Each other CPU sent one wake-up interrupt after its ticks line.
+    let wanted = cpus as u64 - 1;
+    while axruntime::wakeups_on(0) < wanted {
+        axhal::cpu::wait_for_irq();
+    }
+    ax_println!("CPU 0: {} wake-up interrupts received", axruntime::wakeups_on(0));
     ax_println!("helloworld: all {cpus} CPUs done, powering off");
 }
 
 #[unsafe(no_mangle)]
 fn secondary_main(cpu_id: usize) {
     hello_and_ticks(cpu_id);
+    // Wake CPU 0 once, in turn: only after the previous CPU's wake-up was
+    // taken, as two interrupts of one vector (SGI) pending at once are
+    // taken as one.
+    while axruntime::wakeups_on(0) + 1 < cpu_id as u64 {
+        core::hint::spin_loop();
+    }
+    axhal::irq::wake_cpu(0);
 }

@@ -7,7 +7,8 @@
 //! without it, the default platform of the target architecture is used.
 //!
 //! Does not own: anything discovered at boot. The kernel reads RAM, CPUs and
-//! devices from the device tree and uses these values only as fallbacks.
+//! devices from the device tree (aarch64) or the PVH memory map and the ACPI
+//! tables (x86_64) and uses these values only as fallbacks.
 //!
 //! Written by hand rather than with `axconfig-gen`: the generator is forty
 //! lines and this keeps the build free of a code-generation tool install.
@@ -23,7 +24,10 @@ const _: () = assert!(
     "memory.kernel-base must be 2 MiB aligned"
 );
 const _: () = assert!(
-    memory::KERNEL_BASE >= memory::PHYS_BASE && memory::KERNEL_BASE < memory::PHYS_BASE + memory::PHYS_SIZE,
+    match memory::KERNEL_BASE.checked_sub(memory::PHYS_BASE) {
+        Some(offset) => offset < memory::PHYS_SIZE,
+        None => false,
+    },
     "memory.kernel-base must lie in the fallback RAM"
 );
 

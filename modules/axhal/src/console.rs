@@ -1,29 +1,23 @@
-//! The console: the PL011 UART the device tree names (QEMU virt: 0x0900_0000).
+//! The console: the board's UART (`arch::uart`: the PL011 the device tree
+//! names on aarch64, QEMU virt 0x0900_0000; the 16550 at COM1 on x86_64).
 //!
 //! Output is unbuffered and goes out whole per call (one lock). A panic or
 //! fatal exception report can still print when another CPU died holding the
 //! lock: [`print_fmt_emergency`] takes the lock by force after a bounded wait.
 
-use arm_pl011_uart::{PL011Registers, Uart, UniqueMmioPointer};
+use crate::arch::uart::Uart;
 use core::fmt::{self, Write};
-use core::ptr::NonNull;
 use kspin::SpinNoIrq;
 
-struct Console(Uart<'static>);
-
-// SAFETY: the UART's registers are MMIO shared by every CPU; all access goes
-// through the `CONSOLE` lock.
-unsafe impl Send for Console {}
+struct Console(Uart);
 
 static CONSOLE: SpinNoIrq<Option<Console>> = SpinNoIrq::new(None);
 
-/// Takes the UART at `base` (physical = virtual, inside the device map) as
-/// the console. Called once by the boot CPU, first thing after the MMU.
+/// Takes the UART at `base` (an MMIO address inside the device map, or an
+/// I/O port on x86_64) as the console. Called once by the boot CPU, first
+/// thing after the MMU.
 pub(crate) fn init(base: usize) {
-    if let Some(p) = NonNull::new(base as *mut PL011Registers) {
-        // SAFETY: `base` is the PL011 from the device tree or the platform
-        // constants, mapped as device memory; this is its only driver.
-        let uart = Uart::new(unsafe { UniqueMmioPointer::new(p) });
+    if let Some(uart) = Uart::new(base) {
         *CONSOLE.lock() = Some(Console(uart));
     }
 }
@@ -42,10 +36,7 @@ impl Write for Console {
 
 impl Console {
     fn put(&mut self, b: u8) {
-        while self.0.is_tx_fifo_full() {
-            core::hint::spin_loop();
-        }
-        self.0.write_word(b);
+        self.0.put(b);
     }
 }
 
@@ -85,5 +76,5 @@ pub fn print_fmt_emergency(args: fmt::Arguments) {
 
 /// Reads a byte if one is waiting.
 pub fn getchar() -> Option<u8> {
-    CONSOLE.lock().as_mut().and_then(|c| c.0.read_word().ok().flatten())
+    CONSOLE.lock().as_mut().and_then(|c| c.0.get())
 }

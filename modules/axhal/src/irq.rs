@@ -1,10 +1,12 @@
-//! Host interrupt handlers: a table from INTID to handler, and the dispatch
-//! of the interrupt the GIC signals. The table is portable and tested on the
-//! build machine; acknowledging and ending the interrupt is arch code.
+//! Host interrupt handlers: a table from INTID (aarch64) or vector (x86_64)
+//! to handler, and the dispatch of the interrupt the GIC or the local APIC
+//! signals. The table is portable and tested on the build machine;
+//! acknowledging and ending the interrupt is arch code.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-/// INTIDs the table covers (SGIs, PPIs and SPIs of a GICv3).
+/// INTIDs the table covers (SGIs, PPIs and SPIs of a GICv3; on x86_64
+/// the 256 vectors).
 pub const MAX_IRQS: usize = 1020;
 
 /// A host interrupt handler; gets the INTID.
@@ -147,8 +149,14 @@ pub fn dispatch_current() {
     }
 }
 
-/// SGI the host uses to wake a CPU that waits for interrupts.
+/// The interrupt the host uses to wake a CPU that waits for interrupts:
+/// SGI 1 on aarch64, the IPI vector 0xf1 on x86_64.
+#[cfg(not(all(target_os = "none", target_arch = "x86_64")))]
 pub const WAKEUP_SGI: u32 = 1;
+/// The interrupt the host uses to wake a CPU that waits for interrupts:
+/// SGI 1 on aarch64, the IPI vector 0xf1 on x86_64.
+#[cfg(all(target_os = "none", target_arch = "x86_64"))]
+pub const WAKEUP_SGI: u32 = crate::arch::lapic::WAKEUP_VECTOR as u32;
 
 /// Wakes logical CPU `cpu_id` from `wait_for_irq` (an SGI). False if that
 /// CPU is unknown.
@@ -158,6 +166,60 @@ pub fn wake_cpu(cpu_id: usize) -> bool {
         return false;
     };
     crate::arch::gic::send_sgi(WAKEUP_SGI, mpidr)
+}
+
+/// Enables an interrupt that already has a handler on the calling CPU: the
+/// local APIC timer, the wake-up IPI (always on), or an IOAPIC line (routed
+/// to the calling CPU).
+#[cfg(all(target_os = "none", target_arch = "x86_64"))]
+pub fn enable_on_this_cpu(vector: u32) -> bool {
+    set_enabled_on_this_cpu(vector, true)
+}
+
+/// Enables or disables an interrupt on x86_64: the local APIC timer (this
+/// CPU's), the wake-up IPI (cannot be disabled), an IOAPIC line (its vector
+/// is 32 plus the line; enabling routes it to the calling CPU; disabling one
+/// line is not supported yet). False for anything else.
+#[cfg(all(target_os = "none", target_arch = "x86_64"))]
+pub fn set_enabled_on_this_cpu(vector: u32, enable: bool) -> bool {
+    use crate::arch::{ioapic, lapic};
+    match vector {
+        v if v == lapic::TIMER_VECTOR as u32 => {
+            lapic::set_timer_masked(!enable);
+            true
+        }
+        v if v == WAKEUP_SGI => enable,
+        v if enable && v >= ioapic::FIRST_VECTOR => {
+            u8::try_from(v - ioapic::FIRST_VECTOR).is_ok_and(|line| ioapic::enable(line, crate::cpu::apic_id() as u8))
+        }
+        _ => false,
+    }
+}
+
+/// Runs the handler of interrupt `vector` and ends it (EOI). An interrupt
+/// with no handler is logged and, where it can be, disabled so it cannot
+/// storm.
+#[cfg(all(target_os = "none", target_arch = "x86_64"))]
+pub fn handle(vector: u32) {
+    if !HANDLERS.handle(vector) {
+        log::warn!("interrupt vector {vector:#x} has no handler; disabling it");
+        set_enabled_on_this_cpu(vector, false);
+    }
+    crate::arch::lapic::end_of_interrupt();
+}
+
+/// Wakes logical CPU `cpu_id` from `wait_for_irq` (an IPI). False if that
+/// CPU is unknown.
+#[cfg(all(target_os = "none", target_arch = "x86_64"))]
+pub fn wake_cpu(cpu_id: usize) -> bool {
+    let Some(&apic_id) = crate::platform_info().cpus.as_slice().get(cpu_id) else {
+        return false;
+    };
+    let Ok(apic_id) = u8::try_from(apic_id) else {
+        return false;
+    };
+    crate::arch::lapic::send_ipi(WAKEUP_SGI as u8, apic_id);
+    true
 }
 
 #[cfg(test)]

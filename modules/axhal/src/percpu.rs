@@ -1,4 +1,5 @@
-//! Per-CPU data of the host kernel, on the `percpu` crate (TPIDR_EL2).
+//! Per-CPU data of the host kernel, on the `percpu` crate (TPIDR_EL2 on
+//! aarch64, the GS base on x86_64).
 
 #[percpu::def_percpu]
 static CPU_ID: usize = 0;

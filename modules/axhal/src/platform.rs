@@ -7,6 +7,9 @@ use crate::mem::{self, MAX_FREE};
 use axconfig::{devices, memory};
 use spin::Once;
 
+/// What the runtime's boot argument is, for its messages.
+pub const BOOT_INFO_NAME: &str = "device tree";
+
 static INFO: Once<PlatformInfo> = Once::new();
 
 /// The platform facts (after [`init_early`]; fallbacks before).

@@ -1,4 +1,5 @@
-//! Time since boot from the system counter, and one-shot timer deadlines.
+//! Time since boot from the system counter (aarch64) or the TSC (x86_64),
+//! and one-shot timer deadlines.
 
 use crate::arch::timer;
 
@@ -37,14 +38,12 @@ pub fn set_oneshot_in_nanos(nanos: u64) {
 
 /// Makes this CPU's timer interrupt come no later than counter value
 /// `deadline` (it stays earlier if it already is); the interrupt wakes a
-/// CPU waiting in WFI. The periodic tick goes on after it.
+/// CPU waiting in WFI (HLT). The periodic tick goes on after it.
 pub fn wake_no_later_than_ticks(deadline: u64) {
     timer::fire_no_later_than(deadline);
 }
 
-/// INTID of the host timer interrupt.
+/// The host timer interrupt: its INTID (aarch64) or vector (x86_64).
 pub fn timer_irq() -> u32 {
-    crate::platform::info()
-        .hyp_timer_intid
-        .unwrap_or(axconfig::devices::TIMER_IRQ as u32)
+    timer::irq()
 }

@@ -1,6 +1,6 @@
 //! Init order of the boot CPU and the secondary CPUs.
 
-use crate::tick::TICKS;
+use crate::tick::{TICKS, WAKEUPS};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// CPUs the runtime brings up: `SMP` of the build, at most what the device
@@ -32,8 +32,10 @@ fn on_timer(_intid: u32) {
     axhal::time::set_oneshot_in_nanos(tick_period_ns());
 }
 
-/// The wake-up SGI only has to end a `wait_for_irq`.
-fn on_wakeup(_intid: u32) {}
+/// The wake-up interrupt only has to end a `wait_for_irq`; it is counted.
+fn on_wakeup(_intid: u32) {
+    WAKEUPS.tick(axhal::percpu::cpu_id());
+}
 
 fn start_tick_on_this_cpu() {
     axhal::time::set_oneshot_in_nanos(tick_period_ns());
@@ -46,9 +48,11 @@ fn fatal(msg: core::fmt::Arguments) -> ! {
     axhal::power::fail_exit()
 }
 
+/// `boot_info` is what the boot loader passed: the device tree (aarch64) or
+/// the PVH start info (x86_64).
 #[unsafe(no_mangle)]
-fn rust_main(cpu_id: usize, dtb: usize) -> ! {
-    let dtb_result = axhal::init_early(cpu_id, dtb);
+fn rust_main(cpu_id: usize, boot_info: usize) -> ! {
+    let boot_info_result = axhal::init_early(cpu_id, boot_info);
     axlog::init();
     let level = option_env!("AX_LOG").unwrap_or("warn");
     if axlog::set_max_level(level).is_none() {
@@ -56,13 +60,17 @@ fn rust_main(cpu_id: usize, dtb: usize) -> ! {
         log::warn!("LOG={level} is not a level (off, error, warn, info, debug, trace); using warn");
     }
     axlog::ax_println!(
-        "\nhost kernel: {} on {}, {} build, EL2",
+        "\nhost kernel: {} on {}, {} build, {}",
         axconfig::ARCH,
         axconfig::PLATFORM,
-        if cfg!(debug_assertions) { "debug" } else { "release" }
+        if cfg!(debug_assertions) { "debug" } else { "release" },
+        axhal::cpu::MODE
     );
-    if let Err(e) = dtb_result {
-        log::warn!("device tree at {dtb:#x}: {e}; using the platform constants");
+    if let Err(e) = boot_info_result {
+        log::warn!(
+            "{} at {boot_info:#x}: {e}; using the platform constants",
+            axhal::BOOT_INFO_NAME
+        );
     }
     let info = axhal::platform_info();
     for r in info.ram.as_slice() {
@@ -71,7 +79,12 @@ fn rust_main(cpu_id: usize, dtb: usize) -> ! {
     let cpus = info.cpus.as_slice();
     let count = axconfig::SMP.min(cpus.len()).min(axconfig::cpu::MAX_NUM);
     if axconfig::SMP > cpus.len() {
-        log::warn!("built for {} CPUs, the device tree has {}", axconfig::SMP, cpus.len());
+        log::warn!(
+            "built for {} CPUs, the {} has {}",
+            axconfig::SMP,
+            axhal::BOOT_INFO_NAME,
+            cpus.len()
+        );
     }
     CPU_COUNT.store(count, Ordering::Release);
 
@@ -87,7 +100,7 @@ fn rust_main(cpu_id: usize, dtb: usize) -> ! {
     log::info!("free memory: {} MiB in {} ranges", total >> 20, free.len());
 
     if !axhal::init_irq_primary(count) {
-        fatal(format_args!("no usable GICv3"));
+        fatal(format_args!("no usable interrupt controller"));
     }
     if !axhal::irq::HANDLERS.register(axhal::time::timer_irq(), on_timer) {
         fatal(format_args!(
@@ -102,9 +115,9 @@ fn rust_main(cpu_id: usize, dtb: usize) -> ! {
     axhal::cpu::enable_irqs();
     CPUS_ONLINE.fetch_add(1, Ordering::AcqRel);
 
-    for (id, &mpidr) in cpus.iter().enumerate().take(count).skip(1) {
-        if let Err(e) = axhal::mp::start_secondary_cpu(id, mpidr) {
-            log::error!("CPU {id} (MPIDR {mpidr:#x}) did not start: {e:?}");
+    for (id, &hw_id) in cpus.iter().enumerate().take(count).skip(1) {
+        if let Err(e) = axhal::mp::start_secondary_cpu(id, hw_id) {
+            log::error!("CPU {id} ({} {hw_id:#x}) did not start: {e:?}", axhal::cpu::HW_ID_NAME);
         }
     }
     let deadline = axhal::time::current_time_nanos() + SECONDARY_TIMEOUT_NS;
@@ -128,7 +141,11 @@ fn rust_main_secondary(cpu_id: usize) -> ! {
     axhal::init_secondary(cpu_id);
     start_tick_on_this_cpu();
     axhal::cpu::enable_irqs();
-    log::debug!("CPU {cpu_id} online, MPIDR {:#x}", axhal::cpu::mpidr());
+    log::debug!(
+        "CPU {cpu_id} online, {} {:#x}",
+        axhal::cpu::HW_ID_NAME,
+        axhal::cpu::hw_id()
+    );
     CPUS_ONLINE.fetch_add(1, Ordering::AcqRel);
     // SAFETY: `secondary_main` is the app's entry point, defined by the app.
     unsafe { secondary_main(cpu_id) };

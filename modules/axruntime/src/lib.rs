@@ -1,10 +1,12 @@
 //! The host kernel's runtime: what happens between the boot code and the
 //! app.
 //!
-//! Owns: the init order on the boot CPU (per-CPU data, console, device
-//! tree, logger, memory, interrupt controller, timer tick, secondary CPUs,
+//! Owns: the init order on the boot CPU (per-CPU data, console, boot
+//! information (device tree; PVH start info and ACPI on x86_64), logger,
+//! memory, interrupt controller, timer tick, secondary CPUs,
 //! then the app's `main`), the same for each secondary CPU (ending in the
-//! app's `secondary_main`), the periodic timer tick and its per-CPU count,
+//! app's `secondary_main`), the periodic timer tick and its per-CPU count
+//! (and that of wake-up interrupts),
 //! the panic handler, and powering off when `main` returns.
 //!
 //! Does not own: hardware access (`axhal`), allocation (`axalloc`), the log
@@ -27,4 +29,4 @@ mod tick;
 
 #[cfg(target_os = "none")]
 pub use boot::cpu_count;
-pub use tick::{TickCounts, ticks_on};
+pub use tick::{TickCounts, ticks_on, wakeups_on};

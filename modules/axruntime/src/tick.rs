@@ -1,8 +1,8 @@
-//! Per-CPU timer tick counts (portable part).
+//! Per-CPU counts of timer ticks and wake-up interrupts (portable part).
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-/// Counts of timer ticks, one per CPU.
+/// Counts of an interrupt (timer ticks, wake-ups), one per CPU.
 pub struct TickCounts<const N: usize> {
     counts: [AtomicU64; N],
 }
@@ -39,6 +39,13 @@ pub(crate) static TICKS: TickCounts<{ axconfig::cpu::MAX_NUM }> = TickCounts::ne
 /// Timer interrupts taken so far on `cpu`.
 pub fn ticks_on(cpu: usize) -> u64 {
     TICKS.get(cpu)
+}
+
+pub(crate) static WAKEUPS: TickCounts<{ axconfig::cpu::MAX_NUM }> = TickCounts::new();
+
+/// Wake-up interrupts (`axhal::irq::wake_cpu`) taken so far on `cpu`.
+pub fn wakeups_on(cpu: usize) -> u64 {
+    WAKEUPS.get(cpu)
 }
 
 #[cfg(test)]

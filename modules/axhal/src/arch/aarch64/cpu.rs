@@ -2,6 +2,11 @@
 
 use aarch64_cpu::{asm, registers::*};
 
+/// The mode the host kernel runs in, for the boot banner.
+pub const MODE: &str = "EL2";
+/// What [`hw_id`] is called on this architecture.
+pub const HW_ID_NAME: &str = "MPIDR";
+
 /// HCR_EL2 of the host when no guest runs: physical IRQs, FIQs and SErrors
 /// are taken at EL2 (IMO/FMO/AMO; without them an interrupt that arrives at
 /// EL2 would target EL1 and never be taken), EL1 is AArch64.
@@ -23,6 +28,12 @@ pub(super) fn init_this_cpu() {
 pub fn mpidr() -> u64 {
     const AFF_MASK: u64 = 0xff_00ff_ffff;
     MPIDR_EL1.get() & AFF_MASK
+}
+
+/// The hardware id of this CPU (its MPIDR affinity), as the platform's CPU
+/// list has it.
+pub fn hw_id() -> u64 {
+    mpidr()
 }
 
 /// Unmasks IRQs on this CPU.

@@ -9,6 +9,7 @@ pub mod power;
 mod pte;
 pub mod timer;
 pub mod trap;
+pub(crate) mod uart;
 
 pub(crate) use boot::secondary_entry;
 pub(crate) use mmu::map_ram;

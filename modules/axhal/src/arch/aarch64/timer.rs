@@ -38,3 +38,10 @@ pub fn set_oneshot_in(delta: u64) {
     unsafe { core::arch::asm!("msr cnthp_tval_el2, {}", in(reg) tval) };
     CNTHP_CTL_EL2.write(CNTHP_CTL_EL2::ENABLE::SET + CNTHP_CTL_EL2::IMASK::CLEAR);
 }
+
+/// INTID of the host timer interrupt (the EL2 physical timer's PPI).
+pub fn irq() -> u32 {
+    crate::platform::info()
+        .hyp_timer_intid
+        .unwrap_or(axconfig::devices::TIMER_IRQ as u32)
+}
