@@ -27,7 +27,11 @@ space    := $(empty) $(empty)
 # VM configs built into the hypervisor (A=apps/hv), comma-separated; a
 # relative path is relative to the repository root, an absolute one works
 # from anywhere.
-VM       ?= configs/vms/linux-aarch64.toml
+ifeq ($(ARCH),x86_64)
+  VM     ?= configs/vms/testguest-x86.toml
+else
+  VM     ?= configs/vms/linux-aarch64.toml
+endif
 VM_ABS   := $(foreach v,$(subst $(comma), ,$(VM)),$(abspath $(v)))
 GUEST_BIN := target/guests/testguest.bin
 ROOT     := $(CURDIR)
@@ -108,16 +112,7 @@ all: build
 setup:
 	@bash scripts/setup.sh
 
-# The hypervisor itself is aarch64-only so far: the x86 vCPU and VM layers
-# are not wired in yet (the x86_64 host kernel runs apps/helloworld and
-# apps/crashtest).
-UNSUPPORTED_APP := $(filter x86_64-hv,$(ARCH)-$(APP))
-
-build: setup $(if $(filter aarch64-hv,$(ARCH)-$(APP)),guests)
-ifneq ($(UNSUPPORTED_APP),)
-	@echo "error: A=apps/hv does not build for ARCH=x86_64 yet (the x86 VM layers are not ported);" \
-		"the x86_64 host kernel runs A=apps/helloworld and A=apps/crashtest" >&2; exit 1
-endif
+build: setup $(if $(filter hv,$(APP)),guests)
 	$(CROSS_ENV) $(CARGO) build -p $(APP) --target $(TARGET) $(CARGO_MODE) $(CARGO_FEATURES) $(BUILD_STD)
 	$(OBJCOPY) $(OBJCOPY_ARGS) $(ELF) $(BIN)
 	@echo "built $(BIN) ($$(( $$(stat -c %s $(BIN)) / 1024 )) KiB)"
@@ -125,9 +120,17 @@ endif
 run: build justrun
 
 # The guests built from this repo (used by the shipped VM configs).
+# ARCH=x86_64: the x86 test guest (once guests/testguest-x86 exists) and
+# the tiny guest of the x86 QEMU tests (tests/x86-miniguest).
 guests: setup
+ifeq ($(ARCH),x86_64)
+	@bash tests/x86-miniguest/build.sh $(ROOT)/target/guests/miniguest-x86.bin
+	@if [ -f guests/testguest-x86/build.sh ]; then \
+		bash guests/testguest-x86/build.sh $(ROOT)/target/guests/testguest-x86.bin; fi
+else
 	@TESTGUEST_CARGO=$(CARGO) TESTGUEST_RUSTC=$(RUSTC) bash guests/testguest/build.sh $(ROOT)/$(GUEST_BIN)
 	@bash guests/linux/build.sh $(ROOT)/target/guests/linux
+endif
 
 # Runs the image built last, without building (the QEMU test runner uses it).
 # Prints QEMU's exit status (make itself only says "Error 2").
@@ -153,7 +156,7 @@ endif
 
 qemutest: setup guests
 ifneq ($(filter aarch64,$(TEST_ARCHES)),)
-	# The hypervisor's config checks (it builds for aarch64 so far).
+	# The hypervisor's config checks (both architectures' keys).
 	bash scripts/test-config-errors.sh
 	bash scripts/outside-config.sh
 endif
@@ -169,7 +172,7 @@ test: unittest qemutest
 check: setup guests
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy $(addprefix -p ,$(HOST_CRATES)) --all-targets --all-features -- -D warnings
-	$(CROSS_ENV) $(CARGO) clippy -p helloworld -p crashtest $(if $(filter aarch64,$(ARCH)),-p hv) --target $(TARGET) $(BUILD_STD) -- -D warnings
+	$(CROSS_ENV) $(CARGO) clippy -p helloworld -p crashtest -p hv --target $(TARGET) $(BUILD_STD) -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --all-features $(addprefix -p ,$(HOST_CRATES))
 
 # Boot time of the host kernel (wall clock, median of 5) and image size,
@@ -177,8 +180,12 @@ check: setup guests
 # Linux boot time under the hypervisor against direct (alternating pairs).
 bench: setup guests
 	@bash scripts/bench.sh ARCH=$(ARCH) A=apps/helloworld SMP=$(SMP) LOG=$(LOG) MODE=$(MODE)
+ifeq ($(ARCH),x86_64)
+	@bash scripts/bench-exits-x86.sh
+else
 	@bash scripts/bench-exits.sh
 	@python3 scripts/bench-linux.py
+endif
 
 print-bin:
 	@echo $(BIN)

@@ -18,5 +18,21 @@ for f in tests/configs/broken/*.toml; do
     fail=$((fail + 1))
   fi
 done
+# A config of one architecture in a build for the other names the keys
+# that do not exist there.
+for case in "x86_64 configs/vms/testguest-aarch64.toml pl011. does not exist on x86_64" \
+            "aarch64 configs/vms/testguest-x86.toml uart16550. does not exist on aarch64"; do
+  read -r arch f want <<<"$case"
+  out=$(make -s ARCH="$arch" A=apps/hv SMP=4 VM="$f" build 2>&1)
+  rc=$?
+  if [ $rc -ne 0 ] && grep -Eq "$f: devices.emu_devices\[0\].type: .$want" <<<"$out"; then
+    echo "PASS config error: $(basename "$f") on $arch"
+    pass=$((pass + 1))
+  else
+    echo "FAIL config error: $(basename "$f") on $arch (build exit $rc)"
+    grep -E "VM config|error" <<<"$out" | head -10 | sed 's/^/  | /'
+    fail=$((fail + 1))
+  fi
+done
 echo "config errors: $pass rejected as expected, $fail not"
 [ $fail -eq 0 ]

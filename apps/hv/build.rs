@@ -1,9 +1,10 @@
 //! Reads the VM configs named by `AX_VM_CONFIGS` (comma-separated paths;
 //! the Makefile's `VM=`), validates them, and generates `vms.rs`, which
-//! embeds each config's text and its images. A broken config stops the
-//! build with `file: field: problem` lines.
+//! embeds each config's text and its images. A broken config, or one with
+//! keys of another architecture than the build's, stops the build with
+//! `file: field: problem` lines.
 
-use axvmconfig::{AxVMCrateConfig, ConfigFileError, FsImageSizes, ValidateContext};
+use axvmconfig::{AxVMCrateConfig, ConfigFileError, FsImageSizes, TargetArch, ValidateContext};
 use std::{env, fmt::Write as _, fs, path::PathBuf, process::exit};
 
 fn fail(msg: impl std::fmt::Display) -> ! {
@@ -21,6 +22,10 @@ fn main() {
     println!("cargo:rerun-if-env-changed=AX_POWEROFF_WHEN_IDLE");
     let list = env::var("AX_VM_CONFIGS").unwrap_or_default();
     let smp: usize = env::var("AX_SMP").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    // The configs are checked for the architecture being built.
+    let target = env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
+    let arch = TargetArch::from_target_arch(&target)
+        .unwrap_or_else(|| fail(format!("the hypervisor does not build for target_arch {target:?}")));
     let mut out = String::from("/// The VMs built into this image.\npub static VMS: &[EmbeddedVm] = &[\n");
     let mut ids = Vec::new();
     for path in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -30,7 +35,7 @@ fn main() {
         let file = path.display().to_string();
         println!("cargo:rerun-if-changed={file}");
         let config = AxVMCrateConfig::from_file(&path).unwrap_or_else(|e| fail(e));
-        let ctx = ValidateContext::new(smp, &FsImageSizes);
+        let ctx = ValidateContext::new(smp, &FsImageSizes).with_arch(arch);
         if let Err(errors) = config.validate(&ctx) {
             fail(ConfigFileError::new(file, errors));
         }

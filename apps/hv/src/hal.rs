@@ -46,6 +46,18 @@ impl AxVMHal for AxVMHalImpl {
         axhal::time::current_time_nanos()
     }
 
+    fn current_ticks() -> u64 {
+        axhal::time::current_ticks()
+    }
+
+    fn ticks_per_sec() -> u64 {
+        axhal::time::ticks_per_sec()
+    }
+
+    fn wake_no_later_than_ticks(deadline: u64) {
+        axhal::time::wake_no_later_than_ticks(deadline);
+    }
+
     fn current_vm_id() -> usize {
         axvcpu::current_vcpu().map_or(usize::MAX, |c| c.vm_id)
     }
@@ -76,9 +88,6 @@ impl AxVMHal for AxVMHalImpl {
 /// [`AxVCpuHal`] on the host modules.
 pub struct AxVCpuHalImpl;
 
-/// INTID the GIC returns when nothing is pending.
-const SPURIOUS: usize = arm_vcpu::irqs::SPURIOUS as usize;
-
 impl AxVCpuHal for AxVCpuHalImpl {
     fn alloc_frame() -> Option<HostPhysAddr> {
         axalloc::alloc_frames(1, 1).map(HostPhysAddr::from)
@@ -97,13 +106,11 @@ impl AxVCpuHal for AxVCpuHalImpl {
     }
 
     fn irq_fetch() -> usize {
-        axhal::irq::fetch().map_or(SPURIOUS, |i| i as usize)
+        crate::arch::irq_fetch()
     }
 
     fn handle_host_irq(irq: usize) {
-        if irq != SPURIOUS {
-            axhal::irq::handle(irq as u32);
-        }
+        crate::arch::handle_host_irq(irq);
     }
 
     fn current_time_nanos() -> u64 {
@@ -111,6 +118,6 @@ impl AxVCpuHal for AxVCpuHalImpl {
     }
 
     fn unmask_guest_irq(irq: usize) {
-        crate::guest_irqs::unmask(irq);
+        crate::arch::unmask_guest_irq(irq);
     }
 }

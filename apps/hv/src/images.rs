@@ -1,9 +1,10 @@
-//! Loading a VM's images into its memory: kernel, ramdisk, and the device
-//! tree (the config's, fixed up for the VM, or one generated for the VM).
+//! Loading a VM's images into its memory: kernel, ramdisk, and on aarch64
+//! the device tree (the config's, fixed up for the VM, or one generated for
+//! the VM; see `arch`).
 
 use crate::EmbeddedVm;
 use crate::vm::Vm;
-use axerrno::{AxError, AxResult};
+use axerrno::AxResult;
 use axvcpu::GuestPhysAddr;
 
 /// Copies the images to their load addresses.
@@ -24,21 +25,5 @@ pub fn load(vm: &Vm, images: &EmbeddedVm) -> AxResult {
         }
         _ => None,
     };
-    let Some(dtb_gpa) = cfg.dtb_load_gpa else {
-        return Ok(());
-    };
-    // The config's tree with the VM's memory, command line and initrd, or
-    // one generated for the VM.
-    let dtb = match images.dtb {
-        Some(dtb) => axvm::fdt::fixup(dtb, vm.config(), initrd).map_err(|e| {
-            log::error!("{}: cannot fix up its device tree: {e}", vm.describe());
-            AxError::InvalidInput
-        })?,
-        // No host tree yet: passthrough devices are left out of it.
-        None => axvm::fdt::generate(vm.config(), initrd, axhal::device_tree()).map_err(|e| {
-            log::error!("{}: cannot generate its device tree: {e}", vm.describe());
-            AxError::InvalidInput
-        })?,
-    };
-    vm.write_guest(GuestPhysAddr::from(dtb_gpa), &dtb)
+    crate::arch::load_device_tree(vm, images.dtb, initrd)
 }

@@ -2,8 +2,9 @@
 //! the VM crates and the VM manager need on the host modules
 //! ([`hal`]: `AxVMHal`, `AxVCpuHal`; [`platform`]: `axvmm::VmmHal`), adapts
 //! `axvm`'s VM to the manager ([`vm`]), owns the physical interrupts that
-//! belong to guests ([`guest_irqs`], [`passthrough_irqs`]), and hands every
-//! CPU to the manager's loop.
+//! belong to guests (aarch64: `guest_irqs`, `passthrough_irqs`), keeps what
+//! differs per architecture in [`arch`], and hands every CPU to the
+//! manager's loop.
 //!
 //! The VM configs are built into the image (`make VM=a.toml,b.toml`); those
 //! with `autostart` (the default) run at boot, the others wait for `vm
@@ -17,9 +18,12 @@
 
 extern crate alloc;
 
+mod arch;
+#[cfg(target_arch = "aarch64")]
 mod guest_irqs;
 mod hal;
 mod images;
+#[cfg(target_arch = "aarch64")]
 mod passthrough_irqs;
 mod platform;
 mod vm;
@@ -48,8 +52,8 @@ pub static VMM: axvmm::Vmm<platform::HvPlatform> = axvmm::Vmm::new();
 #[unsafe(no_mangle)]
 fn main() {
     axlog::ax_println!("hv: {} VM config(s), {} CPUs", VMS.len(), axruntime::cpu_count());
-    guest_irqs::register();
-    guest_irqs::enable_virtualization_on_this_cpu();
+    arch::register_guest_irqs();
+    arch::enable_virtualization_on_this_cpu();
     let images = VMS.iter().filter_map(vm::image_of).collect();
     VMM.init(images, axruntime::cpu_count(), POWEROFF_WHEN_IDLE);
     VMM.boot();
@@ -59,6 +63,6 @@ fn main() {
 #[allow(unsafe_code)]
 #[unsafe(no_mangle)]
 fn secondary_main(cpu_id: usize) {
-    guest_irqs::enable_virtualization_on_this_cpu();
+    arch::enable_virtualization_on_this_cpu();
     VMM.cpu_loop(cpu_id);
 }

@@ -1,12 +1,11 @@
 //! The host services of the VM manager ([`VmmHal`]) on the host modules,
-//! and the architecture's answers to guest calls (the hypercall ABI and
-//! PSCI return values).
+//! with the architecture's answers to guest calls (the hypercall ABI and
+//! CPU-start return values) from [`crate::arch`].
 
 use crate::vm::HvVm;
 use alloc::{string::String, sync::Arc};
-use arm_vcpu::{Hypercall, decode_hypercall, hypercall as hc, psci};
 use axdevice::ConsoleSink;
-use axvmm::{CpuOnResult, GuestServices, ManagedVm, Power, VmImage, VmmHal};
+use axvmm::{CpuOnResult, GuestServices, ManagedVm, VmImage, VmmHal};
 
 /// [`VmmHal`] on `axhal`, `axalloc` and `axlog`.
 pub struct HvPlatform;
@@ -53,11 +52,11 @@ impl VmmHal for HvPlatform {
     }
 
     fn guest_timer_fired(cpu: usize) -> bool {
-        crate::guest_irqs::timer_fired(cpu)
+        crate::arch::timer_fired(cpu)
     }
 
     fn take_guest_timer_fired(cpu: usize) -> bool {
-        crate::guest_irqs::take_timer_fired(cpu)
+        crate::arch::take_timer_fired(cpu)
     }
 
     fn build_vm(
@@ -75,38 +74,14 @@ impl VmmHal for HvPlatform {
     }
 
     fn release_vm(vm: &dyn ManagedVm) {
-        crate::passthrough_irqs::release(vm.id());
+        crate::arch::release_device_irqs(vm.id());
     }
 
     fn hypercall(guest: &dyn GuestServices, nr: u64, args: [u64; 6]) -> u64 {
-        let id = nr as u32;
-        if id == psci::PSCI_AFFINITY_INFO_32 || id == psci::PSCI_AFFINITY_INFO_64 {
-            return match (guest.vcpu_power(args[0]), args[1]) {
-                (Some(Power::On), 0) => psci::AFFINITY_ON,
-                (Some(Power::Off), 0) => psci::AFFINITY_OFF,
-                (Some(Power::OnPending), 0) => psci::AFFINITY_ON_PENDING,
-                _ => psci::ret(psci::INVALID_PARAMETERS),
-            };
-        }
-        match decode_hypercall(nr, &args) {
-            Some(Hypercall::Version) => hc::HC_ABI_VERSION,
-            Some(Hypercall::VmId) => guest.vm_id() as u64,
-            Some(Hypercall::CpuId) => guest.vcpu_id() as u64,
-            Some(Hypercall::PutChar(b)) => {
-                guest.console_write(&[b]);
-                hc::HC_SUCCESS
-            }
-            Some(Hypercall::InvalidParameters { .. }) => hc::HC_INVALID_PARAMETERS,
-            Some(Hypercall::NotSupported { .. }) | None => hc::HC_NOT_SUPPORTED,
-        }
+        crate::arch::hypercall(guest, nr, args)
     }
 
-    fn cpu_on_status(result: CpuOnResult) -> u64 {
-        psci::ret(match result {
-            CpuOnResult::Started => psci::SUCCESS,
-            CpuOnResult::AlreadyOn => psci::ALREADY_ON,
-            CpuOnResult::OnPending => psci::ON_PENDING,
-            CpuOnResult::NoSuchCpu => psci::INVALID_PARAMETERS,
-        })
+    fn cpu_on_status(result: CpuOnResult) -> Option<u64> {
+        crate::arch::cpu_on_status(result)
     }
 }

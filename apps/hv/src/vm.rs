@@ -65,12 +65,10 @@ impl ManagedVm for HvVm {
         self.0.vcpu_timer_deadline(vcpu)
     }
 
-    /// A PSCI CPU_ON names the target by its MPIDR affinity.
+    /// A PSCI CPU_ON names the target by its MPIDR affinity, an x86
+    /// STARTUP IPI by its APIC ID.
     fn vcpu_by_arch_id(&self, arch_id: u64) -> Option<usize> {
-        /// MPIDR affinity bits (Aff3, Aff2, Aff1, Aff0).
-        const MPIDR_AFF_MASK: u64 = 0xff_00ff_ffff;
-        let id = arch_id & MPIDR_AFF_MASK;
-        (0..self.0.vcpu_num()).find(|&i| axvm::fdt::vcpu_mpidr(i) == id)
+        crate::arch::vcpu_by_arch_id(&self.0, arch_id)
     }
 
     fn shutdown(&self) {
@@ -82,7 +80,7 @@ impl ManagedVm for HvVm {
     }
 
     fn push_console_input(&self, byte: u8) -> bool {
-        let Some(uart) = self.0.devices().pl011s().first().cloned() else {
+        let Some(uart) = self.0.devices().console_uart().cloned() else {
             return true; // no UART: dropped
         };
         let taken = uart.push_rx(byte);
@@ -145,6 +143,6 @@ pub fn build(e: &EmbeddedVm, id: usize, pcpus: &[usize], console: Arc<dyn Consol
         let _ = vm.shutdown();
         return Err(format!("{}: images could not be loaded", vm.describe()));
     }
-    crate::passthrough_irqs::forward(&vm, pcpus.first().copied().unwrap_or(0));
+    crate::arch::forward_device_irqs(&vm, pcpus.first().copied().unwrap_or(0));
     Ok(vm)
 }

@@ -9,7 +9,10 @@ use axerrno::AxError;
 use axvcpu::GuestPhysAddr;
 use axvmconfig::{EmulatedDeviceConfig, EmulatedDeviceType};
 
-use crate::{AxVmDevices, ConsoleSink, DeviceRange, DummyDevice, PL011_SIZE, Pl011, TEST_DEVICE_SIZE, TestDevice};
+use crate::uart16550::UART16550_PORTS;
+use crate::{
+    AxVmDevices, ConsoleSink, DeviceRange, DummyDevice, PL011_SIZE, Pl011, TEST_DEVICE_SIZE, TestDevice, Uart16550,
+};
 
 /// What the device models need from the VM that owns them.
 #[derive(Clone)]
@@ -120,6 +123,7 @@ impl AxVmDevices {
     /// |------|-------|
     /// | `console`, `pl011` | [`Pl011`] (size `0x1000`; `irq` 0 means none) |
     /// | `dummy` | [`DummyDevice`] over the entry's range |
+    /// | `uart16550` | [`Uart16550`] (its `gpa` is the first port, size 8) |
     /// | `test_device` | [`TestDevice`] (size `0x1000`) |
     ///
     /// Any other type is an error naming the device: the caller passes only
@@ -165,6 +169,11 @@ impl AxVmDevices {
                     size: config.length,
                 };
                 self.add_mmio_dev(Arc::new(DummyDevice::new(&config.name, range)))
+            }
+            EmulatedDeviceType::Uart16550 => {
+                fixed_size(UART16550_PORTS)?;
+                let port = u16::try_from(config.base_gpa).map_err(|_| DeviceConfigProblem::InvalidRange)?;
+                self.add_uart16550(Arc::new(Uart16550::new(&config.name, axvcpu::Port::new(port), ctx)))
             }
             EmulatedDeviceType::TestDevice => {
                 fixed_size(TEST_DEVICE_SIZE)?;

@@ -7,9 +7,29 @@ use alloc::vec::Vec;
 use axerrno::{AxError, AxResult};
 use axvcpu::{AccessWidth, GuestPhysAddr, Port, SysRegAddr};
 
+use crate::power::{PM1_CONTROL_PORT, PowerLatch, PowerPort, PowerPortKind, PowerRequest, RESET_CONTROL_PORT};
 use crate::range_list::RangeList;
 use crate::width::mask;
-use crate::{BaseDeviceOps, Pl011, RangeKind};
+use crate::{BaseDeviceOps, Pl011, RangeKind, Uart16550};
+
+/// A UART the host console can feed: the VM's console input goes to the
+/// first one ([`AxVmDevices::console_uart`]).
+pub trait ConsoleUart: Send + Sync {
+    /// Offers a byte of input; false, keeping nothing, when it has no room.
+    fn push_rx(&self, byte: u8) -> bool;
+}
+
+impl ConsoleUart for Pl011 {
+    fn push_rx(&self, byte: u8) -> bool {
+        Pl011::push_rx(self, byte)
+    }
+}
+
+impl ConsoleUart for Uart16550 {
+    fn push_rx(&self, byte: u8) -> bool {
+        Uart16550::push_rx(self, byte)
+    }
+}
 
 /// The emulated devices of one VM, in three address spaces: MMIO, system
 /// registers and I/O ports.
@@ -34,6 +54,8 @@ pub struct AxVmDevices {
     sys_reg: RangeList,
     port: RangeList,
     pl011s: Vec<Arc<Pl011>>,
+    consoles: Vec<Arc<dyn ConsoleUart>>,
+    power: Option<Arc<PowerLatch>>,
 }
 
 impl AxVmDevices {
@@ -44,6 +66,8 @@ impl AxVmDevices {
             sys_reg: RangeList::new(),
             port: RangeList::new(),
             pl011s: Vec::new(),
+            consoles: Vec::new(),
+            power: None,
         }
     }
 
@@ -81,8 +105,44 @@ impl AxVmDevices {
     /// and poll its interrupt.
     pub fn add_pl011(&mut self, uart: Arc<Pl011>) -> AxResult {
         self.add_mmio_dev(uart.clone())?;
-        self.pl011s.push(uart);
+        self.pl011s.push(uart.clone());
+        self.consoles.push(uart);
         Ok(())
+    }
+
+    /// Registers a 16550 UART as a port I/O device and keeps it among the
+    /// console UARTs.
+    pub fn add_uart16550(&mut self, uart: Arc<Uart16550>) -> AxResult {
+        self.add_port_dev(uart.clone())?;
+        self.consoles.push(uart);
+        Ok(())
+    }
+
+    /// The VM's console UART (the first PL011 or 16550 registered), where
+    /// the host's console input goes.
+    pub fn console_uart(&self) -> Option<&Arc<dyn ConsoleUart>> {
+        self.consoles.first()
+    }
+
+    /// Registers the x86 power ports: PM1 control at `0x604` (SLP_EN powers
+    /// off) and reset control at `0xCF9` (RST_CPU resets); their requests
+    /// come out of [`take_power_request`](Self::take_power_request).
+    pub fn add_power_ports(&mut self) -> AxResult {
+        let latch = Arc::new(PowerLatch::new());
+        for (kind, port) in [
+            (PowerPortKind::Pm1Control, PM1_CONTROL_PORT),
+            (PowerPortKind::ResetControl, RESET_CONTROL_PORT),
+        ] {
+            self.add_port_dev(Arc::new(PowerPort::new(kind, Port::new(port), latch.clone())))?;
+        }
+        self.power = Some(latch);
+        Ok(())
+    }
+
+    /// Takes the power request a guest wrote to the power ports since the
+    /// last call, if any.
+    pub fn take_power_request(&self) -> Option<PowerRequest> {
+        self.power.as_ref().and_then(|l| l.take())
     }
 
     /// The PL011 UARTs of the VM, in registration order.

@@ -26,6 +26,13 @@
 //!     (driven by devices through [`IrqSink`]) and forwarded physical SPIs,
 //!     delivered through the vCPUs' list registers (`axvcpu::ListRegs`);
 //!     see [`vgic`];
+//!   - [`Uart16550`]: a 16550A UART on x86 I/O ports (the x86 VM's
+//!     console; see [`uart16550`]);
+//!   - [`power`]: the x86 VM's power-off (ACPI PM1 control, `0x604`) and
+//!     reset (`0xCF9`) ports, whose writes the VM layer turns into exits;
+//!   - [`VLapic`]: an x86 vCPU's local APIC (xAPIC registers, timer, IPIs
+//!     including INIT and STARTUP), driven per vCPU by the VM layer; see
+//!     [`vlapic`];
 //!   - [`DummyDevice`]: reads as zero, ignores writes;
 //!   - [`TestDevice`]: the page the hypervisor's test guests probe (magic,
 //!     scratch, sign-extension pattern, access counter); its layout is in
@@ -91,10 +98,13 @@ mod devices;
 mod dummy;
 mod ops;
 pub mod pl011;
+pub mod power;
 mod range_list;
 pub mod test_device;
+pub mod uart16550;
 mod unhandled;
 pub mod vgic;
+pub mod vlapic;
 mod width;
 
 #[cfg(test)]
@@ -103,10 +113,13 @@ mod tests;
 pub use axerrno::{AxError, AxResult};
 pub use config::{DeviceConfigError, DeviceConfigProblem, DeviceContext};
 pub use console::{ConsoleSink, LinePrefixer, PrefixingSink};
-pub use devices::AxVmDevices;
+pub use devices::{AxVmDevices, ConsoleUart};
 pub use dummy::DummyDevice;
 pub use ops::{BaseDeviceOps, DeviceRange, RangeKind};
 pub use pl011::{PL011_SIZE, Pl011};
+pub use power::{PowerLatch, PowerRequest};
 pub use test_device::{TEST_DEVICE_MAGIC, TEST_DEVICE_SIZE, TestDevice};
+pub use uart16550::Uart16550;
 pub use unhandled::UnhandledAccessLog;
 pub use vgic::{IrqSink, Vgic, VgicLayout};
+pub use vlapic::VLapic;

@@ -481,9 +481,9 @@ fn from_config_names_the_device_it_cannot_build() {
             AxError::Unsupported,
         ),
         (
-            entry("com1", EmulatedDeviceType::Uart16550, 0x3f8, 8),
-            DeviceConfigProblem::UnsupportedType,
-            AxError::Unsupported,
+            entry("com1", EmulatedDeviceType::Uart16550, 0x3f8, 4),
+            DeviceConfigProblem::WrongSize { expected: 8, found: 4 },
+            AxError::InvalidInput,
         ),
         (
             entry("uart0", EmulatedDeviceType::Pl011, 0x0900_0000, 0x100),
@@ -530,6 +530,24 @@ fn from_config_names_the_device_it_cannot_build() {
         let text = err.to_string();
         assert!(text.contains(&format!("`{name}`")), "{text}");
     }
+}
+
+#[test]
+fn uart16550_from_config_is_the_console_uart() {
+    let sink = Arc::new(RecordingSink::default());
+    let ctx = context(sink.clone());
+    let devices = AxVmDevices::from_config(&[entry("com1", EmulatedDeviceType::Uart16550, 0x3f8, 8)], &ctx).unwrap();
+    devices
+        .handle_port_write(axvcpu::Port::new(0x3f8), AccessWidth::Byte, u64::from(b'x'))
+        .unwrap();
+    assert!(devices.console_uart().unwrap().push_rx(b'y'));
+    assert_eq!(
+        devices.handle_port_read(axvcpu::Port::new(0x3f8), AccessWidth::Byte),
+        Ok(u64::from(b'y'))
+    );
+    // A port range that passes 0xFFFF.
+    assert!(AxVmDevices::from_config(&[entry("hi", EmulatedDeviceType::Uart16550, 0xfffc, 8)], &ctx).is_err());
+    assert!(AxVmDevices::from_config(&[entry("hi", EmulatedDeviceType::Uart16550, 0x1_0000, 8)], &ctx).is_err());
 }
 
 #[test]

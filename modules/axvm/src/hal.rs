@@ -19,6 +19,15 @@ pub trait AxVMHal: Sized {
     fn virt_to_phys(vaddr: HostVirtAddr) -> HostPhysAddr;
     /// Host monotonic time in nanoseconds.
     fn current_time_nanos() -> u64;
+    /// Host time in ticks of the counter timer deadlines are given in
+    /// (`vcpu_timer_deadline`).
+    fn current_ticks() -> u64;
+    /// Ticks of that counter per second.
+    fn ticks_per_sec() -> u64;
+    /// Makes sure this physical CPU is interrupted (or woken) no later than
+    /// tick `deadline`: an emulated timer of the vCPU running here is due
+    /// then.
+    fn wake_no_later_than_ticks(deadline: u64);
     /// Id of the VM whose vCPU runs on this physical CPU.
     fn current_vm_id() -> usize;
     /// Id of the vCPU that runs on this physical CPU.

@@ -23,6 +23,14 @@
 //! interrupts (its timers, the GIC maintenance interrupt) re-enter the
 //! guest without going back to the host. See the `irq` module.
 //!
+//! x86 VMs (SVM or VMX, picked at run time; NPT or EPT to match) have no
+//! GIC: each vCPU has an emulated local APIC (`axdevice::VLapic`) at
+//! `0xFEE0_0000`, whose interrupts are injected before each entry and whose
+//! INIT/STARTUP IPIs become `CpuUp` exits, and the VM has the PC power
+//! ports, whose writes become `SystemDown` / `SystemReset` exits. See the
+//! `pc` module. Architecture code lives in `arch/` (`aarch64.rs`,
+//! `x86_64/`, and `mock.rs` for the build machine's tests).
+//!
 //! Does not own: scheduling vCPUs on physical CPUs, CPU up/down, hypercall
 //! services and consoles (`apps/hv`), the arch vCPU (`arm_vcpu`), the
 //! device models (`axdevice`), the config schema (`axvmconfig`, re-exported
@@ -46,16 +54,17 @@ extern crate alloc;
 extern crate std;
 
 mod arch;
-#[cfg(not(all(target_arch = "aarch64", target_os = "none")))]
+#[cfg(not(target_os = "none"))]
 mod arch_mock;
 pub mod fdt;
 mod hal;
 mod irq;
 pub mod layout;
 mod memory;
+mod pc;
 mod vm;
 
-pub use arch::{ArchPerCpu, ArchVCpu};
+pub use arch::{ArchPerCpu, ArchVCpu, backend_name};
 pub use axvmconfig::{self as config, AxVMConfig, AxVMCrateConfig};
 pub use hal::AxVMHal;
 pub use vm::{AxVM, AxVMRef, VCpuRef};
@@ -68,6 +77,8 @@ pub const MAX_VCPUS: usize = 16;
 mod defaults_tests;
 #[cfg(test)]
 mod irq_tests;
+#[cfg(test)]
+mod pc_tests;
 #[cfg(test)]
 #[allow(unsafe_code)]
 mod tests;

@@ -1,9 +1,10 @@
 //! The VM's stage-2 address space, built from its config, and guest memory
 //! access for the host (loading images, reading the guest's buffers).
 
+use crate::arch::{Stage2, new_stage2};
 use crate::{AxVMConfig, AxVMHal};
 use alloc::vec::Vec;
-use axaddrspace::{AddrSpace, GuestPhysAddr as AsGpa, MappingFlags};
+use axaddrspace::{GuestPhysAddr as AsGpa, MappingFlags};
 use axerrno::{AxError, AxResult};
 use axvcpu::HostPhysAddr;
 use axvmconfig::{VmMemConfig, VmMemFlags, VmMemMappingType};
@@ -12,12 +13,6 @@ use page_table_multiarch::PagingHandler;
 
 /// Guest physical addresses span 39 bits (VTCR_EL2.T0SZ = 25).
 pub(crate) const GPA_BITS: usize = 39;
-/// Stage-2 translation levels: 3 on aarch64 (walk starts at level 1);
-/// axaddrspace's x86 EPT (used by the host unit tests) only has 4.
-#[cfg(target_arch = "aarch64")]
-const LEVELS: usize = 3;
-#[cfg(not(target_arch = "aarch64"))]
-const LEVELS: usize = 4;
 
 /// Mapping flags of a config region.
 pub(crate) fn mapping_flags(flags: VmMemFlags) -> MappingFlags {
@@ -46,7 +41,7 @@ const BLOCK_PAGES: usize = 512;
 /// The address space plus the host memory it owns: the identical ranges it
 /// reserved, and the chunks backing its `alloc` regions.
 pub(crate) struct GuestMemory<H: AxVMHal> {
-    pub(crate) aspace: AddrSpace<H::PagingHandler>,
+    pub(crate) aspace: Stage2<H::PagingHandler>,
     reserved: Vec<(usize, usize)>,
     /// `(guest physical address, host physical address, pages)` of each
     /// chunk of `alloc` RAM, by guest address.
@@ -56,7 +51,7 @@ pub(crate) struct GuestMemory<H: AxVMHal> {
 impl<H: AxVMHal> GuestMemory<H> {
     /// Maps every memory region and passthrough device of `config`.
     pub(crate) fn new(config: &AxVMConfig) -> AxResult<Self> {
-        let aspace = AddrSpace::new_empty(LEVELS, AsGpa::from(0), 1 << GPA_BITS)?;
+        let aspace = new_stage2(1 << GPA_BITS)?;
         let mut mem = Self {
             aspace,
             reserved: Vec::new(),

@@ -55,6 +55,13 @@ impl AxVMHal for Hal {
     fn current_time_nanos() -> u64 {
         0
     }
+    fn current_ticks() -> u64 {
+        0
+    }
+    fn ticks_per_sec() -> u64 {
+        1_000_000_000
+    }
+    fn wake_no_later_than_ticks(_deadline: u64) {}
     fn current_vm_id() -> usize {
         0
     }

@@ -3,10 +3,11 @@
 use crate::arch::{self, ArchVCpu};
 use crate::irq::{VmIrqs, sgi1r_value};
 use crate::memory::{GPA_BITS, GuestMemory};
+use crate::pc::PcIrqs;
 use crate::{AxVMConfig, AxVMHal, MAX_VCPUS};
 use alloc::{boxed::Box, format, string::String, sync::Arc, vec::Vec};
 use axaddrspace::GuestPhysAddr as AsGpa;
-use axdevice::{AxVmDevices, ConsoleSink, DeviceContext, Vgic};
+use axdevice::{AxVmDevices, ConsoleSink, DeviceContext, PowerRequest, Vgic};
 use axerrno::{AxError, AxResult};
 use axvcpu::{AxVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, VCpuState};
 use axvmconfig::EmulatedDeviceType;
@@ -29,6 +30,8 @@ pub struct AxVM<H: AxVMHal, U: AxVCpuHal> {
     vcpus: Box<[VCpuRef<U>]>,
     devices: AxVmDevices,
     irqs: Option<VmIrqs<H>>,
+    /// The local APICs of an x86 VM.
+    pc: Option<PcIrqs<H>>,
     memory: SpinNoIrq<GuestMemory<H>>,
     running: AtomicBool,
     shutting_down: AtomicBool,
@@ -70,7 +73,18 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
             log::error!("VM {id} ({name}): {e}");
             AxError::from(e)
         })?;
-        let irqs = match crate::layout::gic_layout(&config) {
+        if arch::PC_DEVICES {
+            devices.add_power_ports().inspect_err(|_| {
+                log::error!("VM {id} ({name}): a device overlaps the power ports (0x604, 0xcf9)");
+            })?;
+        }
+        let pc = arch::PC_DEVICES.then(|| PcIrqs::<H>::new(id, config.cpu_num()));
+        let layout = if arch::HAS_GIC {
+            crate::layout::gic_layout(&config)
+        } else {
+            None
+        };
+        let irqs = match layout {
             Some(layout) => {
                 let irqs = VmIrqs::<H>::new(id, layout).inspect_err(|e| {
                     log::error!("VM {id} ({name}): cannot build its virtual GIC: {e:?}");
@@ -115,6 +129,7 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
             vcpus: vcpus.into_boxed_slice(),
             devices,
             irqs,
+            pc,
             memory: SpinNoIrq::new(memory),
             running: AtomicBool::new(false),
             shutting_down: AtomicBool::new(false),
@@ -277,12 +292,17 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
     /// WFI is woken for it.
     pub fn vcpu_has_pending_irq(&self, vcpu_id: usize) -> bool {
         self.irqs.as_ref().is_some_and(|i| i.vgic().has_deliverable(vcpu_id))
+            || self.pc.as_ref().is_some_and(|p| p.has_pending(vcpu_id))
     }
 
     /// When vCPU `vcpu_id`, if it is not loaded on a CPU, has a timer
     /// armed: the physical counter value at which it fires (the host wakes
     /// up then for a vCPU halted in WFI).
+    /// An x86 vCPU's timer is its emulated local APIC's, loaded or not.
     pub fn vcpu_timer_deadline(&self, vcpu_id: usize) -> Option<u64> {
+        if let Some(pc) = &self.pc {
+            return pc.timer_deadline(vcpu_id);
+        }
         let cell = self.vcpus.get(vcpu_id)?;
         let mut vcpu = cell.lock();
         if vcpu.state() != VCpuState::Free {
@@ -310,9 +330,15 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
         if vcpu.state() == VCpuState::Free {
             vcpu.bind()?;
         }
+        if let Some(exit) = self.pc.as_ref().and_then(|p| p.take_pending_exit(vcpu_id)) {
+            return Ok(exit);
+        }
         loop {
             if let Some(irqs) = &self.irqs {
                 irqs.before_entry::<U, _>(vcpu_id, vcpu.get_arch_vcpu());
+            }
+            if let Some(pc) = &self.pc {
+                pc.before_entry(vcpu_id, vcpu.get_arch_vcpu());
             }
             let exit = vcpu.run();
             self.exits.fetch_add(1, Ordering::Relaxed);
@@ -325,18 +351,28 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
             if let Some(irqs) = &self.irqs {
                 irqs.deliver_kicks(Some(vcpu_id));
             }
-            if !handled? {
-                return Ok(exit);
+            match handled? {
+                Handled::Done => {}
+                Handled::Return => return Ok(exit),
+                Handled::Instead(other) => return Ok(other),
             }
         }
     }
 
-    /// Handles an exit inside the VM. `Ok(true)`: done, run again;
-    /// `Ok(false)`: the caller's.
-    fn handle_exit(&self, vcpu: &mut AxVCpu<ArchVCpu<U>>, exit: &AxVCpuExitReason) -> AxResult<bool> {
+    /// Handles an exit inside the VM: done (run again), or what to return
+    /// to the caller.
+    fn handle_exit(&self, vcpu: &mut AxVCpu<ArchVCpu<U>>, exit: &AxVCpuExitReason) -> AxResult<Handled> {
+        let vcpu_id = vcpu.id();
+        if let Some(pc) = &self.pc
+            && let Some(handled) = Self::handle_lapic(pc, vcpu, exit)?
+        {
+            return Ok(handled);
+        }
         match *exit {
-            // Its timer or the GIC maintenance interrupt: the state is
-            // already in the model; enter the guest again.
+            AxVCpuExitReason::Halt => match &self.pc {
+                Some(pc) if pc.halt_is_over(vcpu_id) => {}
+                _ => return Ok(Handled::Return),
+            },
             AxVCpuExitReason::ExternalInterrupt { vector } if arch::is_guest_owned_irq(vector as usize) => {}
             AxVCpuExitReason::SendIPI {
                 target_cpu,
@@ -350,7 +386,7 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
                     irqs.vgic().send_sgi(vcpu.id(), value);
                 }
                 // No interrupt controller: the host decides.
-                None => return Ok(false),
+                None => return Ok(Handled::Return),
             },
             AxVCpuExitReason::MmioRead {
                 addr,
@@ -360,7 +396,7 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
                 signed_ext,
             } => match self.devices.handle_mmio_read(addr, width) {
                 Ok(v) => {
-                    let v = arm_vcpu::mmio_read_result(v, width, signed_ext, reg_width);
+                    let v = arch::mmio_read_value(v, width, signed_ext, reg_width);
                     vcpu.set_gpr(reg, v as usize)?;
                 }
                 Err(e) => self.fail_access(vcpu, addr.as_usize(), e)?,
@@ -385,6 +421,11 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
             },
             AxVCpuExitReason::IoWrite { port, width, data } => {
                 let _ = self.devices.handle_port_write(port, width, data);
+                match self.devices.take_power_request() {
+                    Some(PowerRequest::Off) => return Ok(Handled::Instead(AxVCpuExitReason::SystemDown)),
+                    Some(PowerRequest::Reset) => return Ok(Handled::Instead(AxVCpuExitReason::SystemReset)),
+                    None => {}
+                }
             }
             AxVCpuExitReason::NestedPageFault { addr, access_flags } => {
                 let gpa = addr.as_usize();
@@ -392,9 +433,10 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
                     self.fail_access(vcpu, gpa, AxError::InvalidInput)?;
                 } else if self.devices.find_mmio_dev(addr).is_some() {
                     // A device access whose instruction gave no syndrome
-                    // (e.g. LDP, or a post-indexed load): not emulated.
+                    // (aarch64: LDP, a post-indexed load) or could not be
+                    // decoded (x86: a string instruction): not emulated.
                     log::warn!(
-                        "VM {}: access to device at {gpa:#x} without syndrome; stopping the VM",
+                        "VM {}: access to device at {gpa:#x} that cannot be emulated (no syndrome or undecodable instruction); stopping the VM",
                         self.id
                     );
                     return Err(AxError::Unsupported);
@@ -405,9 +447,36 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
                     }
                 }
             }
-            _ => return Ok(false),
+            _ => return Ok(Handled::Return),
         }
-        Ok(true)
+        Ok(Handled::Done)
+    }
+
+    /// An access to the local APIC page of an x86 VM, if `exit` is one.
+    fn handle_lapic(
+        pc: &PcIrqs<H>,
+        vcpu: &mut AxVCpu<ArchVCpu<U>>,
+        exit: &AxVCpuExitReason,
+    ) -> AxResult<Option<Handled>> {
+        let vcpu_id = vcpu.id();
+        match *exit {
+            AxVCpuExitReason::MmioRead { addr, width, reg, .. } => {
+                let Some(off) = PcIrqs::<H>::lapic_offset(addr) else {
+                    return Ok(None);
+                };
+                vcpu.set_gpr(reg, pc.read(vcpu_id, off, width) as usize)?;
+            }
+            AxVCpuExitReason::MmioWrite { addr, width, data } => {
+                let Some(off) = PcIrqs::<H>::lapic_offset(addr) else {
+                    return Ok(None);
+                };
+                if let Some(other) = pc.write(vcpu_id, off, width, data) {
+                    return Ok(Some(Handled::Instead(other)));
+                }
+            }
+            _ => return Ok(None),
+        }
+        Ok(Some(Handled::Done))
     }
 
     fn fail_access(&self, vcpu: &mut AxVCpu<ArchVCpu<U>>, gpa: usize, e: AxError) -> AxResult {
@@ -434,6 +503,16 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
     pub fn describe(&self) -> String {
         format!("VM {} ({})", self.id, self.name)
     }
+}
+
+/// What became of an exit handled inside the VM.
+enum Handled {
+    /// Done: enter the guest again.
+    Done,
+    /// The caller's: return it.
+    Return,
+    /// Return this exit instead (a power-port write, a STARTUP IPI).
+    Instead(AxVCpuExitReason),
 }
 
 fn to_mapping_flags(a: axvcpu::AccessFlags) -> axaddrspace::MappingFlags {

@@ -72,5 +72,5 @@ pub use error::{ConfigError, ConfigFileError, ErrorKind, Location};
 #[cfg(feature = "std")]
 pub use fs::FsImageSizes;
 pub use types::{ConsoleMode, ImageLocation, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType};
-pub use validate::{ImageSizes, PAGE_SIZE, ValidateContext};
+pub use validate::{ImageSizes, PAGE_SIZE, TargetArch, ValidateContext};
 pub use vm_config::{AxVCpuConfig, AxVMConfig, VMImageConfig};

@@ -78,7 +78,7 @@ fn from_file_names_the_file() {
     assert!(
         lines[1].ends_with(
             "broken.toml:4:1: base.cpu_count: unknown key `cpu_count` \
-             (expected one of: id, name, vm_type, cpu_num, phys_cpu_ids, phys_cpu_sets)"
+             (expected one of: id, name, vm_type, cpu_num, phys_cpu_ids, phys_cpu_sets, autostart)"
         ),
         "{text}"
     );

@@ -351,14 +351,14 @@ fn port_io_devices_live_in_their_own_space() {
     // COM1 at port 0x3f8 does not collide with RAM at guest address 0x3f8.
     let good =
         format!("{x86}emu_devices = [{{ name = \"com1\", type = \"uart16550\", gpa = 0x3f8, size = 8, irq = 4 }}]\n");
-    assert_eq!(validate_errors(&good), vec![]);
+    assert_eq!(validate_errors_x86(&good), vec![]);
 
     let bad = format!(
         "{x86}emu_devices = [\n  {{ name = \"com1\", type = \"uart16550\", gpa = 0x3f8, size = 8 }},\n  \
          {{ name = \"com9\", type = \"uart16550\", gpa = 0xfffc, size = 8 }},\n  \
          {{ name = \"com2\", type = \"uart16550\", gpa = 0x3fc, size = 8 }},\n]\n"
     );
-    let errors = validate_errors(&bad);
+    let errors = validate_errors_x86(&bad);
     assert_eq!(errors.len(), 2, "{errors:#?}");
     expect(
         &errors,

@@ -72,7 +72,9 @@ pub fn handle<P: VmmHal>(vmm: &Vmm<P>, run: &Arc<Run>, vcpu: usize, exit: AxVCpu
             arg,
         } => {
             let result = cpu_on::<P>(run, target_cpu, entry_point.as_usize(), arg);
-            vm.set_return_value(vcpu, P::cpu_on_status(result));
+            if let Some(status) = P::cpu_on_status(result) {
+                vm.set_return_value(vcpu, status);
+            }
         }
         AxVCpuExitReason::CpuDown { .. } => {
             if let Some(s) = run.vcpus.get(vcpu) {

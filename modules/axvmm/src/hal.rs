@@ -156,6 +156,8 @@ pub trait VmmHal: 'static {
     fn release_vm(vm: &dyn ManagedVm);
     /// Answers a hypercall of the guest's (the architecture's ABI).
     fn hypercall(guest: &dyn GuestServices, nr: u64, args: [u64; 6]) -> u64;
-    /// The value a guest's CPU_ON returns for `result`.
-    fn cpu_on_status(result: CpuOnResult) -> u64;
+    /// The value a guest's CPU_ON returns for `result`, or `None` where the
+    /// architecture's CPU start returns nothing (an x86 STARTUP IPI is a
+    /// register write: the sender's registers stay as they are).
+    fn cpu_on_status(result: CpuOnResult) -> Option<u64>;
 }

@@ -224,8 +224,8 @@ impl VmmHal for MockHal {
             _ => guest.vm_id() as u64 * 100 + guest.vcpu_id() as u64,
         }
     }
-    fn cpu_on_status(result: CpuOnResult) -> u64 {
-        result as u64 + 10
+    fn cpu_on_status(result: CpuOnResult) -> Option<u64> {
+        Some(result as u64 + 10)
     }
 }
 

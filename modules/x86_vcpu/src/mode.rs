@@ -62,7 +62,9 @@ pub const fn decode_mode(mode: VmCpuMode, cs: CodeSegment) -> DecodeMode {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum StartMode {
     /// Real mode, as a CPU comes out of reset: CS base = the entry's
-    /// 64 KiB-aligned part, IP = its low 16 bits, paging off.
+    /// 64 KiB-aligned part, IP = its low 16 bits, paging off. A 4 KiB
+    /// aligned entry below 1 MiB starts as a STARTUP IPI starts a CPU:
+    /// CS = entry >> 4, IP = 0.
     #[default]
     Real,
     /// 32-bit protected mode with flat 4 GiB code and data segments and
@@ -134,7 +136,14 @@ impl StartMode {
         match self {
             Self::Real => {
                 const REAL_LIMIT: u32 = 0xffff;
-                let base = entry & 0xffff_0000;
+                /// A STARTUP vector's page: 4 KiB aligned, below 1 MiB.
+                const STARTUP_PAGE: u64 = 0xfff;
+                const REAL_MODE_END: u64 = 0x10_0000;
+                let base = if entry & STARTUP_PAGE == 0 && entry < REAL_MODE_END {
+                    entry
+                } else {
+                    entry & 0xffff_0000
+                };
                 StartSegments {
                     cs_selector: (base >> 4) as u16,
                     cs_base: base,
@@ -142,7 +151,7 @@ impl StartMode {
                     limit: REAL_LIMIT,
                     code_ar: ar::CODE | ar::S | ar::P,
                     data_ar: ar::DATA | ar::S | ar::P,
-                    rip: entry & 0xffff,
+                    rip: entry - base,
                     cr0: CR0_RESET,
                 }
             }
@@ -211,6 +220,11 @@ mod tests {
 
     #[test]
     fn start_states() {
+        // A STARTUP vector's page: CS = page >> 4, IP = 0.
+        let sipi = StartMode::Real.segments(0x8000);
+        assert_eq!((sipi.cs_selector, sipi.cs_base, sipi.rip), (0x800, 0x8000, 0));
+        let top = StartMode::Real.segments(0x9_f000);
+        assert_eq!((top.cs_selector, top.cs_base, top.rip), (0x9f00, 0x9_f000, 0));
         let r = StartMode::Real.segments(0x9_7c00);
         assert_eq!((r.cs_selector, r.cs_base, r.rip), (0x9000, 0x9_0000, 0x7c00));
         // Access rights 0x9b (code) and 0x93 (data), as after reset.

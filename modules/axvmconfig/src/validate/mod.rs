@@ -8,6 +8,7 @@
 //! same on the build machine (sizes from the filesystem) and in the kernel
 //! (sizes of the embedded images).
 
+mod arch;
 mod cpus;
 mod devices;
 mod memory;
@@ -19,6 +20,8 @@ use core::ops::Range;
 
 use crate::crate_config::{AxVMCrateConfig, VmMemConfig};
 use crate::error::{ConfigError, ErrorKind};
+
+pub use arch::TargetArch;
 
 /// The granule that memory regions are aligned to: 4 KiB.
 pub const PAGE_SIZE: usize = 0x1000;
@@ -42,13 +45,28 @@ impl<F: Fn(&str) -> Option<u64>> ImageSizes for F {
 pub struct ValidateContext<'a> {
     phys_cpu_num: usize,
     images: &'a dyn ImageSizes,
+    arch: TargetArch,
 }
 
 impl<'a> ValidateContext<'a> {
     /// A context for a machine with `phys_cpu_num` physical CPUs, with image
     /// sizes from `images`.
     pub fn new(phys_cpu_num: usize, images: &'a dyn ImageSizes) -> Self {
-        Self { phys_cpu_num, images }
+        Self {
+            phys_cpu_num,
+            images,
+            arch: TargetArch::default(),
+        }
+    }
+
+    /// The same context for VMs of `arch` (aarch64 unless set).
+    pub fn with_arch(self, arch: TargetArch) -> Self {
+        Self { arch, ..self }
+    }
+
+    /// The architecture the VMs are checked for.
+    pub fn arch(&self) -> TargetArch {
+        self.arch
     }
 
     /// The number of physical CPUs.
@@ -78,13 +96,17 @@ impl AxVMCrateConfig {
     /// ([`dtb_placement`](Self::dtb_placement)), which must exist; devices not
     /// empty, not overflowing, not overlapping each other or RAM, and the
     /// default console ([`default_console`](Self::default_console)) not
-    /// overlapping any of them or any memory region.
+    /// overlapping any of them or any memory region; keys of the other
+    /// architecture than the context's (aarch64: no I/O-port devices or
+    /// I/O APIC; x86_64: no GIC, PL011 or `console` device, no device tree,
+    /// no passthrough interrupts, no default console).
     pub fn validate(&self, ctx: &ValidateContext<'_>) -> Result<(), Vec<ConfigError>> {
         let mut errors = Vec::new();
         cpus::check(&self.base, ctx, &mut errors);
         let regions = memory::check_regions(&self.kernel.memory_regions, &mut errors);
         memory::check_images(&self.kernel, self.dtb_placement(), &regions, ctx, &mut errors);
         devices::check(&self.devices, self.default_console(), &regions, &mut errors);
+        arch::check(self, ctx.arch, &mut errors);
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
 }

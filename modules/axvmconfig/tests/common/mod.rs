@@ -51,6 +51,16 @@ pub fn validate_errors(text: &str) -> Vec<ConfigError> {
     validate_errors_with(text, PHYS_CPUS, &sizes)
 }
 
+/// Validation errors of `text` for an x86_64 hypervisor.
+#[allow(dead_code)]
+pub fn validate_errors_x86(text: &str) -> Vec<ConfigError> {
+    let ctx = ValidateContext::new(PHYS_CPUS, &sizes).with_arch(axvmconfig::TargetArch::X86_64);
+    match parse(text).validate(&ctx) {
+        Ok(()) => Vec::new(),
+        Err(errors) => errors,
+    }
+}
+
 pub fn validate_errors_with(text: &str, phys_cpus: usize, sizes: &dyn Fn(&str) -> Option<u64>) -> Vec<ConfigError> {
     let config = parse(text);
     match config.validate(&ValidateContext::new(phys_cpus, &sizes)) {

@@ -64,6 +64,15 @@ pub fn disable_irqs() {
     interrupts::disable();
 }
 
+/// Takes the interrupts pending at this CPU's local APIC (one that ended a
+/// guest run, say) through the IDT, then masks IRQs again: STI, one more
+/// instruction (the STI shadow), CLI.
+pub fn take_pending_irqs() {
+    // SAFETY: the handlers are installed (the IDT is loaded at boot); this
+    // only opens the interrupt window for one instruction.
+    unsafe { core::arch::asm!("sti", "nop", "cli") };
+}
+
 /// Whether IRQs are masked on this CPU.
 pub fn irqs_disabled() -> bool {
     !interrupts::are_enabled()

@@ -1,0 +1,90 @@
+//! aarch64: the hypercall ABI and PSCI answers (`arm_vcpu`), MPIDR vCPU
+//! names, the guest-owned PPIs and forwarded SPIs, the device tree.
+
+use crate::vm::Vm;
+use arm_vcpu::{Hypercall, decode_hypercall, hypercall as hc, psci};
+use axerrno::{AxError, AxResult};
+use axvcpu::GuestPhysAddr;
+use axvmm::{CpuOnResult, GuestServices, Power};
+
+pub use crate::guest_irqs::{
+    enable_virtualization_on_this_cpu, register as register_guest_irqs, take_timer_fired, timer_fired,
+    unmask as unmask_guest_irq,
+};
+pub use crate::passthrough_irqs::{forward as forward_device_irqs, release as release_device_irqs};
+
+/// INTID the GIC returns when nothing is pending.
+const SPURIOUS: usize = arm_vcpu::irqs::SPURIOUS as usize;
+
+/// Acknowledges the interrupt that ended a guest run.
+pub fn irq_fetch() -> usize {
+    axhal::irq::fetch().map_or(SPURIOUS, |i| i as usize)
+}
+
+/// Runs the handler of an interrupt [`irq_fetch`] took.
+pub fn handle_host_irq(irq: usize) {
+    if irq != SPURIOUS {
+        axhal::irq::handle(irq as u32);
+    }
+}
+
+/// The hypercall ABI (`arm_vcpu::hypercall`) and PSCI AFFINITY_INFO.
+pub fn hypercall(guest: &dyn GuestServices, nr: u64, args: [u64; 6]) -> u64 {
+    let id = nr as u32;
+    if id == psci::PSCI_AFFINITY_INFO_32 || id == psci::PSCI_AFFINITY_INFO_64 {
+        return match (guest.vcpu_power(args[0]), args[1]) {
+            (Some(Power::On), 0) => psci::AFFINITY_ON,
+            (Some(Power::Off), 0) => psci::AFFINITY_OFF,
+            (Some(Power::OnPending), 0) => psci::AFFINITY_ON_PENDING,
+            _ => psci::ret(psci::INVALID_PARAMETERS),
+        };
+    }
+    match decode_hypercall(nr, &args) {
+        Some(Hypercall::Version) => hc::HC_ABI_VERSION,
+        Some(Hypercall::VmId) => guest.vm_id() as u64,
+        Some(Hypercall::CpuId) => guest.vcpu_id() as u64,
+        Some(Hypercall::PutChar(b)) => {
+            guest.console_write(&[b]);
+            hc::HC_SUCCESS
+        }
+        Some(Hypercall::InvalidParameters { .. }) => hc::HC_INVALID_PARAMETERS,
+        Some(Hypercall::NotSupported { .. }) | None => hc::HC_NOT_SUPPORTED,
+    }
+}
+
+/// PSCI CPU_ON's return value.
+pub fn cpu_on_status(result: CpuOnResult) -> Option<u64> {
+    Some(psci::ret(match result {
+        CpuOnResult::Started => psci::SUCCESS,
+        CpuOnResult::AlreadyOn => psci::ALREADY_ON,
+        CpuOnResult::OnPending => psci::ON_PENDING,
+        CpuOnResult::NoSuchCpu => psci::INVALID_PARAMETERS,
+    }))
+}
+
+/// A PSCI CPU_ON names the target by its MPIDR affinity.
+pub fn vcpu_by_arch_id(vm: &Vm, arch_id: u64) -> Option<usize> {
+    /// MPIDR affinity bits (Aff3, Aff2, Aff1, Aff0).
+    const MPIDR_AFF_MASK: u64 = 0xff_00ff_ffff;
+    let id = arch_id & MPIDR_AFF_MASK;
+    (0..vm.vcpu_num()).find(|&i| axvm::fdt::vcpu_mpidr(i) == id)
+}
+
+/// Writes the VM's device tree (the config's, fixed up, or a generated
+/// one) at its load address, if it has one.
+pub fn load_device_tree(vm: &Vm, dtb: Option<&[u8]>, initrd: Option<(u64, u64)>) -> AxResult {
+    let Some(dtb_gpa) = vm.image_config().dtb_load_gpa else {
+        return Ok(());
+    };
+    let tree = match dtb {
+        Some(dtb) => axvm::fdt::fixup(dtb, vm.config(), initrd).map_err(|e| {
+            log::error!("{}: cannot fix up its device tree: {e}", vm.describe());
+            AxError::InvalidInput
+        })?,
+        None => axvm::fdt::generate(vm.config(), initrd, axhal::device_tree()).map_err(|e| {
+            log::error!("{}: cannot generate its device tree: {e}", vm.describe());
+            AxError::InvalidInput
+        })?,
+    };
+    vm.write_guest(GuestPhysAddr::from(dtb_gpa), &tree)
+}
