@@ -1,5 +1,5 @@
-# A tiny x86 guest for the hypervisor's QEMU tests until
-# guests/testguest-x86 exists: flat 32-bit code loaded and entered at
+# The smallest x86 guest of the hypervisor's QEMU tests (beside
+# guests/testguest-x86, which checks everything): flat 32-bit code loaded and entered at
 # 1 MiB (the x86 VM contract), paging off. Prints one line per check on
 # COM1 ("x86-mini: PASS ..." / "x86-mini: FAIL ..."), then powers the VM
 # off through port 0x604. As VM 66 it makes an MMIO access the hypervisor
