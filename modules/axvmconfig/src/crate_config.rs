@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use crate::device::{EmulatedDeviceConfig, PassThroughDeviceConfig};
 use crate::error::ConfigError;
-use crate::types::{ConsoleMode, ImageLocation, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType};
+use crate::types::{ConsoleMode, EntryMode, ImageLocation, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType};
 
 /// One guest memory region, normalized from either TOML form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -58,6 +58,9 @@ pub struct VMBaseConfig {
 pub struct VMKernelConfig {
     /// The guest physical address where every vCPU starts.
     pub entry_point: usize,
+    /// x86 only: the mode the boot vCPU starts in (`None`: the default,
+    /// 32-bit protected mode).
+    pub entry_mode: Option<EntryMode>,
     /// The kernel image file.
     pub kernel_path: String,
     /// The guest physical address the kernel image is loaded at.

@@ -71,6 +71,6 @@ pub use device::{DeviceSpace, EmulatedDeviceConfig, EmulatedDeviceType, PassThro
 pub use error::{ConfigError, ConfigFileError, ErrorKind, Location};
 #[cfg(feature = "std")]
 pub use fs::FsImageSizes;
-pub use types::{ConsoleMode, ImageLocation, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType};
+pub use types::{ConsoleMode, EntryMode, ImageLocation, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType};
 pub use validate::{ImageSizes, PAGE_SIZE, TargetArch, ValidateContext};
 pub use vm_config::{AxVCpuConfig, AxVMConfig, VMImageConfig};

@@ -15,7 +15,7 @@ use crate::crate_config::{AxVMCrateConfig, VMBaseConfig, VMDevicesConfig, VMKern
 use crate::device::{EmulatedDeviceConfig, EmulatedDeviceType, PassThroughDeviceConfig};
 use crate::error::{ConfigError, ErrorKind, syntax_error};
 use crate::reader::{Reader, Table, Value};
-use crate::types::{ConsoleMode, ImageLocation, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType};
+use crate::types::{ConsoleMode, EntryMode, ImageLocation, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType};
 
 const ROOT_KEYS: &[&str] = &["base", "kernel", "devices"];
 const BASE_KEYS: &[&str] = &[
@@ -29,6 +29,7 @@ const BASE_KEYS: &[&str] = &[
 ];
 const KERNEL_KEYS: &[&str] = &[
     "entry_point",
+    "entry_mode",
     "kernel_path",
     "kernel_load_addr",
     "bios_path",
@@ -110,12 +111,22 @@ fn parse_kernel(r: &mut Reader<'_>, t: &Table<'_, '_>) -> VMKernelConfig {
             )
         })
         .unwrap_or_default();
+    let entry_mode = t.get("entry_mode").and_then(|v| {
+        r.named(
+            v,
+            &t.field("entry_mode"),
+            EntryMode::from_name,
+            None,
+            EntryMode::NAMES,
+        )
+    });
     let memory_regions = r
         .required(t, "memory_regions")
         .map(|v| parse_list(r, v, &t.field("memory_regions"), &MEM_LIST, parse_mem_region))
         .unwrap_or_default();
     VMKernelConfig {
         entry_point: r.req_usize(t, "entry_point"),
+        entry_mode,
         kernel_path: r.req_string(t, "kernel_path"),
         kernel_load_addr: r.req_usize(t, "kernel_load_addr"),
         bios_path: r.opt_string(t, "bios_path"),

@@ -335,3 +335,39 @@ mod tests {
         assert!((VmMemFlags::READ | VmMemFlags::UNCACHED).is_ram());
     }
 }
+
+/// How an x86 VM's boot vCPU starts at `kernel.entry_point`
+/// (`kernel.entry_mode`; an aarch64 VM always starts at EL1 with the MMU
+/// off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum EntryMode {
+    /// `"protected32"` (default): 32-bit protected mode, flat segments,
+    /// paging off (the Linux 32-bit and Multiboot boot protocols).
+    #[default]
+    Protected32,
+    /// `"real"`: real mode, as a CPU out of reset; the entry must be below
+    /// 1 MiB.
+    Real,
+}
+
+impl EntryMode {
+    /// The names accepted in TOML, for error messages.
+    pub const NAMES: &'static str = "\"protected32\", \"real\"";
+
+    /// The mode written as `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "protected32" => Some(Self::Protected32),
+            "real" => Some(Self::Real),
+            _ => None,
+        }
+    }
+
+    /// The name of the mode in TOML.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Protected32 => "protected32",
+            Self::Real => "real",
+        }
+    }
+}

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use crate::crate_config::{AxVMCrateConfig, VmMemConfig};
 use crate::defaults::{AppliedDefault, DtbPlacement};
 use crate::device::{EmulatedDeviceConfig, PassThroughDeviceConfig};
-use crate::types::{VMInterruptMode, VMType};
+use crate::types::{EntryMode, VMInterruptMode, VMType};
 
 /// The first GIC INTID that is a shared peripheral interrupt (SPI).
 const GIC_SPI_BASE: usize = 32;
@@ -18,6 +18,8 @@ pub struct AxVCpuConfig {
     pub bsp_entry: usize,
     /// Guest physical entry address of the other vCPUs.
     pub ap_entry: usize,
+    /// x86: the mode the boot vCPU starts in.
+    pub entry_mode: EntryMode,
 }
 
 /// Where the images are loaded in guest physical memory.
@@ -102,6 +104,7 @@ impl From<AxVMCrateConfig> for AxVMConfig {
             cpu_config: AxVCpuConfig {
                 bsp_entry: kernel.entry_point,
                 ap_entry: kernel.entry_point,
+                entry_mode: kernel.entry_mode.unwrap_or_default(),
             },
             image_config: VMImageConfig {
                 kernel_load_gpa: kernel.kernel_load_addr,
@@ -193,6 +196,11 @@ impl AxVMConfig {
     /// The other vCPUs' entry address.
     pub fn ap_entry(&self) -> usize {
         self.cpu_config.ap_entry
+    }
+
+    /// x86: the mode the boot vCPU starts in at [`Self::bsp_entry`].
+    pub fn entry_mode(&self) -> EntryMode {
+        self.cpu_config.entry_mode
     }
 
     /// The guest memory regions.

@@ -8,7 +8,7 @@ use super::push;
 use crate::crate_config::AxVMCrateConfig;
 use crate::device::{DeviceSpace, EmulatedDeviceType};
 use crate::error::{ConfigError, ErrorKind};
-use crate::types::VMInterruptMode;
+use crate::types::{EntryMode, VMInterruptMode};
 
 /// The architecture a configuration is checked for (the hypervisor's
 /// build target).
@@ -76,10 +76,31 @@ pub(super) fn check(config: &AxVMCrateConfig, arch: TargetArch, errors: &mut Vec
             );
         }
     }
+    let kernel = &config.kernel;
     if arch != TargetArch::X86_64 {
+        if kernel.entry_mode.is_some() {
+            push(
+                errors,
+                ErrorKind::InvalidValue,
+                "kernel.entry_mode",
+                format!("does not exist on {name} (its VMs start at EL1 with the MMU off)"),
+            );
+        }
         return;
     }
-    let kernel = &config.kernel;
+    /// Real mode reaches the first MiB only.
+    const REAL_MODE_END: usize = 0x10_0000;
+    if kernel.entry_mode == Some(EntryMode::Real) && kernel.entry_point >= REAL_MODE_END {
+        push(
+            errors,
+            ErrorKind::InvalidValue,
+            "kernel.entry_point",
+            format!(
+                "{:#x} is out of reach of real mode (entry_mode = \"real\" starts below 0x100000)",
+                kernel.entry_point
+            ),
+        );
+    }
     for (field, set) in [
         ("kernel.dtb_path", kernel.dtb_path.is_some()),
         ("kernel.dtb_load_addr", kernel.dtb_load_addr.is_some()),

@@ -15,6 +15,7 @@ use axaddrspace::{AddrSpace, GuestPhysAddr, MappingFlags};
 use axerrno::AxResult;
 use memory_addr::PhysAddr;
 use page_table_multiarch::PagingHandler;
+use axvmconfig::EntryMode;
 use x86_vcpu::{Backend, StartMode, X86VCpuCreateConfig};
 
 pub use vcpu::{X86PerCpu, X86VCpu};
@@ -34,18 +35,17 @@ pub fn backend_name() -> &'static str {
     Backend::detect().map_or("none", Backend::name)
 }
 
-/// Create parameters of vCPU `vcpu_id`: the boot vCPU starts in 32-bit
-/// protected mode at the image entry, the others in real mode (they wait
-/// for INIT and STARTUP, whose vector gives the entry).
+/// Create parameters of vCPU `vcpu_id`: the boot vCPU starts in the
+/// config's `entry_mode` (32-bit protected mode by default) at the image
+/// entry, the others in real mode (they wait for INIT and STARTUP, whose
+/// vector gives the entry).
 pub(crate) fn create_config(config: &AxVMConfig, vcpu_id: usize, phys_id: usize, counter: u64) -> X86VCpuCreateConfig {
-    let _ = (config, phys_id, counter);
-    X86VCpuCreateConfig {
-        start_mode: if vcpu_id == 0 {
-            StartMode::Protected32
-        } else {
-            StartMode::Real
-        },
-    }
+    let _ = (phys_id, counter);
+    let start_mode = match (vcpu_id, config.entry_mode()) {
+        (0, EntryMode::Protected32) => StartMode::Protected32,
+        _ => StartMode::Real,
+    };
+    X86VCpuCreateConfig { start_mode }
 }
 
 /// No virtual counter offset on x86.
