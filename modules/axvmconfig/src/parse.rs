@@ -111,15 +111,9 @@ fn parse_kernel(r: &mut Reader<'_>, t: &Table<'_, '_>) -> VMKernelConfig {
             )
         })
         .unwrap_or_default();
-    let entry_mode = t.get("entry_mode").and_then(|v| {
-        r.named(
-            v,
-            &t.field("entry_mode"),
-            EntryMode::from_name,
-            None,
-            EntryMode::NAMES,
-        )
-    });
+    let entry_mode = t
+        .get("entry_mode")
+        .and_then(|v| r.named(v, &t.field("entry_mode"), EntryMode::from_name, None, EntryMode::NAMES));
     let memory_regions = r
         .required(t, "memory_regions")
         .map(|v| parse_list(r, v, &t.field("memory_regions"), &MEM_LIST, parse_mem_region))

@@ -116,15 +116,39 @@ fn entry_mode_is_x86_only_and_real_mode_must_start_below_one_mib() {
     assert!(errors_for(&real, TargetArch::X86_64).is_empty());
     assert_eq!(AxVMConfig::from(parse(&real)).entry_mode(), EntryMode::Real);
     // Real mode above the first MiB.
-    let high = X86.replace("entry_point = 0x10_0000", "entry_point = 0x10_0000\nentry_mode = \"real\"");
+    let high = X86.replace(
+        "entry_point = 0x10_0000",
+        "entry_point = 0x10_0000\nentry_mode = \"real\"",
+    );
     let errors = errors_for(&high, TargetArch::X86_64);
-    expect_only(&errors, "kernel.entry_point", ErrorKind::InvalidValue, "out of reach of real mode");
+    expect_only(
+        &errors,
+        "kernel.entry_point",
+        ErrorKind::InvalidValue,
+        "out of reach of real mode",
+    );
     // An unknown mode.
-    let bad = X86.replace("entry_point = 0x10_0000", "entry_point = 0x10_0000\nentry_mode = \"long\"");
+    let bad = X86.replace(
+        "entry_point = 0x10_0000",
+        "entry_point = 0x10_0000\nentry_mode = \"long\"",
+    );
     let errors = parse_errors(&bad);
-    expect_only(&errors, "kernel.entry_mode", ErrorKind::InvalidValue, "\"protected32\", \"real\"");
+    expect_only(
+        &errors,
+        "kernel.entry_mode",
+        ErrorKind::InvalidValue,
+        "\"protected32\", \"real\"",
+    );
     // On aarch64 the key does not exist.
-    let arm = named_with(&[("entry_point = 0x4020_0000", "entry_point = 0x4020_0000\nentry_mode = \"real\"")]);
+    let arm = named_with(&[(
+        "entry_point = 0x4020_0000",
+        "entry_point = 0x4020_0000\nentry_mode = \"real\"",
+    )]);
     let errors = errors_for(&arm, TargetArch::Aarch64);
-    expect(&errors, "kernel.entry_mode", ErrorKind::InvalidValue, "does not exist on aarch64");
+    expect(
+        &errors,
+        "kernel.entry_mode",
+        ErrorKind::InvalidValue,
+        "does not exist on aarch64",
+    );
 }

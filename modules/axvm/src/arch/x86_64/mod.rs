@@ -13,9 +13,9 @@ use crate::AxVMConfig;
 use alloc::vec::Vec;
 use axaddrspace::{AddrSpace, GuestPhysAddr, MappingFlags};
 use axerrno::AxResult;
+use axvmconfig::EntryMode;
 use memory_addr::PhysAddr;
 use page_table_multiarch::PagingHandler;
-use axvmconfig::EntryMode;
 use x86_vcpu::{Backend, StartMode, X86VCpuCreateConfig};
 
 pub use vcpu::{X86PerCpu, X86VCpu};
