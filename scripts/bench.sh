@@ -19,11 +19,14 @@ ms() { printf '%d.%03d ms' $(( $1 / 1000 )) $(( $1 % 1000 )); }
 for i in $(seq "$runs"); do
   start=$(date +%s%N)
   k= a=
+  # Read QEMU's output directly (a filter such as `tr` would hold the lines
+  # back until QEMU exits) and drop the console's carriage returns here.
   while IFS= read -r line; do
     now=$(( ($(date +%s%N) - start) / 1000 ))
+    line=${line%$'\r'}
     [[ -z $k && $line =~ $kernel_marker ]] && k=$now
     [[ -z $a && $line =~ $app_marker ]] && a=$now
-  done < <(timeout 60 make -s "$@" justrun 2>&1 | tr -d '\r')
+  done < <(timeout 60 make -s "$@" justrun 2>&1)
   [ -n "$k" ] && [ -n "$a" ] || { echo "bench: run $i did not print both markers" >&2; exit 1; }
   kernel_times+=("$k") app_times+=("$a")
 done
