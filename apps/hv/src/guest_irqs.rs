@@ -10,12 +10,8 @@
 //! again ([`unmask`]). The maintenance interrupt only ends the guest run;
 //! the VM layer does the work after the exit.
 
-use crate::hal::AxVCpuHalImpl;
 use arm_vcpu::irqs::{MAINTENANCE_PPI, PTIMER_PPI, VTIMER_PPI};
-use axvcpu::AxArchPerCpu;
-use axvm::ArchPerCpu;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use kspin::SpinNoIrq;
 
 const MAX_CPUS: usize = axconfig::cpu::MAX_NUM;
 
@@ -49,29 +45,8 @@ pub fn register() {
     }
 }
 
-/// Each CPU's virtualization state (`hardware_enable`).
-static PER_CPU: [SpinNoIrq<Option<ArchPerCpu<AxVCpuHalImpl>>>; MAX_CPUS] = [const { SpinNoIrq::new(None) }; MAX_CPUS];
-
-/// Turns on the virtualization support of this CPU (`hardware_enable`) and
-/// enables the guest-owned PPIs on it.
-pub fn enable_virtualization_on_this_cpu() {
-    let cpu = axhal::percpu::cpu_id();
-    let Some(cell) = PER_CPU.get(cpu) else { return };
-    let result = ArchPerCpu::<AxVCpuHalImpl>::new(cpu).and_then(|mut p| {
-        p.hardware_enable()?;
-        Ok(p)
-    });
-    match result {
-        Ok(p) => {
-            *cell.lock() = Some(p);
-            enable_on_this_cpu();
-        }
-        Err(e) => log::error!("CPU {cpu}: cannot enable virtualization: {e:?}"),
-    }
-}
-
 /// Enables the guest-owned PPIs on the calling CPU.
-fn enable_on_this_cpu() {
+pub fn enable_on_this_cpu() {
     for intid in [VTIMER_PPI, PTIMER_PPI, MAINTENANCE_PPI] {
         axhal::irq::enable_on_this_cpu(intid);
     }

@@ -25,6 +25,7 @@ mod hal;
 mod images;
 #[cfg(target_arch = "aarch64")]
 mod passthrough_irqs;
+mod per_cpu;
 mod platform;
 mod vm;
 
@@ -53,7 +54,7 @@ pub static VMM: axvmm::Vmm<platform::HvPlatform> = axvmm::Vmm::new();
 fn main() {
     axlog::ax_println!("hv: {} VM config(s), {} CPUs", VMS.len(), axruntime::cpu_count());
     arch::register_guest_irqs();
-    arch::enable_virtualization_on_this_cpu();
+    per_cpu::enable_virtualization_on_this_cpu();
     let images = VMS.iter().filter_map(vm::image_of).collect();
     VMM.init(images, axruntime::cpu_count(), POWEROFF_WHEN_IDLE);
     VMM.boot();
@@ -63,6 +64,6 @@ fn main() {
 #[allow(unsafe_code)]
 #[unsafe(no_mangle)]
 fn secondary_main(cpu_id: usize) {
-    arch::enable_virtualization_on_this_cpu();
+    per_cpu::enable_virtualization_on_this_cpu();
     VMM.cpu_loop(cpu_id);
 }

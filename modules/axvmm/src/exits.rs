@@ -24,13 +24,12 @@ pub enum Next {
 }
 
 /// The calling vCPU, as a hypercall handler sees the manager.
-struct Caller<'a, P: VmmHal> {
-    vmm: &'a Vmm<P>,
+struct Caller<'a> {
     run: &'a Run,
     vcpu: usize,
 }
 
-impl<P: VmmHal> GuestServices for Caller<'_, P> {
+impl GuestServices for Caller<'_> {
     fn vm_id(&self) -> usize {
         self.run.vm.id()
     }
@@ -44,9 +43,7 @@ impl<P: VmmHal> GuestServices for Caller<'_, P> {
     }
 
     fn console_write(&self, bytes: &[u8]) {
-        if let Some(sink) = self.vmm.sink_of(self.run.vm.id()) {
-            sink.write_bytes(self.run.vm.name(), bytes);
-        }
+        self.run.sink.write_bytes(self.run.vm.name(), bytes);
     }
 }
 
@@ -57,13 +54,11 @@ pub fn handle<P: VmmHal>(vmm: &Vmm<P>, run: &Arc<Run>, vcpu: usize, exit: AxVCpu
         AxVCpuExitReason::Nothing => {}
         AxVCpuExitReason::ExternalInterrupt { .. } => return Next::Yield,
         AxVCpuExitReason::Halt => {
-            if let Some(sink) = vmm.sink_of(vm.id()) {
-                sink.show_partial(vm.name());
-            }
+            run.sink.show_partial(vm.name());
             return Next::Halt;
         }
         AxVCpuExitReason::Hypercall { nr, args } => {
-            let value = P::hypercall(&Caller { vmm, run, vcpu }, nr, args);
+            let value = P::hypercall(&Caller { run, vcpu }, nr, args);
             vm.set_return_value(vcpu, value);
         }
         AxVCpuExitReason::CpuUp {

@@ -6,6 +6,7 @@ use crate::hal::{ManagedVm, Power};
 use crate::lifecycle::VmState;
 use crate::vcpu::VCpuSlot;
 use alloc::{sync::Arc, vec::Vec};
+use axdevice::ConsoleSink;
 use core::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 
 /// A VM while it is built: what its vCPUs' CPUs share.
@@ -16,6 +17,9 @@ pub struct Run {
     pub vcpus: Vec<VCpuSlot>,
     /// Index (in the manager's image list) of the config it was built from.
     pub image: usize,
+    /// Its console output (its UARTs and its putchar hypercall share it, so
+    /// their bytes join the same lines).
+    pub sink: Arc<dyn ConsoleSink>,
     state: AtomicU8,
     /// When it last started running (host ns), 0 if never.
     started_ns: AtomicU64,
@@ -26,9 +30,16 @@ pub struct Run {
 }
 
 impl Run {
-    /// A run of `vm`, built from image `image`, with vCPU `i` on `pcpus[i]`
-    /// (vCPU 0 on, the others off), in state `state`.
-    pub fn new(vm: Arc<dyn ManagedVm>, image: usize, pcpus: &[usize], state: VmState) -> Self {
+    /// A run of `vm`, built from image `image` with its console output
+    /// going to `sink`, with vCPU `i` on `pcpus[i]` (vCPU 0 on, the others
+    /// off), in state `state`.
+    pub fn new(
+        vm: Arc<dyn ManagedVm>,
+        image: usize,
+        sink: Arc<dyn ConsoleSink>,
+        pcpus: &[usize],
+        state: VmState,
+    ) -> Self {
         let vcpus = pcpus
             .iter()
             .enumerate()
@@ -38,6 +49,7 @@ impl Run {
             vm,
             vcpus,
             image,
+            sink,
             state: AtomicU8::new(state as u8),
             started_ns: AtomicU64::new(0),
             exits_at_start: AtomicU64::new(0),

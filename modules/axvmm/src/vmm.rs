@@ -38,8 +38,6 @@ pub(crate) struct Record {
     /// The current boot; `None` once freed (a restart that failed).
     pub run: Option<Arc<Run>>,
     pub pending: Pending,
-    /// Its console output (kept across restarts, so lines stay whole).
-    pub sink: Arc<dyn ConsoleSink>,
 }
 
 /// The vCPUs placed on one physical CPU: `(run, vCPU id)`.
@@ -161,15 +159,6 @@ impl<P: VmmHal> Vmm<P> {
             .and_then(|r| r.run.clone())
     }
 
-    /// The console sink of VM `vm_id`.
-    pub(crate) fn sink_of(&self, vm_id: usize) -> Option<Arc<dyn ConsoleSink>> {
-        self.records
-            .lock()
-            .iter()
-            .find(|r| r.id == vm_id)
-            .map(|r| r.sink.clone())
-    }
-
     /// The physical CPU of vCPU `vcpu` of VM `vm_id`.
     pub fn vcpu_pcpu(&self, vm_id: usize, vcpu: usize) -> Option<usize> {
         self.run_of(vm_id).and_then(|r| r.vcpus.get(vcpu).map(|s| s.pcpu))
@@ -207,9 +196,10 @@ impl<P: VmmHal> Vmm<P> {
         }
     }
 
-    /// Builds a run of image `image` under `id`, placed on CPUs, in state
+    /// Builds a run of image `image` under `id` (with a fresh console
+    /// sink, so a new boot starts on a line of its own), placed on CPUs, in state
     /// `state` (its vCPUs are queued but not scheduled until it runs).
-    fn build(&self, image: usize, id: usize, sink: Arc<dyn ConsoleSink>, state: VmState) -> Result<Arc<Run>, String> {
+    fn build(&self, image: usize, id: usize, state: VmState) -> Result<Arc<Run>, String> {
         let img = self.images.lock().get(image).cloned().ok_or("no such config")?;
         let free = P::free_memory_bytes();
         if img.memory_bytes > free {
@@ -221,8 +211,9 @@ impl<P: VmmHal> Vmm<P> {
             ));
         }
         let pcpus = place(&img.vcpus, &self.load()).map_err(|e| format!("VM {id} ({}): {e}", img.name))?;
-        let vm: Arc<dyn ManagedVm> = P::build_vm(&img, id, &pcpus, sink)?;
-        let run = Arc::new(Run::new(vm, image, &pcpus, state));
+        let sink = self.new_sink(id, &img.name);
+        let vm: Arc<dyn ManagedVm> = P::build_vm(&img, id, &pcpus, sink.clone())?;
+        let run = Arc::new(Run::new(vm, image, sink, &pcpus, state));
         let queues = self.queues.lock().clone();
         for (vcpu, &cpu) in pcpus.iter().enumerate() {
             if let Some(q) = queues.get(cpu) {
@@ -244,8 +235,7 @@ impl<P: VmmHal> Vmm<P> {
             return Err(format!("VM id {wanted} is taken"));
         }
         let id = Self::free_id(&self.records.lock(), Some(wanted));
-        let sink = self.new_sink(id, &name);
-        let run = self.build(image, id, sink.clone(), VmState::Created)?;
+        let run = self.build(image, id, VmState::Created)?;
         let mut records = self.records.lock();
         if records.iter().any(|r| r.id == id) {
             // Another CPU took the id meanwhile (only CPU 0 creates, so this
@@ -260,7 +250,6 @@ impl<P: VmmHal> Vmm<P> {
             name,
             run: Some(run),
             pending: Pending::None,
-            sink,
         });
         records.sort_by_key(|r| r.id);
         Ok(id)
@@ -433,10 +422,10 @@ impl<P: VmmHal> Vmm<P> {
                     .position(|r| r.pending != Pending::None && r.run.as_ref().is_none_or(|run| run.all_retired()));
                 ready.map(|i| {
                     let r = &mut records[i];
-                    (r.id, r.image, r.pending, r.run.take(), r.name.clone())
+                    (r.id, r.image, r.pending, r.run.take())
                 })
             };
-            let Some((id, image, pending, run, name)) = job else {
+            let Some((id, image, pending, run)) = job else {
                 break;
             };
             if let Some(run) = run {
@@ -450,8 +439,7 @@ impl<P: VmmHal> Vmm<P> {
                 _ => {
                     // The new boot's output starts on a line of its own.
                     self.console.screen().end_line_of(id, &mut |s| P::print(s));
-                    let sink = self.new_sink(id, &name);
-                    let built = self.build(image, id, sink.clone(), VmState::Created);
+                    let built = self.build(image, id, VmState::Created);
                     let mut records = self.records.lock();
                     let Some(r) = records.iter_mut().find(|r| r.id == id) else {
                         continue;
@@ -460,7 +448,6 @@ impl<P: VmmHal> Vmm<P> {
                     match built {
                         Ok(run) => {
                             r.run = Some(run);
-                            r.sink = sink;
                             drop(records);
                             let _ = self.request(id, Request::Start);
                         }

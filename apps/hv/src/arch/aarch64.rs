@@ -8,9 +8,13 @@ use axvcpu::GuestPhysAddr;
 use axvmm::{CpuOnResult, GuestServices, Power};
 
 pub use crate::guest_irqs::{
-    enable_virtualization_on_this_cpu, register as register_guest_irqs, take_timer_fired, timer_fired,
-    unmask as unmask_guest_irq,
+    register as register_guest_irqs, take_timer_fired, timer_fired, unmask as unmask_guest_irq,
 };
+
+/// EL2 is set up on `cpu`: the guest-owned PPIs are enabled there.
+pub fn virtualization_enabled(_cpu: usize) {
+    crate::guest_irqs::enable_on_this_cpu();
+}
 pub use crate::passthrough_irqs::{forward as forward_device_irqs, release as release_device_irqs};
 
 /// INTID the GIC returns when nothing is pending.

@@ -4,13 +4,9 @@
 //! belongs to a guest (the local APIC and its timer are emulated), so there
 //! is nothing to mask, unmask or forward; there is no device tree.
 
-use crate::hal::AxVCpuHalImpl;
 use crate::vm::{Vm, VmRef};
 use axerrno::AxResult;
-use axvcpu::AxArchPerCpu;
-use axvm::ArchPerCpu;
 use axvmm::{CpuOnResult, GuestServices};
-use kspin::SpinNoIrq;
 
 /// The hypercall numbers (the aarch64 ABI's, `arm_vcpu::hypercall`).
 mod hc {
@@ -68,31 +64,10 @@ pub fn forward_device_irqs(_vm: &VmRef, _cpu: usize) {}
 /// See [`forward_device_irqs`].
 pub fn release_device_irqs(_vm_id: usize) {}
 
-const MAX_CPUS: usize = axconfig::cpu::MAX_NUM;
-
-/// Each CPU's SVM or VMX state.
-static PER_CPU: [SpinNoIrq<Option<ArchPerCpu<AxVCpuHalImpl>>>; MAX_CPUS] = [const { SpinNoIrq::new(None) }; MAX_CPUS];
-
-/// Turns on SVM or VMX on this CPU (`hardware_enable`); the boot CPU says
-/// which.
-pub fn enable_virtualization_on_this_cpu() {
-    let cpu = axhal::percpu::cpu_id();
-    let Some(cell) = PER_CPU.get(cpu) else { return };
-    let result = ArchPerCpu::<AxVCpuHalImpl>::new(cpu).and_then(|mut p| {
-        p.hardware_enable()?;
-        Ok(p)
-    });
-    match result {
-        Ok(p) => {
-            *cell.lock() = Some(p);
-            if cpu == 0 {
-                axlog::ax_println!("hv: x86 virtualization: {}", axvm::backend_name());
-            }
-        }
-        Err(e) => log::error!(
-            "CPU {cpu}: cannot enable virtualization ({}): {e:?}",
-            axvm::backend_name()
-        ),
+/// SVM or VMX is on on `cpu`: the boot CPU says which.
+pub fn virtualization_enabled(cpu: usize) {
+    if cpu == 0 {
+        axlog::ax_println!("hv: x86 virtualization: {}", axvm::backend_name());
     }
 }
 
