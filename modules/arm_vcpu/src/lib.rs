@@ -10,8 +10,9 @@
 //!   IPIs), an answer given directly to the guest, or a fault the guest must
 //!   take instead; and the emulation rules around it (the PC advance, the
 //!   value an emulated load leaves in its register).
-//! - PSCI 1.1 and SMCCC 1.1 for guests ([`psci`]), the hypervisor's own
-//!   hypercall ABI ([`hypercall`]), the system-register address encoding and
+//! - PSCI 1.1 and SMCCC 1.1 for guests ([`psci`]), the way into the
+//!   hypervisor's own hypercall ABI ([`hypercall`], defined for every
+//!   architecture in `axvcpu`), the system-register address encoding and
 //!   the registers it traps ([`sysreg`]), and the register values that
 //!   inject an exception into the guest ([`inject`]).
 //! - The hardware part: `Aarch64VCpu` (the `AxArchVCpu` implementation),
@@ -48,7 +49,8 @@
 pub mod esr;
 pub mod exit;
 pub mod fields;
-pub mod hypercall;
+/// The hypervisor's hypercall ABI (arch-neutral, in `axvcpu`).
+pub use axvcpu::hypercall;
 pub mod inject;
 pub mod irqs;
 pub mod psci;

@@ -18,6 +18,8 @@
 //!   and the lines its own timers drive ([`LocalIrqLine`]); see [`virq`].
 //! - The per-CPU record of the vCPU bound to the current physical CPU
 //!   ([`current_vcpu`]).
+//! - The hypervisor's own hypercall ABI, the same on every architecture
+//!   ([`hypercall`]): its numbers, return codes and decoding.
 //!
 //! # What it does not own
 //!
@@ -73,6 +75,7 @@ mod arch_vcpu;
 mod current;
 mod exit;
 mod hal;
+pub mod hypercall;
 mod per_cpu;
 pub mod vcpu;
 pub mod virq;

@@ -2,7 +2,7 @@
 //! names, the guest-owned PPIs and forwarded SPIs, the device tree.
 
 use crate::vm::Vm;
-use arm_vcpu::{Hypercall, decode_hypercall, hypercall as hc, psci};
+use arm_vcpu::{decode_hypercall, psci};
 use axerrno::{AxError, AxResult};
 use axvcpu::GuestPhysAddr;
 use axvmm::{CpuOnResult, GuestServices, Power};
@@ -32,7 +32,8 @@ pub fn handle_host_irq(irq: usize) {
     }
 }
 
-/// The hypercall ABI (`arm_vcpu::hypercall`) and PSCI AFFINITY_INFO.
+/// PSCI AFFINITY_INFO, and the hypercall ABI (`axvcpu::hypercall`; the
+/// function id is `W0`).
 pub fn hypercall(guest: &dyn GuestServices, nr: u64, args: [u64; 6]) -> u64 {
     let id = nr as u32;
     if id == psci::PSCI_AFFINITY_INFO_32 || id == psci::PSCI_AFFINITY_INFO_64 {
@@ -43,17 +44,7 @@ pub fn hypercall(guest: &dyn GuestServices, nr: u64, args: [u64; 6]) -> u64 {
             _ => psci::ret(psci::INVALID_PARAMETERS),
         };
     }
-    match decode_hypercall(nr, &args) {
-        Some(Hypercall::Version) => hc::HC_ABI_VERSION,
-        Some(Hypercall::VmId) => guest.vm_id() as u64,
-        Some(Hypercall::CpuId) => guest.vcpu_id() as u64,
-        Some(Hypercall::PutChar(b)) => {
-            guest.console_write(&[b]);
-            hc::HC_SUCCESS
-        }
-        Some(Hypercall::InvalidParameters { .. }) => hc::HC_INVALID_PARAMETERS,
-        Some(Hypercall::NotSupported { .. }) | None => hc::HC_NOT_SUPPORTED,
-    }
+    super::answer_hypercall(guest, decode_hypercall(nr, &args))
 }
 
 /// PSCI CPU_ON's return value.

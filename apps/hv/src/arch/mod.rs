@@ -12,3 +12,22 @@ pub use aarch64::*;
 mod x86_64;
 #[cfg(target_arch = "x86_64")]
 pub use x86_64::*;
+
+use axvcpu::hypercall::{self as hc, Hypercall};
+use axvmm::GuestServices;
+
+/// Carries out a call of the hypervisor's hypercall ABI (`None`: not one
+/// of its numbers) for `guest`; the value the call returns.
+fn answer_hypercall(guest: &dyn GuestServices, call: Option<Hypercall>) -> u64 {
+    match call {
+        Some(Hypercall::VmId) => guest.vm_id() as u64,
+        Some(Hypercall::CpuId) => guest.vcpu_id() as u64,
+        Some(Hypercall::PutChar(b)) => {
+            guest.console_write(&[b]);
+            hc::HC_SUCCESS
+        }
+        Some(Hypercall::Version) => hc::HC_ABI_VERSION,
+        Some(Hypercall::InvalidParameters { .. }) => hc::HC_INVALID_PARAMETERS,
+        Some(Hypercall::NotSupported { .. }) | None => hc::HC_NOT_SUPPORTED,
+    }
+}

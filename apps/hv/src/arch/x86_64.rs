@@ -1,4 +1,4 @@
-//! x86_64: the hypercall ABI (`VMMCALL`/`VMCALL` with the aarch64 numbers,
+//! x86_64: the hypercall ABI (`axvcpu::hypercall` by `VMMCALL`/`VMCALL`,
 //! result in RAX), APIC-ID vCPU names, SVM or VMX turned on per CPU, and
 //! host interrupts taken through the IDT after an exit. No host interrupt
 //! belongs to a guest (the local APIC and its timer are emulated), so there
@@ -7,26 +7,6 @@
 use crate::vm::{Vm, VmRef};
 use axerrno::AxResult;
 use axvmm::{CpuOnResult, GuestServices};
-
-/// The hypercall numbers (the aarch64 ABI's, `arm_vcpu::hypercall`).
-mod hc {
-    /// The ABI version: `major << 16 | minor`.
-    pub const VERSION: u64 = 0xC600_0000;
-    /// The calling VM's id.
-    pub const VM_ID: u64 = 0xC600_0001;
-    /// Writes the byte in RBX to the VM's console.
-    pub const PUTCHAR: u64 = 0xC600_0002;
-    /// The calling vCPU's id.
-    pub const CPU_ID: u64 = 0xC600_0003;
-    /// ABI 1.0.
-    pub const ABI_VERSION: u64 = 1 << 16;
-    /// Done.
-    pub const SUCCESS: u64 = 0;
-    /// Not a hypercall of this ABI: -1.
-    pub const NOT_SUPPORTED: u64 = u64::MAX;
-    /// A bad argument: -2.
-    pub const INVALID_PARAMETERS: u64 = (-2i64) as u64;
-}
 
 /// No vector is known at the exit: the interrupt is taken through the IDT.
 const UNKNOWN: usize = usize::MAX;
@@ -74,19 +54,12 @@ pub fn virtualization_enabled(cpu: usize) {
 /// The hypercall ABI: number in RAX, arguments in RBX, RCX, RDX, RSI;
 /// result in RAX.
 pub fn hypercall(guest: &dyn GuestServices, nr: u64, args: [u64; 6]) -> u64 {
-    match nr {
-        hc::VERSION => hc::ABI_VERSION,
-        hc::VM_ID => guest.vm_id() as u64,
-        hc::CPU_ID => guest.vcpu_id() as u64,
-        hc::PUTCHAR => match u8::try_from(args[0]) {
-            Ok(b) => {
-                guest.console_write(&[b]);
-                hc::SUCCESS
-            }
-            Err(_) => hc::INVALID_PARAMETERS,
-        },
-        _ => hc::NOT_SUPPORTED,
-    }
+    // The whole of RAX is the number: one with upper bits set is none of
+    // the ABI's.
+    let call = (nr >> 32 == 0)
+        .then(|| axvcpu::hypercall::decode_hypercall(nr, &args))
+        .flatten();
+    super::answer_hypercall(guest, call)
 }
 
 /// A STARTUP IPI is a register write: nothing is returned to the sender.

@@ -1,28 +1,33 @@
-//! The hypervisor's own hypercall ABI on aarch64, for guests written for it.
+//! The hypervisor's own hypercall ABI, the same on every architecture, for
+//! guests written for it.
 //!
-//! A guest calls `HVC #0` (or `SMC #0`) with the function id in `W0` and
-//! arguments in `X1..X6`; the result comes back in `X0`. The ids are SMCCC
-//! fast calls, SMC64 convention, in the *Vendor Specific Hypervisor
-//! Service* range (owner 6): `0xC600_0000..=0xC600_FFFF`. They do not clash
-//! with PSCI or any other standard service, and a guest that probes them on
-//! another hypervisor gets SMCCC's `NOT_SUPPORTED`.
+//! - **aarch64:** `HVC #0` (or `SMC #0`) with the function id in `W0` and
+//!   arguments in `X1..X6`; the result comes back in `X0`. The ids are SMCCC
+//!   fast calls, SMC64 convention, in the *Vendor Specific Hypervisor
+//!   Service* range (owner 6): `0xC600_0000..=0xC600_FFFF`, so they do not
+//!   clash with PSCI or any other standard service, and a guest that probes
+//!   them on another hypervisor gets SMCCC's `NOT_SUPPORTED`. Only `W0` is
+//!   looked at (SMCCC ignores the upper half of `X0`).
+//! - **x86_64:** `VMMCALL` (SVM) or `VMCALL` (VMX) with the number in `RAX`
+//!   and arguments in `RBX`, `RCX`, `RDX`, `RSI`; the result comes back in
+//!   `RAX`. The whole of `RAX` is the number.
 //!
-//! | id | name | arguments | returns in `X0` |
+//! | id | name | arguments | returns |
 //! |---|---|---|---|
 //! | `0xC600_0000` | [`HC_VERSION`] | none | the ABI version, `major << 16 \| minor`: [`HC_ABI_VERSION`] = 1.0 |
 //! | `0xC600_0001` | [`HC_VM_ID`] | none | the id of the calling VM |
-//! | `0xC600_0002` | [`HC_PUTCHAR`] | `X1`: a byte (0..=255) | [`HC_SUCCESS`] after writing the byte to the VM's console; [`HC_INVALID_PARAMETERS`] when `X1` > 255 |
+//! | `0xC600_0002` | [`HC_PUTCHAR`] | first: a byte (0..=255) | [`HC_SUCCESS`] after writing the byte to the VM's console; [`HC_INVALID_PARAMETERS`] when it is > 255 |
 //! | `0xC600_0003` | [`HC_CPU_ID`] | none | the id of the calling vCPU in its VM |
-//! | any other id in the range | | | [`HC_NOT_SUPPORTED`] |
+//! | any other id | | | [`HC_NOT_SUPPORTED`] |
 //!
 //! Return codes follow SMCCC: 0 is success, negative values (sign-extended
 //! to 64 bits) are errors.
 //!
-//! How a call gets here: [`crate::exit::exit_from_sync`] hands every HVC/SMC
-//! that is not PSCI to the host as `AxVCpuExitReason::Hypercall { nr: X0,
-//! args: X1..X6 }`; the host calls [`decode_hypercall`] on it, performs the
-//! call, and sets `X0` with `set_return_value`. [`Hypercall::fixed_result`]
-//! gives the answers that need nothing from the host.
+//! How a call gets here: the arch vCPU hands it to the host as
+//! [`AxVCpuExitReason::Hypercall`](crate::AxVCpuExitReason::Hypercall); the
+//! host calls [`decode_hypercall`] on it, performs the call, and sets the
+//! result with `set_return_value`. [`Hypercall::fixed_result`] gives the
+//! answers that need nothing from the host.
 
 #![deny(unsafe_code)]
 
@@ -35,7 +40,7 @@ pub const HC_RANGE_END: u32 = 0xC600_FFFF;
 pub const HC_VERSION: u32 = 0xC600_0000;
 /// Returns the id of the calling VM.
 pub const HC_VM_ID: u32 = 0xC600_0001;
-/// Writes the byte in `X1` to the VM's console.
+/// Writes the byte in the first argument to the VM's console.
 pub const HC_PUTCHAR: u32 = 0xC600_0002;
 /// Returns the id of the calling vCPU.
 pub const HC_CPU_ID: u32 = 0xC600_0003;
@@ -47,9 +52,9 @@ pub const HC_ABI_VERSION: u64 = 1 << 16;
 /// Success.
 pub const HC_SUCCESS: u64 = 0;
 /// Unknown function id (-1).
-pub const HC_NOT_SUPPORTED: u64 = crate::psci::ret(crate::psci::NOT_SUPPORTED);
+pub const HC_NOT_SUPPORTED: u64 = -1i64 as u64;
 /// An argument is out of range (-2).
-pub const HC_INVALID_PARAMETERS: u64 = crate::psci::ret(crate::psci::INVALID_PARAMETERS);
+pub const HC_INVALID_PARAMETERS: u64 = -2i64 as u64;
 
 /// A decoded call of this ABI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +82,7 @@ pub enum Hypercall {
 }
 
 impl Hypercall {
-    /// The `X0` answer when it does not depend on the VM or the host:
+    /// The answer when it does not depend on the VM or the host:
     /// the version and the error codes. `None` for the calls the host must
     /// perform ([`Hypercall::VmId`], [`Hypercall::CpuId`],
     /// [`Hypercall::PutChar`]).
@@ -91,11 +96,13 @@ impl Hypercall {
     }
 }
 
-/// Decodes a hypercall with `X0 = nr` and `X1..X6 = args`.
+/// Decodes a hypercall with number `nr` and arguments `args`.
 ///
-/// Returns `None` when `W0` is not in this ABI's range (the call belongs
-/// to some other service; SMCCC says to answer it `NOT_SUPPORTED`). Only
-/// `W0` is looked at: SMCCC ignores the upper half of `X0`.
+/// Returns `None` when the low 32 bits of `nr` are not in this ABI's range
+/// (the call belongs to some other service; answer it
+/// [`HC_NOT_SUPPORTED`]). Only those bits are looked at, as SMCCC says for
+/// `X0`; an architecture that takes the whole number (x86) checks the
+/// upper half first.
 pub fn decode_hypercall(nr: u64, args: &[u64; 6]) -> Option<Hypercall> {
     // Truncation is the SMCCC rule: the function id is W0.
     let id = nr as u32;
