@@ -105,7 +105,7 @@ QEMU_CMD := $(QEMU) $(QEMU_MACHINE) -smp $(SMP) -m $(MEM) $(QEMU_DEVICES) $(QEMU
 HOST_CRATES := axconfig axlog axalloc axhal axruntime axvcpu axvmconfig axdevice arm_vcpu x86_vcpu axvm axvmm qemu-runner
 
 
-.PHONY: all setup guests build run justrun debug test unittest qemutest check bench print-bin clean
+.PHONY: all setup guests build run justrun debug test unittest qemutest fuzzsmoke fuzz-host check bench print-bin clean
 
 all: build
 
@@ -167,7 +167,20 @@ ifneq ($(filter x86_64,$(TEST_ARCHES)),)
 	bash scripts/without-optional-qemu-data.sh bash modules/x86_vcpu/smoke/run.sh
 endif
 
-test: unittest qemutest
+# Every host fuzz target (fuzz/: decoders and device models a guest or a
+# config reaches) for a few seconds from its committed corpus: catches a
+# regression the corpus already covers. `make fuzz-host` fuzzes for real.
+FUZZ_SMOKE_SECONDS ?= 10
+fuzzsmoke:
+	bash scripts/fuzz-host.sh $(FUZZ_SMOKE_SECONDS)
+
+# Long host fuzzing: FUZZ_SECONDS per target (default 30 minutes), new
+# inputs added to the committed corpus (minimised); FUZZ_TARGETS picks some.
+FUZZ_SECONDS ?= 1800
+fuzz-host:
+	UPDATE_CORPUS=1 bash scripts/fuzz-host.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+test: unittest fuzzsmoke qemutest
 
 check: setup guests
 	$(CARGO) fmt --all -- --check

@@ -22,9 +22,11 @@
 //!
 //! Written with `vm-fdt` (rust-vmm's FDT writer), read with the `fdt` crate
 //! (both `no_std` + alloc). The trees read here come from the platform's
-//! firmware and from the build, never from a guest; `fdt` checks the header
-//! only and trusts the structure block.
+//! firmware and from the build, never from a guest; still, `fdt` checks the
+//! header only and panics on some malformed structure blocks, so every blob
+//! passes [`well_formed`] (module `check`) before it is read.
 
+mod check;
 mod fixup;
 mod passthrough;
 #[cfg(test)]
@@ -38,6 +40,7 @@ use axvmconfig::{EmulatedDeviceType, GENERATED_DTB_MAX_SIZE};
 use core::fmt;
 use vm_fdt::FdtWriter;
 
+pub use check::{MAX_DEPTH, Malformed, well_formed};
 pub use fixup::fixup;
 
 /// The root's `#address-cells` and `#size-cells` in generated trees.
@@ -79,6 +82,8 @@ pub enum DtbError {
     Write(vm_fdt::Error),
     /// A given blob (the host's tree, a `dtb_path` file) is not a device tree.
     Parse(::fdt::FdtError),
+    /// A given tree is not well formed (see [`well_formed`]).
+    Malformed(Malformed),
     /// A given tree has no root node.
     NoRoot,
     /// The generated tree is larger than the room the config checker keeps
@@ -110,6 +115,7 @@ impl fmt::Display for DtbError {
         match self {
             Self::Write(e) => write!(f, "device tree writer: {e}"),
             Self::Parse(e) => write!(f, "not a device tree: {e}"),
+            Self::Malformed(m) => write!(f, "malformed device tree at byte {:#x}: {}", m.offset, m.problem),
             Self::NoRoot => f.write_str("the device tree has no root node"),
             Self::TooLarge { size } => write!(
                 f,
@@ -252,6 +258,7 @@ pub fn generate(config: &AxVMConfig, initrd: Option<(u64, u64)>, host_fdt: Optio
     if !config.pass_through_devices().is_empty() {
         match host_fdt {
             Some(blob) => {
+                well_formed(blob)?;
                 let host = ::fdt::Fdt::new(blob).map_err(DtbError::Parse)?;
                 passthrough::write_devices(&mut w, &host, config, gic.is_some(), &mut names)?;
             }

@@ -17,6 +17,7 @@ const INITRD_PROPERTIES: [&str; 2] = ["linux,initrd-start", "linux,initrd-end"];
 /// property, phandles included, and the memory reservations are kept as
 /// they are.
 pub fn fixup(dtb: &[u8], config: &AxVMConfig, initrd: Option<(u64, u64)>) -> Result<Vec<u8>, DtbError> {
+    super::well_formed(dtb)?;
     let tree = Fdt::new(dtb).map_err(DtbError::Parse)?;
     let root = tree.find_node("/").ok_or(DtbError::NoRoot)?;
     let reservations = tree
