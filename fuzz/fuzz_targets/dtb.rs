@@ -49,7 +49,9 @@ fn config() -> &'static AxVMConfig {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&which, blob)) = data.split_first() else { return };
+    let Some((&which, blob)) = data.split_first() else {
+        return;
+    };
     if which & 1 == 0 {
         let _ = axvm::fdt::fixup(blob, config(), Some((0x4800_0000, 0x1000)));
     } else {

@@ -14,6 +14,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = handle_psci(func, [args[0], args[1], args[2]]);
     // The hypercall range is a small window of function ids: steer half of
     // the inputs into it.
-    let nr = if func & 1 == 0 { func } else { 0xC600_0000 | (func >> 1) & 0xff };
+    let nr = if func & 1 == 0 {
+        func
+    } else {
+        0xC600_0000 | (func >> 1) & 0xff
+    };
     let _ = decode_hypercall(nr, &args);
 });

@@ -10,13 +10,17 @@ use libfuzzer_sys::fuzz_target;
 /// Every image "exists", with a size taken from its path (so that
 /// placement checks see large and small images).
 fn image_size(path: &str) -> Option<u64> {
-    let h = path.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let h = path
+        .bytes()
+        .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
     (h % 7 != 0).then_some(h % 0x100_0000)
 }
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(config) = AxVMCrateConfig::parse(text) else { return };
+    let Ok(config) = AxVMCrateConfig::parse(text) else {
+        return;
+    };
     let sizes = image_size;
     let mut valid = false;
     for arch in [TargetArch::Aarch64, TargetArch::X86_64] {

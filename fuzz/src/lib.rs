@@ -22,7 +22,11 @@ pub fn offset(u: &mut Unstructured, size: usize) -> usize {
         return 0;
     }
     let raw = u.int_in_range(0..=size - 1).unwrap_or(0);
-    if u.ratio(1u8, 8u8).unwrap_or(false) { raw } else { raw & !3 }
+    if u.ratio(1u8, 8u8).unwrap_or(false) {
+        raw
+    } else {
+        raw & !3
+    }
 }
 
 /// A console that discards what VMs print.
