@@ -189,16 +189,21 @@ check: setup guests
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --all-features $(addprefix -p ,$(HOST_CRATES))
 
 # Boot time of the host kernel (wall clock, median of 5) and image size,
-# then the hypervisor's per-exit costs (deterministic, QEMU -icount), then
-# Linux boot time under the hypervisor against direct (alternating pairs).
+# the hypervisor's size without guests, the per-exit costs (deterministic,
+# QEMU -icount), then Linux boot time under the hypervisor against direct
+# (alternating pairs); then the table of all figures against the saved
+# baseline (scripts/bench-report.py; target/bench/ARCH.json).
 bench: setup guests
+	@rm -f target/bench/$(ARCH).json
 	@bash scripts/bench.sh ARCH=$(ARCH) A=apps/helloworld SMP=$(SMP) LOG=$(LOG) MODE=$(MODE)
+	@bash scripts/bench-size.sh $(ARCH)
 ifeq ($(ARCH),x86_64)
 	@bash scripts/bench-exits-x86.sh
 else
 	@bash scripts/bench-exits.sh
 	@python3 scripts/bench-linux.py
 endif
+	@python3 scripts/bench-report.py $(ARCH)
 
 print-bin:
 	@echo $(BIN)

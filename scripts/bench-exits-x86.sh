@@ -14,6 +14,7 @@ for what in "hypercall round trip" "port io round trip" "mmio read round trip"; 
   avg=$(sed -n "s/.*bench: $what \([0-9]*\) tsc ticks (avg of \([0-9]*\)).*/\1 \2/p" <<<"$out")
   [ -n "$avg" ] || continue
   read -r ticks count <<<"$avg"
+  python3 scripts/bench-record.py x86_64 "exit (svm): $what" "$ticks" "TSC ticks" icount "average of $count"
   printf 'exit cost (x86, svm): %-22s %8d TSC ticks per round trip (icount; average of %d)\n' "$what" "$ticks" "$count"
   found=$((found + 1))
 done

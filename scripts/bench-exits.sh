@@ -20,6 +20,7 @@ for figure in "hvc round trip|10000|round trip" \
   total=$(sed -n "s/.*bench: $what total \([0-9]*\) ticks.*/\1/p" <<<"$out")
   [ -n "$total" ] || { echo "bench: the test guest printed no figure for $what" >&2; exit 1; }
   ns=$(( total * 1000000000 / freq / count ))
+  python3 scripts/bench-record.py aarch64 "exit: $what" "$ns" instructions icount "per $unit, $count measured"
   printf 'exit cost: %-22s %6d ns = %6d instructions per %s (icount; %d ticks per %d at %d Hz)\n' \
     "$what" "$ns" "$ns" "$unit" "$total" "$count" "$freq"
 done

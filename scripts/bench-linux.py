@@ -65,6 +65,12 @@ def boot(cmd):
     return t_init, t_prompt
 
 
+def record(name, value, unit, note):
+    """Adds a wall-clock figure to target/bench/aarch64.json."""
+    subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "bench-record.py"), "aarch64", name,
+                    str(value), unit, "wall", note], check=True)
+
+
 def main():
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     env = dict(os.environ)
@@ -92,6 +98,8 @@ def main():
         dm = med(r[0][k] for r in rows)
         hm = med(r[1][k] for r in rows)
         ratio = med(r[1][k] / r[0][k] for r in rows)
+        record(f"linux boot to {what}, hypervisor / direct", ratio, "ratio", f"median of {runs} alternating pairs")
+        record(f"linux boot to {what} under the hypervisor", hm, "s", f"median of {runs}")
         print(f"linux boot to {what}: direct median {dm:.2f} s, under the hypervisor median {hm:.2f} s, "
               f"ratio (hypervisor / direct, median of {runs} alternating pairs) {ratio:.2f}")
 

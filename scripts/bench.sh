@@ -30,6 +30,12 @@ for i in $(seq "$runs"); do
   [ -n "$k" ] && [ -n "$a" ] || { echo "bench: run $i did not print both markers" >&2; exit 1; }
   kernel_times+=("$k") app_times+=("$a")
 done
+arch=aarch64
+for a in "$@"; do [[ $a == ARCH=?* ]] && arch=${a#ARCH=}; done
+rec() { python3 scripts/bench-record.py "$arch" "$@"; }
+rec "host boot to the kernel's first line" "$(median "${kernel_times[@]}")" us wall "median of $runs"
+rec "host boot to the app's first line" "$(median "${app_times[@]}")" us wall "median of $runs"
+rec "helloworld image" "$(stat -c %s "$bin")" bytes size "$bin"
 echo "boot to the kernel's first line: median $(ms "$(median "${kernel_times[@]}")") over $runs runs (us: ${kernel_times[*]})"
 echo "boot to the app's first line /$app_marker/: median $(ms "$(median "${app_times[@]}")") over $runs runs (us: ${app_times[*]})"
 echo "image $bin: $(( $(stat -c %s "$bin") / 1024 )) KiB ($(stat -c %s "$bin") bytes)"
