@@ -46,6 +46,7 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 
+pub mod a64;
 pub mod esr;
 pub mod exit;
 pub mod fields;
