@@ -218,7 +218,9 @@ const RT_MASK: u32 = 0x1f;
 /// Decodes `insn`: the memory accesses it makes, or why it is refused.
 pub fn decode(insn: u32) -> Result<MemOp, Refusal> {
     if insn & !RT_MASK == DC_ZVA {
-        return Ok(MemOp::ZeroBlock { rt: reg(LDST::RT, insn) });
+        return Ok(MemOp::ZeroBlock {
+            rt: reg(LDST::RT, insn),
+        });
     }
     if !LDST::OP1_27.is_set(insn) || LDST::OP0_25.is_set(insn) {
         return Err(Refusal::NotLoadStore);
@@ -372,7 +374,13 @@ fn literal(insn: u32) -> Result<Transfer, Refusal> {
 /// `LDAPUR`/`STLUR` and their signed forms (FEAT_LRCPC2).
 fn rcpc_unscaled(insn: u32) -> Result<Transfer, Refusal> {
     let (direction, size, target) = single_kind(insn, false)?;
-    let mut t = single(insn, direction, size, target, Index::Offset(sign_extend(LDST::IMM9.read(insn), 9)))?;
+    let mut t = single(
+        insn,
+        direction,
+        size,
+        target,
+        Index::Offset(sign_extend(LDST::IMM9.read(insn), 9)),
+    )?;
     t.semantics = Semantics {
         acquire: !direction.is_write(),
         release: direction.is_write(),
@@ -545,7 +553,9 @@ fn pair(insn: u32) -> Result<Transfer, Refusal> {
     }
     let wback = matches!(index, Index::PreIndex(_) | Index::PostIndex(_));
     if load && wback && target != Target::Simd && (rt == rn || rt2 == rn) && rn != SP_OR_ZR {
-        return Err(Refusal::Unpredictable("load pair with write-back into its base register"));
+        return Err(Refusal::Unpredictable(
+            "load pair with write-back into its base register",
+        ));
     }
     Ok(Transfer {
         direction: if load { Direction::Load } else { Direction::Store },

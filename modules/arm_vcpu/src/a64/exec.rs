@@ -157,7 +157,11 @@ fn access(
         _ => AccessWidth::Qword,
     };
     let ipa = ipa_of(va, u64::from(bytes), write, ctx, mem)?;
-    let mask = if bytes >= 8 { u64::MAX } else { (1u64 << (u32::from(bytes) * 8)) - 1 };
+    let mask = if bytes >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (u32::from(bytes) * 8)) - 1
+    };
     mem.access(ipa, width, write, data & mask)
         .map_err(|_| ExecError::Access { va })
 }

@@ -10,7 +10,14 @@ use super::*;
 /// Load/store register, 9-bit immediate classes (unscaled, post, unpriv,
 /// pre): size 111 V 00 opc 0 imm9 op4 Rn Rt.
 fn imm9(size: u32, v: u32, opc: u32, imm: i32, op4: u32, rn: u32, rt: u32) -> u32 {
-    (size << 30) | (0b111 << 27) | (v << 26) | (opc << 22) | (((imm as u32) & 0x1ff) << 12) | (op4 << 10) | (rn << 5) | rt
+    (size << 30)
+        | (0b111 << 27)
+        | (v << 26)
+        | (opc << 22)
+        | (((imm as u32) & 0x1ff) << 12)
+        | (op4 << 10)
+        | (rn << 5)
+        | rt
 }
 
 /// Load/store register, unsigned immediate: size 111 V 01 opc imm12 Rn Rt.
@@ -124,27 +131,75 @@ fn transfer(insn: u32) -> Transfer {
 #[test]
 fn binutils_words() {
     let cases: &[(u32, &str, Transfer)] = &[
-        (0xa941_0861, "ldp x1, x2, [x3, #16]", with_pair(gpr(Load, 3, Offset(16), 8, 1), 2)),
-        (0x29bf_17e4, "stp w4, w5, [sp, #-8]!", with_pair(gpr(Store, 31, PreIndex(-8), 4, 4), 5)),
-        (0xa8c2_1d06, "ldp x6, x7, [x8], #32", with_pair(gpr(Load, 8, PostIndex(32), 8, 6), 7)),
+        (
+            0xa941_0861,
+            "ldp x1, x2, [x3, #16]",
+            with_pair(gpr(Load, 3, Offset(16), 8, 1), 2),
+        ),
+        (
+            0x29bf_17e4,
+            "stp w4, w5, [sp, #-8]!",
+            with_pair(gpr(Store, 31, PreIndex(-8), 4, 4), 5),
+        ),
+        (
+            0xa8c2_1d06,
+            "ldp x6, x7, [x8], #32",
+            with_pair(gpr(Load, 8, PostIndex(32), 8, 6), 7),
+        ),
         (
             0x697f_a969,
             "ldpsw x9, x10, [x11, #-4]",
             with_pair(signed(gpr(Load, 11, Offset(-4), 4, 9), LoadExtend::SignTo64), 10),
         ),
-        (0xac41_0440, "ldnp q0, q1, [x2, #32]", simd(with_pair(gpr(Load, 2, Offset(32), 16, 0), 1))),
-        (0x6d3f_10a3, "stp d3, d4, [x5, #-16]", simd(with_pair(gpr(Store, 5, Offset(-16), 8, 3), 4))),
-        (0x2cc1_1d06, "ldp s6, s7, [x8], #8", simd(with_pair(gpr(Load, 8, PostIndex(8), 4, 6), 7))),
+        (
+            0xac41_0440,
+            "ldnp q0, q1, [x2, #32]",
+            simd(with_pair(gpr(Load, 2, Offset(32), 16, 0), 1)),
+        ),
+        (
+            0x6d3f_10a3,
+            "stp d3, d4, [x5, #-16]",
+            simd(with_pair(gpr(Store, 5, Offset(-16), 8, 3), 4)),
+        ),
+        (
+            0x2cc1_1d06,
+            "ldp s6, s7, [x8], #8",
+            simd(with_pair(gpr(Load, 8, PostIndex(8), 4, 6), 7)),
+        ),
         (0xf840_8c41, "ldr x1, [x2, #8]!", gpr(Load, 2, PreIndex(8), 8, 1)),
         (0xb81f_c483, "str w3, [x4], #-4", gpr(Store, 4, PostIndex(-4), 4, 3)),
-        (0x38c0_1cc5, "ldrsb w5, [x6, #1]!", signed(gpr(Load, 6, PreIndex(1), 1, 5), LoadExtend::SignTo32)),
-        (0x7880_2507, "ldrsh x7, [x8], #2", signed(gpr(Load, 8, PostIndex(2), 2, 7), LoadExtend::SignTo64)),
-        (0xb89f_8d49, "ldrsw x9, [x10, #-8]!", signed(gpr(Load, 10, PreIndex(-8), 4, 9), LoadExtend::SignTo64)),
+        (
+            0x38c0_1cc5,
+            "ldrsb w5, [x6, #1]!",
+            signed(gpr(Load, 6, PreIndex(1), 1, 5), LoadExtend::SignTo32),
+        ),
+        (
+            0x7880_2507,
+            "ldrsh x7, [x8], #2",
+            signed(gpr(Load, 8, PostIndex(2), 2, 7), LoadExtend::SignTo64),
+        ),
+        (
+            0xb89f_8d49,
+            "ldrsw x9, [x10, #-8]!",
+            signed(gpr(Load, 10, PreIndex(-8), 4, 9), LoadExtend::SignTo64),
+        ),
         (0xb85f_d18b, "ldur w11, [x12, #-3]", gpr(Load, 12, Offset(-3), 4, 11)),
         (0xf800_59cd, "sttr x13, [x14, #5]", gpr(Store, 14, Offset(5), 8, 13)),
-        (0x3dc0_0a0f, "ldr q15, [x16, #32]", simd(gpr(Load, 16, Offset(32), 16, 15))),
-        (0xfc1f_8e51, "str d17, [x18, #-8]!", simd(gpr(Store, 18, PreIndex(-8), 8, 17))),
-        (0x3c40_1693, "ldr b19, [x20], #1", simd(gpr(Load, 20, PostIndex(1), 1, 19))),
+        (
+            0x3dc0_0a0f,
+            "ldr q15, [x16, #32]",
+            simd(gpr(Load, 16, Offset(32), 16, 15)),
+        ),
+        (
+            0xfc1f_8e51,
+            "str d17, [x18, #-8]!",
+            simd(gpr(Store, 18, PreIndex(-8), 8, 17)),
+        ),
+        (
+            0x3c40_1693,
+            "ldr b19, [x20], #1",
+            simd(gpr(Load, 20, PostIndex(1), 1, 19)),
+        ),
         (
             0x7c77_7ad5,
             "ldr h21, [x22, x23, lsl #1]",
@@ -264,7 +319,11 @@ fn binutils_words() {
                 ..simd(gpr(Load, 0, Offset(64), 16, 8))
             },
         ),
-        (0xc85f_7d49, "ldxr x9, [x10]", with_sem(gpr(Load, 10, Offset(0), 8, 9), false, false, true)),
+        (
+            0xc85f_7d49,
+            "ldxr x9, [x10]",
+            with_sem(gpr(Load, 10, Offset(0), 8, 9), false, false, true),
+        ),
         (
             0xc80b_7dac,
             "stxr w11, x12, [x13]",
@@ -275,7 +334,11 @@ fn binutils_words() {
                 true,
             ),
         ),
-        (0x085f_fdee, "ldaxrb w14, [x15]", with_sem(gpr(Load, 15, Offset(0), 1, 14), true, false, true)),
+        (
+            0x085f_fdee,
+            "ldaxrb w14, [x15]",
+            with_sem(gpr(Load, 15, Offset(0), 1, 14), true, false, true),
+        ),
         (
             0x4810_fff1,
             "stlxrh w16, w17, [sp]",
@@ -301,11 +364,31 @@ fn binutils_words() {
                 true,
             ),
         ),
-        (0xc8df_ff59, "ldar x25, [x26]", with_sem(gpr(Load, 26, Offset(0), 8, 25), true, false, false)),
-        (0x889f_ff9b, "stlr w27, [x28]", with_sem(gpr(Store, 28, Offset(0), 4, 27), false, true, false)),
-        (0x08df_7c20, "ldlarb w0, [x1]", with_sem(gpr(Load, 1, Offset(0), 1, 0), true, false, false)),
-        (0xf8bf_c062, "ldapr x2, [x3]", with_sem(gpr(Load, 3, Offset(0), 8, 2), true, false, false)),
-        (0x195f_f0a4, "ldapurb w4, [x5, #-1]", with_sem(gpr(Load, 5, Offset(-1), 1, 4), true, false, false)),
+        (
+            0xc8df_ff59,
+            "ldar x25, [x26]",
+            with_sem(gpr(Load, 26, Offset(0), 8, 25), true, false, false),
+        ),
+        (
+            0x889f_ff9b,
+            "stlr w27, [x28]",
+            with_sem(gpr(Store, 28, Offset(0), 4, 27), false, true, false),
+        ),
+        (
+            0x08df_7c20,
+            "ldlarb w0, [x1]",
+            with_sem(gpr(Load, 1, Offset(0), 1, 0), true, false, false),
+        ),
+        (
+            0xf8bf_c062,
+            "ldapr x2, [x3]",
+            with_sem(gpr(Load, 3, Offset(0), 8, 2), true, false, false),
+        ),
+        (
+            0x195f_f0a4,
+            "ldapurb w4, [x5, #-1]",
+            with_sem(gpr(Load, 5, Offset(-1), 1, 4), true, false, false),
+        ),
         (
             0x9980_40e6,
             "ldapursw x6, [x7, #4]",
@@ -316,7 +399,11 @@ fn binutils_words() {
                 false,
             ),
         ),
-        (0xd910_0128, "stlur x8, [x9, #-256]", with_sem(gpr(Store, 9, Offset(-256), 8, 8), false, true, false)),
+        (
+            0xd910_0128,
+            "stlur x8, [x9, #-256]",
+            with_sem(gpr(Store, 9, Offset(-256), 8, 8), false, true, false),
+        ),
     ];
     for (word, text, want) in cases {
         assert_eq!(decode(*word), Ok(MemOp::Transfer(*want)), "{text} ({word:#010x})");
@@ -414,7 +501,13 @@ fn simd_size_opc_table() {
         match want {
             Some((dir, bytes)) => assert_eq!(
                 got,
-                Ok(MemOp::Transfer(simd(gpr(dir, 7, Offset(3 * i64::from(bytes)), bytes, 9)))),
+                Ok(MemOp::Transfer(simd(gpr(
+                    dir,
+                    7,
+                    Offset(3 * i64::from(bytes)),
+                    bytes,
+                    9
+                )))),
                 "size {size} opc {opc}"
             ),
             None => assert_eq!(got, Err(Refusal::Unallocated), "size {size} opc {opc}"),
@@ -430,8 +523,14 @@ fn immediates_are_sign_extended_and_scaled() {
     assert_eq!(transfer(imm9(3, 0, 1, 255, 0b01, 1, 2)).index, PostIndex(255));
     assert_eq!(transfer(uimm(2, 0, 1, 0xfff, 1, 2)).index, Offset(0xfff * 4));
     assert_eq!(transfer(uimm(0, 1, 3, 0xfff, 1, 2)).index, Offset(0xfff * 16));
-    assert_eq!(transfer(pair_enc(0b10, 0, 0b11, 1, -64, 3, 1, 2)).index, PreIndex(-64 * 8));
-    assert_eq!(transfer(pair_enc(0b10, 1, 0b01, 0, 63, 3, 1, 2)).index, PostIndex(63 * 16));
+    assert_eq!(
+        transfer(pair_enc(0b10, 0, 0b11, 1, -64, 3, 1, 2)).index,
+        PreIndex(-64 * 8)
+    );
+    assert_eq!(
+        transfer(pair_enc(0b10, 1, 0b01, 0, 63, 3, 1, 2)).index,
+        PostIndex(63 * 16)
+    );
     assert_eq!(transfer(lit(0b01, 0, -0x4_0000, 3)).index, Offset(-0x4_0000 * 4));
     assert_eq!(transfer(lit(0b01, 0, 0x3_ffff, 3)).index, Offset(0x3_ffff * 4));
 }
@@ -455,7 +554,11 @@ fn register_offset_extends() {
                 Ok(MemOp::Transfer(gpr(
                     Load,
                     7,
-                    Index::Register { rm: 6, extend, shift: 2 },
+                    Index::Register {
+                        rm: 6,
+                        extend,
+                        shift: 2
+                    },
                     4,
                     8
                 ))),
@@ -467,7 +570,12 @@ fn register_offset_extends() {
 
 #[test]
 fn pair_index_modes_and_sizes() {
-    for (index_bits, want) in [(0b00, Offset(-8)), (0b01, PostIndex(-8)), (0b10, Offset(-8)), (0b11, PreIndex(-8))] {
+    for (index_bits, want) in [
+        (0b00, Offset(-8)),
+        (0b01, PostIndex(-8)),
+        (0b10, Offset(-8)),
+        (0b11, PreIndex(-8)),
+    ] {
         assert_eq!(transfer(pair_enc(0b00, 0, index_bits, 0, -2, 2, 3, 1)).index, want);
     }
     // SIMD&FP pair sizes.
@@ -475,16 +583,25 @@ fn pair_index_modes_and_sizes() {
         let t = transfer(pair_enc(opc, 1, 0b10, 1, 1, 2, 3, 1));
         assert_eq!((t.size, t.target, t.rt2), (bytes, Target::Simd, Some(2)));
     }
-    assert_eq!(decode(pair_enc(0b11, 1, 0b10, 1, 1, 2, 3, 1)), Err(Refusal::Unallocated));
+    assert_eq!(
+        decode(pair_enc(0b11, 1, 0b10, 1, 1, 2, 3, 1)),
+        Err(Refusal::Unallocated)
+    );
     // No LDNPSW; STGP is a tagging instruction.
-    assert_eq!(decode(pair_enc(0b01, 0, 0b00, 1, 1, 2, 3, 1)), Err(Refusal::Unallocated));
+    assert_eq!(
+        decode(pair_enc(0b01, 0, 0b00, 1, 1, 2, 3, 1)),
+        Err(Refusal::Unallocated)
+    );
     assert_eq!(decode(pair_enc(0b01, 0, 0b10, 0, 1, 2, 3, 1)), Err(Refusal::Tagged));
 }
 
 #[test]
 fn unpredictable_overlaps_are_refused() {
     // LDR x1, [x1], #8: write-back into its own data register.
-    assert!(matches!(decode(imm9(3, 0, 1, 8, 0b01, 1, 1)), Err(Refusal::Unpredictable(_))));
+    assert!(matches!(
+        decode(imm9(3, 0, 1, 8, 0b01, 1, 1)),
+        Err(Refusal::Unpredictable(_))
+    ));
     // ... allowed without write-back, with SP as the base, or for a SIMD
     // load, or for a store (which stores the old value).
     assert!(decode(imm9(3, 0, 1, 8, 0b00, 1, 1)).is_ok());
@@ -492,17 +609,41 @@ fn unpredictable_overlaps_are_refused() {
     assert!(decode(imm9(3, 1, 1, 8, 0b01, 1, 1)).is_ok());
     assert!(decode(imm9(3, 0, 0, 8, 0b01, 1, 1)).is_ok());
     // LDP x1, x1: one register twice.
-    assert!(matches!(decode(pair_enc(0b10, 0, 0b10, 1, 0, 1, 2, 1)), Err(Refusal::Unpredictable(_))));
-    assert!(matches!(decode(pair_enc(0b10, 1, 0b10, 1, 0, 1, 2, 1)), Err(Refusal::Unpredictable(_))));
+    assert!(matches!(
+        decode(pair_enc(0b10, 0, 0b10, 1, 0, 1, 2, 1)),
+        Err(Refusal::Unpredictable(_))
+    ));
+    assert!(matches!(
+        decode(pair_enc(0b10, 1, 0b10, 1, 0, 1, 2, 1)),
+        Err(Refusal::Unpredictable(_))
+    ));
     // LDP x1, x2, [x2], #16 and LDP x1, x2, [x1, #16]!.
-    assert!(matches!(decode(pair_enc(0b10, 0, 0b01, 1, 2, 2, 2, 1)), Err(Refusal::Unpredictable(_))));
-    assert!(matches!(decode(pair_enc(0b10, 0, 0b11, 1, 2, 2, 1, 1)), Err(Refusal::Unpredictable(_))));
+    assert!(matches!(
+        decode(pair_enc(0b10, 0, 0b01, 1, 2, 2, 2, 1)),
+        Err(Refusal::Unpredictable(_))
+    ));
+    assert!(matches!(
+        decode(pair_enc(0b10, 0, 0b11, 1, 2, 2, 1, 1)),
+        Err(Refusal::Unpredictable(_))
+    ));
     assert!(decode(pair_enc(0b10, 0, 0b01, 0, 2, 2, 2, 1)).is_ok());
     // STXR w1, x1, [x2]; STXR w2, x1, [x2]; STXP w3, x1, x3, [x2]; LDXP x1, x1.
-    assert!(matches!(decode(excl(3, 0, 0, 0, 1, 0, 31, 2, 1)), Err(Refusal::Unpredictable(_))));
-    assert!(matches!(decode(excl(3, 0, 0, 0, 2, 0, 31, 2, 1)), Err(Refusal::Unpredictable(_))));
-    assert!(matches!(decode(excl(3, 0, 0, 1, 3, 0, 3, 2, 1)), Err(Refusal::Unpredictable(_))));
-    assert!(matches!(decode(excl(3, 0, 1, 1, 31, 0, 1, 2, 1)), Err(Refusal::Unpredictable(_))));
+    assert!(matches!(
+        decode(excl(3, 0, 0, 0, 1, 0, 31, 2, 1)),
+        Err(Refusal::Unpredictable(_))
+    ));
+    assert!(matches!(
+        decode(excl(3, 0, 0, 0, 2, 0, 31, 2, 1)),
+        Err(Refusal::Unpredictable(_))
+    ));
+    assert!(matches!(
+        decode(excl(3, 0, 0, 1, 3, 0, 3, 2, 1)),
+        Err(Refusal::Unpredictable(_))
+    ));
+    assert!(matches!(
+        decode(excl(3, 0, 1, 1, 31, 0, 1, 2, 1)),
+        Err(Refusal::Unpredictable(_))
+    ));
     // STXR w31 is WZR... status 31 with base SP is fine.
     assert!(decode(excl(3, 0, 0, 0, 31, 0, 31, 31, 1)).is_ok());
 }
