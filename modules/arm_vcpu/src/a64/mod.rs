@@ -14,13 +14,18 @@
 //!   a memory ([`GuestMemory`]) given as traits, so the hardware vCPU and
 //!   the unit tests' mocks drive the same code.
 //!
-//! The hardware vCPU supplies the instruction word (read from guest memory
-//! at `ELR_EL2`), the registers and the stage-1 translation; the VM
-//! supplies the device accesses.
+//! The hardware vCPU (`Aarch64VCpu::emulate_no_syndrome`) supplies the
+//! instruction word (read from guest RAM at `ELR_EL2` through
+//! [`VmBus::read_insn`]), the registers and the stage-1 translation; the
+//! VM supplies the device accesses ([`VmBus::device_access`]). Whatever
+//! cannot be emulated ([`NotEmulated`]) becomes an external data abort in
+//! the guest.
 
 pub mod decode;
+mod emulate;
 pub mod exec;
 mod fields;
 
 pub use decode::{MemOp, Refusal, decode};
+pub use emulate::{NotEmulated, VmBus};
 pub use exec::{AccessFailed, ExecError, FaultContext, GuestMemory, Registers, execute};
