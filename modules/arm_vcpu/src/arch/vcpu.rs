@@ -177,6 +177,9 @@ impl<H: AxVCpuHal> Aarch64VCpu<H> {
         }
         let pc = self.exit_pc;
         // A64 instructions are word aligned (else the fetch had faulted).
+        // The fetch is translated as an EL1 read whatever level the guest
+        // ran at: EL1 may read every page EL0 can execute, and AT S1E1R
+        // does not apply PAN.
         let insn = (pc % 4 == 0)
             .then(|| guest_ipa(pc, false, false))
             .flatten()

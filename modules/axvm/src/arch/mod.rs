@@ -47,9 +47,11 @@ pub(crate) use imp::{
 pub(crate) enum NoSyndrome {
     /// The vCPU decoded the instruction and performed it; the guest
     /// continues after it.
+    #[cfg_attr(all(target_arch = "x86_64", target_os = "none"), allow(dead_code))]
     Emulated,
     /// It cannot be emulated (undecodable, an access that failed): the
     /// guest takes the access abort of the exit.
+    #[cfg_attr(all(target_arch = "x86_64", target_os = "none"), allow(dead_code))]
     Refused,
     /// This architecture does not emulate such accesses: stop the VM.
     #[cfg_attr(not(all(target_arch = "x86_64", target_os = "none")), allow(dead_code))]
