@@ -147,7 +147,13 @@ fn pre_index(report: &mut Report) {
     report.check(
         ok,
         format_args!("mmio pre-index"),
-        format_args!("loaded {:#x}, bases {:#x} {:#x} (want {:#x})", c, store_base, load_base, WINDOW + 48),
+        format_args!(
+            "loaded {:#x}, bases {:#x} {:#x} (want {:#x})",
+            c,
+            store_base,
+            load_base,
+            WINDOW + 48
+        ),
     );
 }
 
@@ -279,7 +285,12 @@ fn dc_zva(report: &mut Report) {
     report.check(
         zeroed && kept,
         name,
-        format_args!("block {} bytes: first word {:#x}, word after {:#x}", block, word(0), word(block % MEMORY_SIZE)),
+        format_args!(
+            "block {} bytes: first word {:#x}, word after {:#x}",
+            block,
+            word(0),
+            word(block % MEMORY_SIZE)
+        ),
     );
 }
 
@@ -303,7 +314,10 @@ fn undecodable(report: &mut Report) {
     report.check(
         record.count == 1 && esr.read(ESR_EL1::EC) == EC_DATA_ABORT_SAME_EL && record.far == WINDOW as u64,
         format_args!("mmio undecodable access aborts"),
-        format_args!("{} aborts taken, ESR {:#x}, FAR {:#x}", record.count, record.esr, record.far),
+        format_args!(
+            "{} aborts taken, ESR {:#x}, FAR {:#x}",
+            record.count, record.esr, record.far
+        ),
     );
 }
 
