@@ -1,5 +1,5 @@
 //! The hypervisor's test device: a 4 KiB MMIO page of four 64-bit
-//! little-endian registers.
+//! little-endian registers and a 256-byte memory window.
 //!
 //! | offset | register | access |
 //! |---|---|---|
@@ -7,6 +7,7 @@
 //! | `0x08` | [`SCRATCH`] | read/write; a write of width w at `0x08 + k` changes only those bytes |
 //! | `0x10` | [`SIGN`] | read-only, `0x80` in every byte |
 //! | `0x18` | [`COUNTER`] | read-only, counts accesses to the page |
+//! | `0x100`..`0x200` | [`MEMORY`] | read/write memory window: any access of 1, 2, 4 or 8 bytes inside it behaves like RAM |
 
 use crate::mmio::{self, Load, Width};
 use crate::platform::TEST_DEVICE_BASE;
@@ -19,6 +20,10 @@ pub const SCRATCH: usize = 0x08;
 pub const SIGN: usize = 0x10;
 /// Offset of the access counter.
 pub const COUNTER: usize = 0x18;
+/// Offset of the memory window.
+pub const MEMORY: usize = 0x100;
+/// Size of the memory window in bytes.
+pub const MEMORY_SIZE: usize = 0x100;
 /// Width of every register in bytes.
 pub const REG_SIZE: usize = 8;
 /// One past the last register.

@@ -72,9 +72,10 @@ pub enum ExitDecision {
     ///
     /// - RAM that is not mapped yet: map it and resume without advancing
     ///   (or report [`AxVCpuExitReason::NestedPageFault`]);
-    /// - an emulated device: the access cannot be emulated without
-    ///   decoding the instruction; stop the VM with
-    ///   [`AxVCpuExitReason::Unsupported`] (raw ESR, detail FAR);
+    /// - an emulated device: the instruction has to be decoded and
+    ///   performed ([`crate::a64`]; the hardware vCPU's
+    ///   `emulate_no_syndrome` does it), and what cannot be emulated
+    ///   becomes an external abort as below;
     /// - nothing: make the guest take an external abort, as
     ///   [`ExitDecision::InjectDataAbort`] with `far: Some(far)`.
     DataAbortNoSyndrome {

@@ -10,6 +10,10 @@
 //!   IPIs), an answer given directly to the guest, or a fault the guest must
 //!   take instead; and the emulation rules around it (the PC advance, the
 //!   value an emulated load leaves in its register).
+//! - Emulating a data access that came without a syndrome ([`a64`]): the
+//!   A64 load/store decoder and an executor that performs the decoded
+//!   accesses on a register file and a bus given as traits (pairs,
+//!   write-back forms, SIMD&FP registers, exclusives, `DC ZVA`, ...).
 //! - PSCI 1.1 and SMCCC 1.1 for guests ([`psci`]), the way into the
 //!   hypervisor's own hypercall ABI ([`hypercall`], defined for every
 //!   architecture in `axvcpu`), the system-register address encoding and
@@ -21,9 +25,11 @@
 //!   interface (list registers copied around each run, `ICH_VMCR_EL2` and
 //!   the active priorities switched with the vCPU), and the guest timers
 //!   (`CNTVOFF_EL2` per VM; the timer lines reported as
-//!   `axvcpu::LocalIrqLine`s, see [`irqs`]). It lives under `arch/`, is
-//!   written separately, and calls the portable modules above on every
-//!   exit.
+//!   `axvcpu::LocalIrqLine`s, see [`irqs`]), and the hardware side of
+//!   emulating an access without syndrome (the instruction fetch through
+//!   `AT S1E1R`, the guest's SP and SIMD&FP registers). It lives under
+//!   `arch/`, is written separately, and calls the portable modules above
+//!   on every exit.
 //!
 //! # What it does not own
 //!
@@ -46,6 +52,7 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 
+pub mod a64;
 pub mod esr;
 pub mod exit;
 pub mod fields;

@@ -11,6 +11,7 @@
 //! | `0x08` | [`SCRATCH`](regs::SCRATCH) | read/write | what was last written; 0 after reset |
 //! | `0x10` | [`SIGN`](regs::SIGN) | read-only | `0x80` in every byte ([`SIGN_PATTERN`]), for sign-extension tests |
 //! | `0x18` | [`COUNTER`](regs::COUNTER) | read-only | the number of accesses to the device so far, this one included |
+//! | `0x100`..`0x200` | [`MEMORY`](regs::MEMORY) | read/write | 256 bytes that behave like RAM; zero after reset |
 //!
 //! - **Widths.** Every register may be accessed with 1, 2, 4 or 8 bytes at
 //!   `register + k` as long as the access stays inside the register
@@ -20,6 +21,11 @@
 //!   `0x8080_8080_8080_8080`; a byte read at `0x0F` gives the top byte of
 //!   `SCRATCH`. A write to `SCRATCH` replaces only the bytes it covers: a
 //!   byte write at `0x08` changes only the low byte.
+//! - **Memory.** Any access of 1, 2, 4 or 8 bytes that lies inside
+//!   [`MEMORY`](regs::MEMORY) reads or writes those bytes, little-endian,
+//!   at any alignment: a place for the multi-register forms (pairs, SIMD&FP
+//!   registers, `DC ZVA` blocks of up to 256 bytes) that one 8-byte
+//!   register cannot hold.
 //! - **Counter.** Every access to the page, read or write, known offset or
 //!   not, adds one before it is served; the first read of `COUNTER` on a
 //!   fresh device returns 1. It wraps at 2^64.
@@ -58,13 +64,38 @@ pub mod regs {
     pub const COUNTER: usize = 0x18;
     /// The width of every register in bytes.
     pub const REG_SIZE: usize = 8;
+    /// The start of the read/write memory window.
+    pub const MEMORY: usize = 0x100;
+    /// The size of the memory window in bytes.
+    pub const MEMORY_SIZE: usize = 0x100;
 }
 
 /// The mutable state of the device.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct TestState {
     scratch: u64,
     accesses: u64,
+    memory: [u8; regs::MEMORY_SIZE],
+}
+
+impl Default for TestState {
+    fn default() -> Self {
+        Self {
+            scratch: 0,
+            accesses: 0,
+            memory: [0; regs::MEMORY_SIZE],
+        }
+    }
+}
+
+impl TestState {
+    /// The bytes of the memory window an access at `offset` covers, if it
+    /// lies inside the window.
+    fn memory_bytes(&mut self, offset: usize, width: AccessWidth) -> Option<&mut [u8]> {
+        let start = offset.checked_sub(regs::MEMORY)?;
+        let end = start.checked_add(width.size())?;
+        self.memory.get_mut(start..end)
+    }
 }
 
 /// The hypervisor's test device; see the [module docs](self) for the layout.
@@ -115,6 +146,11 @@ impl BaseDeviceOps for TestDevice {
     fn handle_read(&self, offset: usize, width: AccessWidth) -> AxResult<u64> {
         let mut state = self.state.lock();
         state.accesses = state.accesses.wrapping_add(1);
+        if let Some(bytes) = state.memory_bytes(offset, width) {
+            let mut value = [0u8; 8];
+            value.get_mut(..bytes.len()).unwrap_or_default().copy_from_slice(bytes);
+            return Ok(u64::from_le_bytes(value));
+        }
         let value = locate(offset, width).and_then(|(reg, window)| {
             let reg_value = match reg {
                 regs::MAGIC => TEST_DEVICE_MAGIC,
@@ -135,6 +171,11 @@ impl BaseDeviceOps for TestDevice {
     fn handle_write(&self, offset: usize, width: AccessWidth, value: u64) -> AxResult {
         let mut state = self.state.lock();
         state.accesses = state.accesses.wrapping_add(1);
+        if let Some(bytes) = state.memory_bytes(offset, width) {
+            let len = bytes.len();
+            bytes.copy_from_slice(value.to_le_bytes().get(..len).unwrap_or_default());
+            return Ok(());
+        }
         match locate(offset, width) {
             Some((regs::SCRATCH, window)) => state.scratch = window.write(state.scratch, value),
             _ => {
@@ -273,6 +314,29 @@ mod tests {
         assert_eq!(read(&d, regs::COUNTER, AccessWidth::Qword), 8);
         assert_eq!(d.access_count(), 8);
         assert_eq!(read(&d, regs::COUNTER, AccessWidth::Byte), 9);
+    }
+
+    #[test]
+    fn memory_window_behaves_like_ram() {
+        let d = dev();
+        let m = regs::MEMORY;
+        assert_eq!(read(&d, m, AccessWidth::Qword), 0);
+        d.handle_write(m, AccessWidth::Qword, 0x8877_6655_4433_2211)
+            .expect("write");
+        d.handle_write(m + 8, AccessWidth::Dword, 0xaabb_ccdd).expect("write");
+        assert_eq!(read(&d, m, AccessWidth::Qword), 0x8877_6655_4433_2211);
+        assert_eq!(read(&d, m + 3, AccessWidth::Word), 0x5544);
+        assert_eq!(read(&d, m + 6, AccessWidth::Dword), 0xccdd_8877);
+        assert_eq!(read(&d, m + 8, AccessWidth::Qword), 0xaabb_ccdd);
+        // The last bytes, and accesses that leave the window.
+        d.handle_write(m + 0xf8, AccessWidth::Qword, u64::MAX).expect("write");
+        assert_eq!(read(&d, m + 0xff, AccessWidth::Byte), 0xff);
+        assert_eq!(read(&d, m + 0xfc, AccessWidth::Qword), 0);
+        d.handle_write(m + 0xfc, AccessWidth::Qword, 0).expect("ignored");
+        assert_eq!(read(&d, m + 0xf8, AccessWidth::Qword), u64::MAX);
+        assert_eq!(read(&d, m - 1, AccessWidth::Word), 0);
+        // The registers are unaffected.
+        assert_eq!(read(&d, regs::SCRATCH, AccessWidth::Qword), 0);
     }
 
     #[test]

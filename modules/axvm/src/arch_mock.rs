@@ -3,6 +3,7 @@
 //! the calling thread, and every call it gets is recorded there, so tests of
 //! the VM's exit loop can check what the loop did.
 
+use arm_vcpu::a64::{NotEmulated, VmBus};
 use axerrno::{AxError, AxResult};
 use axvcpu::{
     AxArchPerCpu, AxArchVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, ListRegs,
@@ -19,6 +20,18 @@ std::thread_local! {
     static TIMER_LEVEL: RefCell<bool> = const { RefCell::new(false) };
     static SAVED_DEADLINE: RefCell<Option<u64>> = const { RefCell::new(None) };
     static GUEST: RefCell<Option<fn(&mut ListRegs)>> = const { RefCell::new(None) };
+    static EMULATION: RefCell<Option<Emulation>> = const { RefCell::new(None) };
+}
+
+/// What "the guest instruction" does when the VM asks the scripted vCPU to
+/// emulate an access without syndrome: its accesses through the bus, and
+/// the outcome.
+pub type Emulation = fn(&mut dyn VmBus) -> Result<(), NotEmulated>;
+
+/// Sets what [`ScriptedVCpu::emulate_no_syndrome`] does; `None`: it
+/// refuses (as for an exit that was no data abort).
+pub fn set_emulation(f: Option<Emulation>) {
+    EMULATION.with(|e| *e.borrow_mut() = f);
 }
 
 /// Number of list registers the scripted vCPU has.
@@ -51,6 +64,17 @@ pub enum Event {
     Irq(usize),
     /// `set_entry`.
     Entry(usize),
+}
+
+impl<U> ScriptedVCpu<U> {
+    /// Runs the emulation set by [`set_emulation`] (the hardware vCPU's
+    /// method of the same name decodes the guest's instruction).
+    pub fn emulate_no_syndrome(&mut self, bus: &mut dyn VmBus) -> Result<(), NotEmulated> {
+        match EMULATION.with(|e| *e.borrow()) {
+            Some(f) => f(bus),
+            None => Err(NotEmulated::NoDataAbort),
+        }
+    }
 }
 
 /// Queues exits for the next `run` calls on this thread.

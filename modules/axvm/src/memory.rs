@@ -160,6 +160,33 @@ impl<H: AxVMHal> GuestMemory<H> {
         Ok(())
     }
 
+    /// Whether `[gpa, gpa + len)` lies inside one RAM region of the VM: an
+    /// `alloc` chunk or a reserved `identical` RAM region (not a device
+    /// region, whose host address may not be in the host's linear map).
+    /// (Used by the aarch64 instruction fetch; x86 decodes in its vCPU.)
+    #[cfg_attr(all(target_arch = "x86_64", target_os = "none"), allow(dead_code))]
+    fn is_ram(&self, gpa: usize, len: usize) -> bool {
+        let Some(end) = gpa.checked_add(len) else {
+            return false;
+        };
+        let in_chunk = self.chunk_end(gpa).is_some_and(|chunk_end| end <= chunk_end);
+        in_chunk
+            || self
+                .reserved
+                .iter()
+                .any(|&(base, size)| base <= gpa && base.checked_add(size).is_some_and(|e| end <= e))
+    }
+
+    /// Reads guest RAM at `gpa` into `buf`; `InvalidInput` unless the whole
+    /// range is RAM of the VM ([`Self::is_ram`]).
+    #[cfg_attr(all(target_arch = "x86_64", target_os = "none"), allow(dead_code))]
+    pub(crate) fn read_ram(&self, gpa: usize, buf: &mut [u8]) -> AxResult {
+        if !self.is_ram(gpa, buf.len()) {
+            return Err(AxError::InvalidInput);
+        }
+        self.read(gpa, buf)
+    }
+
     fn chunks(&self, gpa: usize, len: usize) -> AxResult<Vec<&'static mut [u8]>> {
         if len == 0 {
             return Ok(Vec::new());

@@ -2,7 +2,7 @@
 //! memory access, the exit loop (with the scripted vCPU) and the generated
 //! device tree.
 
-use crate::arch_mock::{Event, script, take_events};
+use crate::arch_mock::{Event, script, set_emulation, take_events};
 use crate::{AxVM, AxVMConfig, AxVMCrateConfig, AxVMHal};
 use axdevice::ConsoleSink;
 use axerrno::{AxError, AxResult};
@@ -293,14 +293,68 @@ fn a_guest_that_cannot_take_its_fault_stops_the_run() {
     assert_eq!(vm.run_vcpu(1), Err(AxError::BadState));
 }
 
+/// A device access without syndrome at the test device's scratch register.
+const NO_SYNDROME_WRITE: AxVCpuExitReason = AxVCpuExitReason::NestedPageFault {
+    addr: GuestPhysAddr::from_usize(0x0a00_0008),
+    access_flags: AccessFlags::WRITE,
+};
+
 #[test]
-fn device_access_without_syndrome_is_unsupported() {
+fn device_access_without_syndrome_is_emulated_by_the_vcpu() {
     let (vm, _) = vm();
-    script([AxVCpuExitReason::NestedPageFault {
-        addr: GuestPhysAddr::from(0x0a00_0008),
-        access_flags: AccessFlags::WRITE,
-    }]);
-    assert_eq!(vm.run_vcpu(0), Err(AxError::Unsupported));
+    vm.write_guest(GuestPhysAddr::from(0x4000_1000), &0xa941_0861u32.to_le_bytes())
+        .unwrap();
+    // "The instruction": fetched from RAM, then two device writes (a pair).
+    set_emulation(Some(|bus| {
+        assert_eq!(bus.read_insn(0x4000_1000), Some(0xa941_0861));
+        // Device pages, holes and the end of RAM are no instruction memory.
+        assert_eq!(bus.read_insn(0x0a00_0000), None);
+        assert_eq!(bus.read_insn(0x3000_0000), None);
+        assert_eq!(bus.read_insn(0x4020_0000 - 2), None);
+        bus.device_access(0x0a00_0008, AccessWidth::Dword, true, 0x1122_3344)
+            .unwrap();
+        bus.device_access(0x0a00_000c, AccessWidth::Dword, true, 0x5566_7788)
+            .unwrap();
+        assert_eq!(
+            bus.device_access(0x0a00_0008, AccessWidth::Qword, false, 0),
+            Ok(0x5566_7788_1122_3344)
+        );
+        Ok(())
+    }));
+    script([NO_SYNDROME_WRITE, STOP]);
+    let result = vm.run_vcpu(0);
+    set_emulation(None);
+    assert_eq!(result, Ok(STOP));
+    assert_eq!(take_events(), []);
+    assert_eq!(
+        vm.devices()
+            .handle_mmio_read(GuestPhysAddr::from(0x0a00_0008), AccessWidth::Qword),
+        Ok(0x5566_7788_1122_3344)
+    );
+}
+
+#[test]
+fn device_access_without_syndrome_that_fails_becomes_a_guest_abort() {
+    let (vm, _) = vm();
+    // The instruction reaches past the device (RAM or nothing): the bus
+    // refuses, the vCPU reports it, the guest takes the access abort and
+    // the VM runs on.
+    set_emulation(Some(|bus| {
+        assert!(bus.device_access(0x3000_0000, AccessWidth::Qword, true, 0).is_err());
+        assert!(bus.device_access(0x4000_0000, AccessWidth::Qword, false, 0).is_err());
+        Err(arm_vcpu::a64::NotEmulated::Exec(arm_vcpu::a64::ExecError::Access {
+            va: 0x3000_0000,
+        }))
+    }));
+    script([NO_SYNDROME_WRITE, STOP]);
+    let result = vm.run_vcpu(0);
+    set_emulation(None);
+    assert_eq!(result, Ok(STOP));
+    assert_eq!(take_events(), [Event::Fault(LastExitFault::Access)]);
+    // An exit the vCPU cannot emulate at all (not a data abort): the same.
+    script([NO_SYNDROME_WRITE, STOP]);
+    assert_eq!(vm.run_vcpu(0), Ok(STOP));
+    assert_eq!(take_events(), [Event::Fault(LastExitFault::Access)]);
 }
 
 #[test]

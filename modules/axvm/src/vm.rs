@@ -1,6 +1,6 @@
 //! [`AxVM`]: the VM object and its exit loop.
 
-use crate::arch::{self, ArchVCpu};
+use crate::arch::{self, ArchVCpu, NoSyndrome};
 use crate::irq::{VmIrqs, sgi1r_value};
 use crate::memory::{GPA_BITS, GuestMemory};
 use crate::pc::PcIrqs;
@@ -433,13 +433,20 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
                     self.fail_access(vcpu, gpa, AxError::InvalidInput)?;
                 } else if self.devices.find_mmio_dev(addr).is_some() {
                     // A device access whose instruction gave no syndrome
-                    // (aarch64: LDP, a post-indexed load) or could not be
-                    // decoded (x86: a string instruction): not emulated.
-                    log::warn!(
-                        "VM {}: access to device at {gpa:#x} that cannot be emulated (no syndrome or undecodable instruction); stopping the VM",
-                        self.id
-                    );
-                    return Err(AxError::Unsupported);
+                    // (aarch64: LDP, a write-back form, a SIMD&FP
+                    // register, ...; the vCPU decodes it) or could not be
+                    // decoded (x86: a string instruction).
+                    match arch::emulate_without_syndrome(vcpu.get_arch_vcpu(), &self.devices, &self.memory) {
+                        NoSyndrome::Emulated => {}
+                        NoSyndrome::Refused => self.fail_access(vcpu, gpa, AxError::Unsupported)?,
+                        NoSyndrome::Unsupported => {
+                            log::warn!(
+                                "VM {}: access to device at {gpa:#x} that cannot be emulated (undecodable instruction); stopping the VM",
+                                self.id
+                            );
+                            return Err(AxError::Unsupported);
+                        }
+                    }
                 } else {
                     let flags = to_mapping_flags(access_flags);
                     if !self.memory.lock().aspace.handle_page_fault(AsGpa::from(gpa), flags) {

@@ -16,6 +16,7 @@ mod gic_bad_input;
 mod hypercall;
 mod isolation;
 mod mmio;
+mod mmio_forms;
 mod psci;
 mod rtc_irq;
 mod sgi;
@@ -86,6 +87,7 @@ pub fn run_all(report: &mut Report, dtb: u64) {
     dtb::run(report, dtb);
     hypercall::run(report);
     mmio::run(report);
+    mmio_forms::run(report);
     psci::run(report);
     fault::run(report);
     fetch_abort::run(report);

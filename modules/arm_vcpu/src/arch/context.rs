@@ -77,6 +77,37 @@ unsafe extern "C" {
     fn __arm_vcpu_fp_restore(state: *const FpState);
 }
 
+impl FpState {
+    /// The FP/SIMD registers live in this CPU now (the bound guest's: the
+    /// host never uses them).
+    pub(super) fn capture() -> Self {
+        let mut state = Self::default();
+        // SAFETY: `state` is a properly aligned `FpState` on this stack; the
+        // routine stores q0..q31, FPCR and FPSR into it and nothing else.
+        unsafe { __arm_vcpu_fp_save(&mut state) };
+        state
+    }
+
+    /// Loads these registers into this CPU (for the bound guest).
+    pub(super) fn load(&self) {
+        // SAFETY: reads `self` only; writes the FP/SIMD registers, which
+        // only the guest uses (the host is soft-float).
+        unsafe { __arm_vcpu_fp_restore(self) };
+    }
+
+    /// Vn (n < 32; larger reads 0).
+    pub(super) fn v(&self, n: usize) -> u128 {
+        self.q.get(n).copied().unwrap_or(0)
+    }
+
+    /// Sets Vn (n < 32; larger is ignored).
+    pub(super) fn set_v(&mut self, n: usize, value: u128) {
+        if let Some(q) = self.q.get_mut(n) {
+            *q = value;
+        }
+    }
+}
+
 /// SCTLR_EL1 at reset for a guest: MMU, caches and alignment checks off,
 /// RES1 bits (29, 28, 23, 22, 20, 11) set.
 pub(super) const SCTLR_EL1_RESET: u64 = (1 << 29) | (1 << 28) | (1 << 23) | (1 << 22) | (1 << 20) | (1 << 11);

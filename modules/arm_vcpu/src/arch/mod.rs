@@ -7,6 +7,7 @@
 
 mod context;
 mod entry;
+mod no_syndrome;
 mod pcpu;
 mod regs;
 mod vcpu;

@@ -2,8 +2,10 @@
 
 use super::context::GuestSystemRegisters;
 use super::entry::{ExitKind, VmRegs, run_guest};
+use super::no_syndrome::{GuestBus, GuestMode, GuestRegs, big_endian_data, guest_ipa, zva_block};
 use super::regs::{read_sysreg, write_sysreg};
 use super::vgic_cpuif::VgicCpuIf;
+use crate::a64::{FaultContext, NotEmulated, VmBus};
 use crate::exit::{ExitDecision, access_abort, exit_from_sync, instruction_len};
 use crate::inject::{GuestFault, GuestState, inject_fault};
 use crate::irqs::{PTIMER_PPI, VTIMER_PPI};
@@ -42,6 +44,8 @@ pub struct Aarch64VCpuSetupConfig {
 
 /// PSTATE a guest starts with: EL1h, D, A, I, F masked.
 const SPSR_EL1H_MASKED: u64 = 0x3c5;
+/// The length of an A64 instruction.
+const A64_INSN_LEN: u64 = 4;
 /// MPIDR_EL1 bit 31 is RES1.
 const MPIDR_RES1: u64 = 1 << 31;
 
@@ -88,6 +92,9 @@ pub struct Aarch64VCpu<H: AxVCpuHal> {
     /// access of the last synchronous exit ([`access_abort`]: an
     /// instruction abort for a fetch).
     exit_abort: GuestFault,
+    /// The faulting IPA and virtual address of the last exit when it was a
+    /// data abort without syndrome, for [`Self::emulate_no_syndrome`].
+    no_syndrome: Option<(u64, u64)>,
     has_pan: bool,
     has_ssbs: bool,
     vif: VgicCpuIf,
@@ -151,6 +158,49 @@ impl<H: AxVCpuHal> Aarch64VCpu<H> {
         Ok(())
     }
 
+    /// Emulates the access of the last exit, a data abort without
+    /// syndrome on an emulated device (reported as a `NestedPageFault`):
+    /// reads the instruction at the guest PC from guest RAM, decodes it and
+    /// performs its accesses through `bus` ([`crate::a64`]); on success
+    /// the guest continues after the instruction. On failure nothing of
+    /// the guest changed (except stores already performed) and the caller
+    /// makes it take the access abort (`inject_fault_for_last_exit`).
+    /// Must run while this vCPU is bound (its registers are live).
+    pub fn emulate_no_syndrome(&mut self, bus: &mut dyn VmBus) -> Result<(), NotEmulated> {
+        let (ipa, far) = self.no_syndrome.take().ok_or(NotEmulated::NoDataAbort)?;
+        let mode = GuestMode::of(self.regs.frame.spsr);
+        if mode.aarch32 {
+            return Err(NotEmulated::Aarch32);
+        }
+        if big_endian_data(mode) {
+            return Err(NotEmulated::BigEndian);
+        }
+        let pc = self.exit_pc;
+        // A64 instructions are word aligned (else the fetch had faulted).
+        // The fetch is translated as an EL1 read whatever level the guest
+        // ran at: EL1 may read every page EL0 can execute, and AT S1E1R
+        // does not apply PAN.
+        let insn = (pc % 4 == 0)
+            .then(|| guest_ipa(pc, false, false))
+            .flatten()
+            .and_then(|insn_ipa| bus.read_insn(insn_ipa))
+            .ok_or(NotEmulated::Fetch { pc })?;
+        let op = crate::a64::decode(insn).map_err(|refusal| NotEmulated::Decode { insn, refusal })?;
+        let ctx = FaultContext {
+            pc,
+            far,
+            ipa,
+            zva_block: zva_block(),
+        };
+        let mut regs = GuestRegs::new(&mut self.regs.frame, mode);
+        let mut mem = GuestBus { bus, el0: mode.el0 };
+        let result = crate::a64::execute(&op, &ctx, &mut regs, &mut mem);
+        regs.finish();
+        result.map_err(NotEmulated::Exec)?;
+        self.regs.frame.elr = pc.wrapping_add(A64_INSN_LEN);
+        Ok(())
+    }
+
     fn handle_sync(&mut self) -> Option<AxResult<AxVCpuExitReason>> {
         let esr = read_sysreg!(esr_el2);
         let far = read_sysreg!(far_el2);
@@ -158,6 +208,7 @@ impl<H: AxVCpuHal> Aarch64VCpu<H> {
         self.exit_pc = self.regs.frame.elr;
         let sync = crate::esr::decode_sync(esr, far, hpfar);
         self.exit_abort = access_abort(&sync);
+        self.no_syndrome = None;
         let decision = exit_from_sync(sync, &self.regs.frame.x);
         if let Some(fault) = decision.guest_fault() {
             return match self.inject_fault(fault) {
@@ -181,9 +232,11 @@ impl<H: AxVCpuHal> Aarch64VCpu<H> {
                     r => Some(Ok(r)),
                 }
             }
-            ExitDecision::DataAbortNoSyndrome { gpa, write, .. } => {
-                // The host decides: RAM to map, or nothing there (it then
-                // calls `inject_fault_for_last_exit`).
+            ExitDecision::DataAbortNoSyndrome { gpa, far, write } => {
+                // The host decides: RAM to map, a device access to emulate
+                // (`emulate_no_syndrome`), or nothing there (it then calls
+                // `inject_fault_for_last_exit`).
+                self.no_syndrome = Some((gpa.as_usize() as u64, far));
                 let access_flags = if write {
                     axvcpu::AccessFlags::WRITE
                 } else {
@@ -228,6 +281,7 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
             vttbr: 0,
             exit_pc: 0,
             exit_abort: GuestFault::DataAbort { far: None },
+            no_syndrome: None,
             has_pan: (read_sysreg!(id_aa64mmfr1_el1) >> PAN_SHIFT) & 0xf != 0,
             has_ssbs: (read_sysreg!(id_aa64pfr1_el1) >> SSBS_SHIFT) & 0xf != 0,
             vif: VgicCpuIf::new(),

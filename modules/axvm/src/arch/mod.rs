@@ -37,6 +37,23 @@ mod npt_tests;
 
 pub use imp::{ArchPerCpu, ArchVCpu, backend_name};
 pub(crate) use imp::{
-    HAS_GIC, PC_DEVICES, Stage2, counter_now, create_config, is_guest_owned_irq, mmio_read_value, new_stage2,
-    setup_config,
+    HAS_GIC, PC_DEVICES, Stage2, counter_now, create_config, emulate_without_syndrome, is_guest_owned_irq,
+    mmio_read_value, new_stage2, setup_config,
 };
+
+/// What became of a device access that the vCPU reported without the
+/// syndrome needed to emulate it (a `NestedPageFault` on a device).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NoSyndrome {
+    /// The vCPU decoded the instruction and performed it; the guest
+    /// continues after it.
+    #[cfg_attr(all(target_arch = "x86_64", target_os = "none"), allow(dead_code))]
+    Emulated,
+    /// It cannot be emulated (undecodable, an access that failed): the
+    /// guest takes the access abort of the exit.
+    #[cfg_attr(all(target_arch = "x86_64", target_os = "none"), allow(dead_code))]
+    Refused,
+    /// This architecture does not emulate such accesses: stop the VM.
+    #[cfg_attr(not(all(target_arch = "x86_64", target_os = "none")), allow(dead_code))]
+    Unsupported,
+}

@@ -135,3 +135,13 @@ impl<H: PagingHandler> Stage2<H> {
         }
     }
 }
+
+/// Device accesses the x86 vCPU could not decode are not emulated here:
+/// the VM stops.
+pub(crate) fn emulate_without_syndrome<H: crate::AxVMHal, U: axvcpu::AxVCpuHal>(
+    _vcpu: &mut ArchVCpu<U>,
+    _devices: &axdevice::AxVmDevices,
+    _memory: &kspin::SpinNoIrq<crate::memory::GuestMemory<H>>,
+) -> super::NoSyndrome {
+    super::NoSyndrome::Unsupported
+}
