@@ -177,7 +177,9 @@ check: setup guests
 
 # Boot time of the host kernel (wall clock, median of 5) and image size,
 # then the hypervisor's per-exit costs (deterministic, QEMU -icount), then
-# Linux boot time under the hypervisor against direct (alternating pairs).
+# Linux boot time under the hypervisor against direct (alternating pairs),
+# then (aarch64) a VM's timer interrupt latency alone and beside a flooding
+# VM (scripts/bench-noisy.sh).
 bench: setup guests
 	@bash scripts/bench.sh ARCH=$(ARCH) A=apps/helloworld SMP=$(SMP) LOG=$(LOG) MODE=$(MODE)
 ifeq ($(ARCH),x86_64)
@@ -185,6 +187,7 @@ ifeq ($(ARCH),x86_64)
 else
 	@bash scripts/bench-exits.sh
 	@python3 scripts/bench-linux.py
+	@bash scripts/bench-noisy.sh
 endif
 
 print-bin:

@@ -50,6 +50,7 @@ pub mod exits;
 pub mod hal;
 pub mod lifecycle;
 mod manager;
+pub mod outbox;
 pub mod placement;
 pub mod run;
 pub mod sched;
