@@ -8,14 +8,17 @@
 # clock): compare runs on the same machine only, and expect noise on a
 # loaded one.
 #
-# usage: scripts/bench-noisy.sh   (env: RUNS=3, TIMEOUT_S=300)
+# usage: scripts/bench-noisy.sh   (env: RUNS=3, TIMEOUT_S=300,
+#   NEIGHBOUR=tests/configs/flood.toml: the neighbour's config(s), e.g. a
+#   VM that only spins, to tell the emulator's own cost of a busy
+#   neighbour from the hypervisor's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-3}
 limit=${TIMEOUT_S:-300}
 common=(ARCH=aarch64 A=apps/hv POWEROFF_WHEN_IDLE=y SMP=4)
 alone=(VM=configs/vms/testguest-aarch64.toml)
-noisy=(VM=configs/vms/testguest-aarch64.toml,tests/configs/flood.toml)
+noisy=(VM=configs/vms/testguest-aarch64.toml,${NEIGHBOUR:-tests/configs/flood.toml})
 marker='\[testguest\] bench: vtimer irq latency ([0-9]+) ticks'
 median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 
@@ -56,5 +59,5 @@ for i in $(seq "$runs"); do
 done
 ma=$(median "${a[@]}") mn=$(median "${n[@]}")
 echo "vtimer irq latency alone: median $ma ticks over $runs runs (${a[*]})"
-echo "vtimer irq latency beside the flooding VM: median $mn ticks over $runs runs (${n[*]})"
+echo "vtimer irq latency beside ${NEIGHBOUR:-the flooding VM}: median $mn ticks over $runs runs (${n[*]})"
 echo "ratio (beside / alone): $(awk -v n="$mn" -v a="$ma" 'BEGIN { printf "%.2f", (a > 0 ? n / a : 0) }')"
