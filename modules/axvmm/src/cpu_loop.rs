@@ -83,7 +83,7 @@ impl<P: VmmHal> Vmm<P> {
         let Some((run, vcpu)) = self.pick(&queue, cpu, local) else {
             return Step::Idle;
         };
-        self.run_slice(&run, vcpu, cpu, local);
+        self.run_slice(&queue, &run, vcpu, cpu, local);
         Step::Ran
     }
 
@@ -177,7 +177,7 @@ impl<P: VmmHal> Vmm<P> {
     }
 
     /// Runs vCPU `vcpu` of `run` until it yields, waits, or its VM stops.
-    fn run_slice(&self, run: &Arc<Run>, vcpu: usize, cpu: usize, local: &mut CpuLocal) {
+    fn run_slice(&self, queue: &Queue, run: &Arc<Run>, vcpu: usize, cpu: usize, local: &mut CpuLocal) {
         let Some(slot) = run.vcpus.get(vcpu) else { return };
         slot.clear_wait();
         P::take_guest_timer_fired(cpu);
@@ -192,6 +192,11 @@ impl<P: VmmHal> Vmm<P> {
             }
             local.bound = Some((run.clone(), vcpu));
         }
+        // The halted vCPUs here whose timers are saved wake up when due
+        // even while this one runs (a guest that never leaves its CPU by
+        // itself, looping on trapping instructions, included): the host
+        // timer ends this slice then, not a later tick.
+        self.arm_saved_timers(queue, local);
         let t0 = P::now_ns();
         loop {
             slot.set_in_guest(true);
@@ -214,9 +219,10 @@ impl<P: VmmHal> Vmm<P> {
         slot.set_pass(sched::charge(slot.pass(), P::now_ns().saturating_sub(t0)));
     }
 
-    /// Before this CPU waits: the halted vCPUs here whose timers are not
-    /// loaded (another vCPU is bound) cannot raise their timer interrupt,
-    /// so the CPU is set to wake when the first of them is due. A deadline
+    /// Before this CPU waits or runs a vCPU: the halted vCPUs here whose
+    /// timers are not loaded (another vCPU is bound) cannot raise their
+    /// timer interrupt, so the CPU is set to be interrupted when the first
+    /// of them is due. A deadline
     /// already past is left out: [`Self::has_work`], asked next, runs a
     /// vCPU for it once (a guest that leaves its timer expired but masked
     /// must not keep the CPU awake).

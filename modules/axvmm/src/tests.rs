@@ -743,3 +743,28 @@ fn kicks_interrupt_the_target_cpu_once_until_the_vcpu_runs() {
         "after it ran, the next kick interrupts again"
     );
 }
+
+/// While a vCPU runs on a CPU where another, halted, has a saved timer
+/// deadline, the host timer is set for that deadline: a vCPU that never
+/// leaves the CPU by itself (looping on trapping instructions) cannot hold
+/// the other's timer interrupt back until a later host tick.
+#[test]
+fn a_running_vcpu_does_not_hold_back_a_saved_timer() {
+    let vmm = booted(
+        vec![
+            image("sleeper", 1, vec![CpuChoice::Fixed(0)], 16, true),
+            image("busy", 2, vec![CpuChoice::Fixed(0)], 16, true),
+        ],
+        1,
+        false,
+    );
+    let sleeper = mock(0);
+    sleeper.push(0, 10, AxVCpuExitReason::Halt);
+    let mut l = CpuLocal::default();
+    step(&vmm, 0, &mut l); // the sleeper halts
+    let now = host(|h| h.now);
+    sleeper.deadline.store(now + 5_000, Ordering::Release);
+    host(|h| h.armed = None);
+    assert_eq!(step(&vmm, 0, &mut l), Step::Ran, "the busy VM runs");
+    assert_eq!(host(|h| h.armed), Some(now + 5_000));
+}
