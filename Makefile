@@ -190,9 +190,11 @@ check: setup guests
 
 # Boot time of the host kernel (wall clock, median of 5) and image size,
 # the hypervisor's size without guests, the per-exit costs (deterministic,
-# QEMU -icount), then Linux boot time under the hypervisor against direct
-# (alternating pairs); then the table of all figures against the saved
-# baseline (scripts/bench-report.py; target/bench/ARCH.json).
+# QEMU -icount), Linux boot time under the hypervisor against direct
+# (alternating pairs), (aarch64) a VM's timer interrupt latency alone and
+# beside a flooding VM (scripts/bench-noisy.sh); then the table of all
+# figures against the saved baseline (scripts/bench-report.py;
+# target/bench/ARCH.json).
 bench: setup guests
 	@rm -f target/bench/$(ARCH).json
 	@bash scripts/bench.sh ARCH=$(ARCH) A=apps/helloworld SMP=$(SMP) LOG=$(LOG) MODE=$(MODE)
@@ -202,6 +204,7 @@ ifeq ($(ARCH),x86_64)
 else
 	@bash scripts/bench-exits.sh
 	@python3 scripts/bench-linux.py
+	@bash scripts/bench-noisy.sh
 endif
 	@python3 scripts/bench-report.py $(ARCH)
 

@@ -5,9 +5,10 @@
 //! A timer interrupt is level-sensitive and stays asserted until the guest
 //! reprograms its timer, so when one fires the host masks it on this CPU
 //! and notes that the vCPU bound here has a timer event; the VM layer then
-//! gives the line's level to the virtual GIC. Before each guest entry the
-//! vCPU asks for the interrupt of every idle timer line to be unmasked
-//! again ([`unmask`]). The maintenance interrupt only ends the guest run;
+//! gives the line's level to the virtual GIC. Before each guest entry, and
+//! after each WFI exit (the vCPU may sleep then, and its timer's interrupt
+//! is what wakes it), the VM layer asks for the interrupt of every idle
+//! timer line to be unmasked again ([`unmask`]). The maintenance interrupt only ends the guest run;
 //! the VM layer does the work after the exit.
 
 use arm_vcpu::irqs::{MAINTENANCE_PPI, PTIMER_PPI, VTIMER_PPI};

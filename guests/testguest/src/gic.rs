@@ -69,6 +69,9 @@ mod gicr {
     pub const ICPENDR0: usize = SGI_BASE + 0x0280;
     /// Priorities of SGIs and PPIs, one byte each.
     pub const IPRIORITYR: usize = SGI_BASE + 0x0400;
+    /// Trigger mode of PPIs (INTIDs 16..31), two bits each, bit 1 of a
+    /// pair set for edge-triggered.
+    pub const ICFGR1: usize = SGI_BASE + 0x0C04;
 }
 
 register_bitfields! {u32,
@@ -505,6 +508,29 @@ pub fn disable(intid: u32) -> Result<(), GicError> {
         gicd_write(gicd::ICENABLER + word, bit);
         wait_distributor()
     }
+}
+
+/// Makes the PPI `intid` (16..31) edge-triggered or level-sensitive at
+/// this vCPU's redistributor (`GICR_ICFGR1`). Disables it meanwhile, as
+/// the trigger mode of an enabled interrupt must not change, and leaves it
+/// disabled; see [`enable`]. Nothing for another INTID.
+pub fn set_ppi_edge(intid: u32, edge: bool) -> Result<(), GicError> {
+    if !(16..FIRST_SPI).contains(&intid) {
+        return Ok(());
+    }
+    disable(intid)?;
+    /// The edge bit of a PPI's two-bit field.
+    const EDGE_BIT: u32 = 0b10;
+    let bit = EDGE_BIT << (2 * (intid - 16));
+    let old = gicr_read(gicr::ICFGR1);
+    gicr_write(gicr::ICFGR1, if edge { old | bit } else { old & !bit });
+    wait_redistributor()
+}
+
+/// Whether the PPI `intid` (16..31) is edge-triggered at this vCPU's
+/// redistributor (`GICR_ICFGR1`); false for another INTID.
+pub fn ppi_is_edge(intid: u32) -> bool {
+    (16..FIRST_SPI).contains(&intid) && gicr_read(gicr::ICFGR1) & (0b10 << (2 * (intid - 16))) != 0
 }
 
 /// Makes the SPI `intid` Group 1 with the default priority and routes it

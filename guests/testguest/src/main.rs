@@ -64,6 +64,27 @@
 //! resume the next tick shows the pause, and `N` shows that the guest went
 //! on where it was rather than booting again.
 //!
+//! # Timer stress mode
+//!
+//! **VM ids 55 and 56 stress timer wake-ups.** Right after `PASS uart`
+//! both vCPUs arm their virtual timer a short, random time ahead (up to
+//! 400 us, from a seeded sequence) and sleep in `WFI` until its interrupt,
+//! 1500 times each: with and without an exit between arming and `WFI`,
+//! with the timer's PPI asked level-sensitive and edge-triggered. Then vCPU 0
+//! prints `timer stress: vCPU 0: ...` (what it went through) and `PASS
+//! timer stress N wake-ups on 2 vCPUs`, and the VM powers off. A wake-up
+//! the hypervisor loses leaves the vCPU asleep: no `PASS` line.
+//!
+//! # Flood mode
+//!
+//! **VM id 44 is a noisy neighbour.** Right after `PASS uart` it prints
+//! `testguest: VM 44 floods SGIs, the console and exits`, starts vCPU 1,
+//! and from then on, forever, vCPU 0 sends SGIs to vCPU 1 (INTIDs 0 to 15
+//! in turn), prints `flood: line N ...` lines as fast as it can and makes
+//! trapping exits (hypercalls, test device reads), while vCPU 1 takes the
+//! SGIs and makes trapping exits of its own. A test destroys it from the
+//! management shell.
+//!
 //! # Passthrough checks
 //!
 //! **VM ids 4 and 5 run three more checks** after the interrupt checks
@@ -91,11 +112,11 @@
 //! frames, for the bad input), `rtc` (the PL031), `uart`, `hvc` and `psci` (calls into the hypervisor),
 //! `mmio` and `testdev` (width-exact device access), `checks` (the checks
 //! in order, the crash, spin and ticker modes and the console input step
-//! included), `bench`,
+//! included; `timer_stress`, `flood`), `bench`,
 //! `timer` (counters and the EL1 timers), `cpu`, `shared`, `fpsimd` (the
 //! `V31` accesses); `platform` (the addresses above, the timers' and the
-//! RTC's INTIDs, the marker addresses, the crash, spin, ticker and
-//! passthrough VM ids).
+//! RTC's INTIDs, the marker addresses, the crash, spin, ticker, timer
+//! stress, flood and passthrough VM ids).
 //!
 //! Build with `build.sh`; it is its own Cargo workspace, not part of the
 //! root one.

@@ -80,6 +80,17 @@ pub const SPIN_VM_ID: u64 = 77;
 /// the crate doc).
 pub const TICKER_VM_ID: u64 = 88;
 
+/// The VM ids at which the guest, right after its first check, runs the
+/// timer stress (both vCPUs sleep on short, random timer deadlines many
+/// times) and powers off (see the crate doc). Two ids, so that two such
+/// VMs can share CPUs.
+pub const TIMER_STRESS_VM_IDS: [u64; 2] = [55, 56];
+
+/// The VM id at which the guest, right after its first check, floods its
+/// other vCPU with SGIs, the console with lines and the hypervisor with
+/// trapping exits, forever (see the crate doc): the noisy neighbour.
+pub const FLOOD_VM_ID: u64 = 44;
+
 /// The most vCPUs a VM running this guest has (the VMs of the usual checks
 /// have 2, those of the passthrough checks 4); vCPU `n` has MPIDR affinity
 /// 0 `n`. A vCPU beyond them parks at boot.

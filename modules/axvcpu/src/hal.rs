@@ -45,8 +45,10 @@ pub trait AxVCpuHal {
     /// a per-CPU interrupt of a device that is part of the vCPU (its timer)
     /// whose line is idle, or a forwarded SPI the guest has finished with.
     /// The host unmasks it (a PPI on the current CPU) if its handler masked
-    /// it when it fired. The VM layer calls it before each guest entry for
-    /// every idle timer line, so it must be cheap when nothing is masked.
+    /// it when it fired. The VM layer calls it for every idle timer line
+    /// before each guest entry and after each WFI exit (the vCPU may sleep
+    /// then, and only its timer's interrupt can wake it), so it must be
+    /// cheap when nothing is masked.
     /// The default does nothing.
     fn unmask_guest_irq(irq: usize) {
         let _ = irq;

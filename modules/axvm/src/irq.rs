@@ -9,7 +9,10 @@
 //! 2. after the exit: the model reads back what the guest did with them
 //!    (`sync_lrs`); after a WFI exit the timer levels are sampled again, so
 //!    that a vCPU halting in WFI is only put to sleep when nothing is
-//!    deliverable;
+//!    deliverable, and the physical interrupt of every idle timer line is
+//!    unmasked, so that the timer can wake the vCPU (a guest may take its
+//!    timer interrupt, arm the timer again and wait in WFI with no exit in
+//!    between: the last entry then saw the line high and left it masked);
 //! 3. after an exit handled inside the VM (a GIC register write, an SGI),
 //!    every other vCPU that got a deliverable interrupt is notified through
 //!    [`AxVMHal::inject_irq_to_vcpu`], which interrupts its physical CPU or
@@ -52,11 +55,10 @@ impl<H: AxVMHal> VmIrqs<H> {
     }
 
     /// Gives the model the levels of vCPU `vcpu_id`'s own lines that
-    /// changed since the last call. Before an entry (`unmask`), the
-    /// physical interrupt of every idle line is unmasked through `U` (the
-    /// host masked it when it fired, as it stays asserted until the guest
-    /// reprograms its timer).
-    fn sample_local_lines<U: AxVCpuHal, A: AxArchVCpu>(&self, vcpu_id: usize, arch: &A, unmask: bool) {
+    /// changed since the last call, and unmasks the physical interrupt of
+    /// every idle line through `U` (the host masked it when it fired, as it
+    /// stays asserted until the guest reprograms its timer).
+    fn sample_local_lines<U: AxVCpuHal, A: AxArchVCpu>(&self, vcpu_id: usize, arch: &A) {
         let Some(cell) = self.local_levels.get(vcpu_id) else {
             return;
         };
@@ -67,7 +69,7 @@ impl<H: AxVMHal> VmIrqs<H> {
                 let bit = 1u8 << n;
                 if line.level {
                     new |= bit;
-                } else if unmask {
+                } else {
                     U::unmask_guest_irq(line.intid as usize);
                 }
                 if (old & bit != 0) != line.level {
@@ -80,7 +82,7 @@ impl<H: AxVMHal> VmIrqs<H> {
 
     /// Before vCPU `vcpu_id` enters the guest.
     pub fn before_entry<U: AxVCpuHal, A: AxArchVCpu>(&self, vcpu_id: usize, arch: &mut A) {
-        self.sample_local_lines::<U, A>(vcpu_id, arch, true);
+        self.sample_local_lines::<U, A>(vcpu_id, arch);
         if let Some(lrs) = arch.list_regs() {
             self.vgic.flush_lrs(vcpu_id, lrs);
         }
@@ -88,13 +90,14 @@ impl<H: AxVMHal> VmIrqs<H> {
 
     /// After vCPU `vcpu_id` left the guest (`halted`: in WFI). Forwarded
     /// physical interrupts the guest has finished with are unmasked through
-    /// `U`.
+    /// `U`; after a WFI, so are the interrupts of its idle timer lines (it
+    /// may sleep now, and only they can wake it when its timer is due).
     pub fn after_exit<U: AxVCpuHal, A: AxArchVCpu>(&self, vcpu_id: usize, arch: &mut A, halted: bool) {
         if let Some(lrs) = arch.list_regs() {
             self.vgic.sync_lrs(vcpu_id, lrs);
         }
         if halted {
-            self.sample_local_lines::<U, A>(vcpu_id, arch, false);
+            self.sample_local_lines::<U, A>(vcpu_id, arch);
         }
         let mut done = [0u32; 8];
         loop {

@@ -5,7 +5,7 @@
 
 use crate::arch_mock::{script, set_guest, set_saved_deadline, set_timer_level, take_events};
 use crate::layout::{DEFAULT_GICD_BASE, DEFAULT_GICR_BASE, GICR_STRIDE};
-use crate::tests::{CONFIG, Console, KICKS, Vm};
+use crate::tests::{CONFIG, Console, KICKS, UNMASKS, Vm};
 use crate::{AxVMConfig, AxVMCrateConfig};
 use axvcpu::virq::lr;
 use axvcpu::{AccessWidth, AxVCpuExitReason, GuestPhysAddr, ListRegs};
@@ -145,6 +145,51 @@ fn the_timer_line_is_delivered_and_resampled_after_the_guest_ends_it() {
     script([hypercall()]);
     vm.run_vcpu(0).unwrap();
     assert_eq!(lrs(&vm, 0), [(27, lr::STATE_PENDING)]);
+}
+
+fn unmasks() -> Vec<usize> {
+    UNMASKS.with(|u| core::mem::take(&mut *u.borrow_mut()))
+}
+
+/// A vCPU woken by its timer (the line high at entry, so the host keeps
+/// the timer's physical interrupt masked) whose guest ends the interrupt,
+/// arms its timer again and waits in WFI with no exit in between: the
+/// halt exit unmasks the idle line, or the timer could never wake it.
+#[test]
+fn a_halt_unmasks_the_timer_interrupt_the_guest_rearmed() {
+    let vm = vm_with(CONFIG);
+    enable_private(&vm, 0);
+    set_timer_level(true);
+    script([hypercall()]);
+    vm.run_vcpu(0).unwrap();
+    assert_eq!(lrs(&vm, 0), [(27, lr::STATE_PENDING)]);
+    unmasks();
+    fn end_rearm_and_wait(l: &mut ListRegs) {
+        for v in l.lr.iter_mut() {
+            *v &= !lr::STATE_MASK;
+        }
+        set_timer_level(false);
+    }
+    set_guest(Some(end_rearm_and_wait));
+    script([AxVCpuExitReason::Halt]);
+    assert_eq!(vm.run_vcpu(0), Ok(AxVCpuExitReason::Halt));
+    set_guest(None);
+    assert!(!vm.vcpu_has_pending_irq(0));
+    assert_eq!(unmasks(), [27], "the idle timer line is unmasked at the halt");
+}
+
+/// A halt with the timer line still high leaves its interrupt masked (it
+/// would fire again at once) and delivers it instead.
+#[test]
+fn a_halt_with_the_timer_line_high_delivers_it_and_keeps_it_masked() {
+    let vm = vm_with(CONFIG);
+    enable_private(&vm, 0);
+    set_timer_level(true);
+    script([AxVCpuExitReason::Halt]);
+    unmasks();
+    assert_eq!(vm.run_vcpu(0), Ok(AxVCpuExitReason::Halt));
+    assert!(vm.vcpu_has_pending_irq(0), "the WFI ends at once");
+    assert_eq!(unmasks(), [], "a high line stays masked");
 }
 
 #[test]

@@ -39,6 +39,9 @@ impl page_table_multiarch::PagingHandler for Paging {
 std::thread_local! {
     /// The vCPUs the VM asked the host to notify, on this thread.
     pub(crate) static KICKS: std::cell::RefCell<Vec<(usize, usize)>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The guest-owned physical interrupts the VM asked the host to
+    /// unmask, on this thread.
+    pub(crate) static UNMASKS: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 pub(crate) struct Hal;
@@ -99,6 +102,9 @@ impl AxVCpuHal for VHal {
     fn handle_host_irq(_irq: usize) {}
     fn current_time_nanos() -> u64 {
         0
+    }
+    fn unmask_guest_irq(irq: usize) {
+        UNMASKS.with(|u| u.borrow_mut().push(irq));
     }
 }
 

@@ -8,10 +8,12 @@
 //! first Ctrl-A itself: type Ctrl-A twice for each one meant here.)
 
 use crate::hal::VmmHal;
+use crate::outbox::{DropReport, Outbox, Outboxes, Printer};
 use crate::screen::Screen;
 use crate::shell::{Outcome, Shell, line::PROMPT};
 use crate::vmm::Vmm;
 use alloc::{format, sync::Arc};
+use core::marker::PhantomData;
 use core::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
 use kspin::SpinNoIrq;
 
@@ -38,6 +40,8 @@ pub struct Console {
     shell: SpinNoIrq<Option<Shell>>,
     /// Input goes to the shell.
     shell_open: AtomicBool,
+    /// Each VM's queued output (made on first use, as the screen).
+    outboxes: SpinNoIrq<Option<Arc<Outboxes>>>,
 }
 
 impl Console {
@@ -50,6 +54,7 @@ impl Console {
             held: AtomicU16::new(NO_BYTE),
             shell: SpinNoIrq::new(None),
             shell_open: AtomicBool::new(false),
+            outboxes: SpinNoIrq::new(None),
         }
     }
 
@@ -58,6 +63,14 @@ impl Console {
         self.screen
             .lock()
             .get_or_insert_with(|| Arc::new(Screen::new()))
+            .clone()
+    }
+
+    /// The VMs' output queues.
+    pub(crate) fn outboxes(&self) -> Arc<Outboxes> {
+        self.outboxes
+            .lock()
+            .get_or_insert_with(|| Arc::new(Outboxes::new()))
             .clone()
     }
 
@@ -205,5 +218,32 @@ impl<P: VmmHal> Vmm<P> {
                 }
             }
         }
+    }
+}
+
+/// Prints queued VM output on the screen, and the host's reports of drops.
+pub(crate) struct ScreenPrinter<'a, P: VmmHal> {
+    pub(crate) screen: &'a Screen,
+    pub(crate) _hal: PhantomData<fn() -> P>,
+}
+
+impl<P: VmmHal> Printer for ScreenPrinter<'_, P> {
+    fn chunk(&mut self, outbox: &Outbox, chunk: &str) {
+        self.screen
+            .vm_output(outbox.id, &outbox.name, chunk, &mut |s| P::print(s));
+    }
+
+    fn report(&mut self, outbox: &Outbox, report: DropReport) {
+        let line = match report {
+            DropReport::Started => format!(
+                "hv: VM {} ({}) writes to the console faster than it drains; its oldest lines are dropped\n",
+                outbox.id, outbox.name
+            ),
+            DropReport::Stopped(n) => format!(
+                "hv: VM {} ({}): {n} lines of its console output dropped\n",
+                outbox.id, outbox.name
+            ),
+        };
+        self.screen.host_line(&line, &mut |s| P::print(s));
     }
 }

@@ -16,6 +16,11 @@ use crate::sched;
 use crate::vmm::{Queue, Vmm};
 use alloc::{sync::Arc, vec::Vec};
 
+/// How many turns of the VMs' queued console output (a line of each VM
+/// per turn) CPU 0 prints at each pass of its loop: the output a VM's own
+/// CPU left behind (few lines; a VM that keeps writing prints its own).
+const CONSOLE_TURNS_PER_PASS: usize = 4;
+
 /// What one CPU keeps between loop passes.
 #[derive(Default)]
 pub struct CpuLocal {
@@ -53,7 +58,7 @@ impl<P: VmmHal> Vmm<P> {
         loop {
             match self.step(cpu, &mut local) {
                 Step::Ran => {}
-                Step::Idle => P::wait_for_irq_unless(&mut || self.has_work(cpu, &local)),
+                Step::Idle => self.idle_wait(cpu, &local),
                 Step::PowerOff => return,
             }
         }
@@ -63,6 +68,7 @@ impl<P: VmmHal> Vmm<P> {
     pub fn step(&self, cpu: usize, local: &mut CpuLocal) -> Step {
         if cpu == 0 {
             self.poll_console();
+            self.drain_console(CONSOLE_TURNS_PER_PASS, false);
             if self.service() {
                 self.retire_all(cpu, local);
                 return Step::PowerOff;
@@ -75,10 +81,9 @@ impl<P: VmmHal> Vmm<P> {
             return Step::Ran;
         }
         let Some((run, vcpu)) = self.pick(&queue, cpu, local) else {
-            self.arm_saved_timers(&queue, local);
             return Step::Idle;
         };
-        self.run_slice(&run, vcpu, cpu, local);
+        self.run_slice(&queue, &run, vcpu, cpu, local);
         Step::Ran
     }
 
@@ -172,7 +177,7 @@ impl<P: VmmHal> Vmm<P> {
     }
 
     /// Runs vCPU `vcpu` of `run` until it yields, waits, or its VM stops.
-    fn run_slice(&self, run: &Arc<Run>, vcpu: usize, cpu: usize, local: &mut CpuLocal) {
+    fn run_slice(&self, queue: &Queue, run: &Arc<Run>, vcpu: usize, cpu: usize, local: &mut CpuLocal) {
         let Some(slot) = run.vcpus.get(vcpu) else { return };
         slot.clear_wait();
         P::take_guest_timer_fired(cpu);
@@ -187,6 +192,11 @@ impl<P: VmmHal> Vmm<P> {
             }
             local.bound = Some((run.clone(), vcpu));
         }
+        // The halted vCPUs here whose timers are saved wake up when due
+        // even while this one runs (a guest that never leaves its CPU by
+        // itself, looping on trapping instructions, included): the host
+        // timer ends this slice then, not a later tick.
+        self.arm_saved_timers(queue, local);
         let t0 = P::now_ns();
         loop {
             slot.set_in_guest(true);
@@ -209,12 +219,13 @@ impl<P: VmmHal> Vmm<P> {
         slot.set_pass(sched::charge(slot.pass(), P::now_ns().saturating_sub(t0)));
     }
 
-    /// Before this CPU waits: the halted vCPUs here whose timers are not
-    /// loaded (another vCPU is bound) cannot raise their timer interrupt,
-    /// so the CPU is set to wake when the first of them is due. A deadline
-    /// already past is left out: each of them was looked at in the pass
-    /// that ends now (a guest that leaves its timer expired but masked must
-    /// not keep the CPU awake).
+    /// Before this CPU waits or runs a vCPU: the halted vCPUs here whose
+    /// timers are not loaded (another vCPU is bound) cannot raise their
+    /// timer interrupt, so the CPU is set to be interrupted when the first
+    /// of them is due. A deadline
+    /// already past is left out: [`Self::has_work`], asked next, runs a
+    /// vCPU for it once (a guest that leaves its timer expired but masked
+    /// must not keep the CPU awake).
     fn arm_saved_timers(&self, queue: &Queue, local: &CpuLocal) {
         let now = P::now_ticks();
         let first = queue
@@ -228,6 +239,21 @@ impl<P: VmmHal> Vmm<P> {
         if let Some(deadline) = first {
             P::wake_no_later_than_ticks(deadline);
         }
+    }
+
+    /// After a pass that found nothing to run: waits for an interrupt
+    /// unless this CPU has work. The host timer is set for the saved timer
+    /// deadlines here first, with interrupts masked (a host tick taken
+    /// between the pass and the wait re-arms the timer for its own period,
+    /// and would push an earlier wake-up back); a deadline that passes
+    /// between the arming and the check is then seen by the check.
+    pub fn idle_wait(&self, cpu: usize, local: &CpuLocal) {
+        P::wait_for_irq_unless(&mut || {
+            if let Some(queue) = self.queue(cpu) {
+                self.arm_saved_timers(&queue, local);
+            }
+            self.has_work(cpu, local)
+        });
     }
 
     /// Whether this CPU has something to do (asked with interrupts masked

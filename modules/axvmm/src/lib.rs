@@ -13,8 +13,9 @@
 //!   vCPUs' power state as the guest sees it ([`vcpu`]), and each CPU's
 //!   loop ([`cpu_loop`]) with the exits it handles ([`exits`]).
 //! - The host console: VM output by name on one shared screen
-//!   ([`screen`]), input to the focused VM, and the management shell
-//!   ([`console`], [`shell`]).
+//!   ([`screen`]), queued per VM on its way there ([`outbox`]: bounded, a
+//!   VM that writes too fast loses its own oldest lines, counted), input
+//!   to the focused VM, and the management shell ([`console`], [`shell`]).
 //! - Memory accounting: what each VM held when it is freed, and that all
 //!   of it came back when the last one is gone.
 //!
@@ -37,6 +38,11 @@
 //!   passed, and timers that expired meanwhile fire at once.
 //! - A stopped VM keeps its memory until it is restarted (fresh, zeroed
 //!   memory, images loaded again) or destroyed.
+//! - One VM cannot make another wait beyond sharing a CPU: interrupts for
+//!   a vCPU on another CPU interrupt that CPU once until the vCPU runs
+//!   ([`Vmm::kick`]), console output waits in the writer's own queue, and
+//!   a halted vCPU's saved timer deadline is armed on its CPU whatever
+//!   runs there meanwhile.
 //! - Locks are `kspin` spin locks that mask interrupts; none is held while
 //!   a guest runs, a VM is built or freed, or the console prints.
 #![cfg_attr(not(test), no_std)]
@@ -50,6 +56,7 @@ pub mod exits;
 pub mod hal;
 pub mod lifecycle;
 mod manager;
+pub mod outbox;
 pub mod placement;
 pub mod run;
 pub mod sched;

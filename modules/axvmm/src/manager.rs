@@ -47,6 +47,7 @@ impl<P: VmmHal> Manager for Vmm<P> {
                     memory_bytes: img.map_or(0, |i| i.memory_bytes),
                     uptime_ns,
                     exits,
+                    console_dropped: self.console.outboxes().get(id).map_or(0, |b| b.dropped()),
                     file: img.map_or_else(String::new, |i| i.file.clone()),
                 }
             })

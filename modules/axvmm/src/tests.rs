@@ -34,6 +34,10 @@ struct Host {
     vms: Vec<std::sync::Weak<MockVm>>,
     builds: usize,
     released: Vec<usize>,
+    /// When the host timer next wakes the CPU (ticks = mock ns).
+    armed: Option<u64>,
+    /// What each `wait_for_irq_unless` found: true if it did not wait.
+    waits: Vec<bool>,
 }
 
 std::thread_local! {
@@ -153,14 +157,19 @@ impl VmmHal for MockHal {
     fn wake_cpu(cpu: usize) {
         host(|h| h.wakes.push(cpu));
     }
-    fn wait_for_irq_unless(_ready: &mut dyn FnMut() -> bool) {}
+    fn wait_for_irq_unless(ready: &mut dyn FnMut() -> bool) {
+        let busy = ready();
+        host(|h| h.waits.push(busy));
+    }
     fn now_ns() -> u64 {
         host(|h| h.now)
     }
     fn now_ticks() -> u64 {
         host(|h| h.now)
     }
-    fn wake_no_later_than_ticks(_deadline: u64) {}
+    fn wake_no_later_than_ticks(deadline: u64) {
+        host(|h| h.armed = Some(h.armed.map_or(deadline, |a| a.min(deadline))));
+    }
     fn used_memory_bytes() -> usize {
         host(|h| h.used)
     }
@@ -675,4 +684,87 @@ fn a_halted_vcpu_runs_when_its_saved_timer_is_due_once_per_deadline() {
     // other vCPU is unbound now, and not due either.
     assert_eq!(step(&vmm, 0, &mut l), Step::Idle);
     assert_eq!(sleeper.ran().len(), 2);
+}
+
+/// The wake-up for a halted vCPU's saved timer deadline is armed in the
+/// check made with interrupts masked right before the CPU waits: a host
+/// timer tick between the loop pass and the wait (it re-arms the host
+/// timer for its own period) cannot push it back.
+#[test]
+fn the_saved_timer_wake_up_is_armed_right_before_the_wait() {
+    let vmm = booted(
+        vec![
+            image("sleeper", 1, vec![CpuChoice::Fixed(0)], 16, true),
+            image("other", 2, vec![CpuChoice::Fixed(0)], 16, true),
+        ],
+        1,
+        false,
+    );
+    let (sleeper, other) = (mock(0), mock(1));
+    sleeper.push(0, 10, AxVCpuExitReason::Halt);
+    other.push(0, 10, AxVCpuExitReason::Halt);
+    let mut l = CpuLocal::default();
+    step(&vmm, 0, &mut l); // the sleeper halts
+    step(&vmm, 0, &mut l); // the other runs (now bound) and halts
+    let now = host(|h| h.now);
+    sleeper.deadline.store(now + 1_000, Ordering::Release);
+    assert_eq!(step(&vmm, 0, &mut l), Step::Idle, "not due yet");
+    // A host tick comes in between and arms the timer for its next period.
+    host(|h| h.armed = Some(now + 10_000_000));
+    vmm.idle_wait(0, &l);
+    assert_eq!(host(|h| h.waits.clone()), [false], "nothing to run: it waits");
+    assert_eq!(host(|h| h.armed), Some(now + 1_000), "woken when the sleeper is due");
+}
+
+/// Interrupts for a vCPU on another CPU interrupt that CPU once until the
+/// vCPU runs: a flood of them (one VM's vCPU sending SGIs to its other
+/// vCPU) does not become a flood of physical interrupts on the CPU, which
+/// may be running another VM's vCPU meanwhile.
+#[test]
+fn kicks_interrupt_the_target_cpu_once_until_the_vcpu_runs() {
+    let vmm = booted(vec![image("a", 1, vec![CpuChoice::Fixed(1)], 16, true)], 2, false);
+    let a = mock(0);
+    a.push(0, 10, AxVCpuExitReason::Halt);
+    let mut l1 = CpuLocal::default();
+    assert_eq!(step(&vmm, 1, &mut l1), Step::Ran, "vCPU 0 runs on CPU 1 and halts");
+    assert_eq!(step(&vmm, 1, &mut l1), Step::Idle);
+    host(|h| h.wakes.clear());
+    for _ in 0..5 {
+        assert!(vmm.kick(1, 0));
+    }
+    assert_eq!(host(|h| h.wakes.clone()), [1], "one interrupt for five kicks");
+    a.push(0, 10, AxVCpuExitReason::Halt);
+    assert_eq!(step(&vmm, 1, &mut l1), Step::Ran, "woken: it runs");
+    assert!(vmm.kick(1, 0));
+    assert!(vmm.kick(1, 0));
+    assert_eq!(
+        host(|h| h.wakes.clone()),
+        [1, 1],
+        "after it ran, the next kick interrupts again"
+    );
+}
+
+/// While a vCPU runs on a CPU where another, halted, has a saved timer
+/// deadline, the host timer is set for that deadline: a vCPU that never
+/// leaves the CPU by itself (looping on trapping instructions) cannot hold
+/// the other's timer interrupt back until a later host tick.
+#[test]
+fn a_running_vcpu_does_not_hold_back_a_saved_timer() {
+    let vmm = booted(
+        vec![
+            image("sleeper", 1, vec![CpuChoice::Fixed(0)], 16, true),
+            image("busy", 2, vec![CpuChoice::Fixed(0)], 16, true),
+        ],
+        1,
+        false,
+    );
+    let sleeper = mock(0);
+    sleeper.push(0, 10, AxVCpuExitReason::Halt);
+    let mut l = CpuLocal::default();
+    step(&vmm, 0, &mut l); // the sleeper halts
+    let now = host(|h| h.now);
+    sleeper.deadline.store(now + 5_000, Ordering::Release);
+    host(|h| h.armed = None);
+    assert_eq!(step(&vmm, 0, &mut l), Step::Ran, "the busy VM runs");
+    assert_eq!(host(|h| h.armed), Some(now + 5_000));
 }

@@ -97,6 +97,15 @@ impl VCpuSlot {
         self.wake.store(true, Ordering::Release);
     }
 
+    /// Notes that something for it arrived; false if that was already
+    /// noted since it last ran (its CPU was told then, and it looks at
+    /// everything that arrived before it enters the guest again, this
+    /// too: the swap here and the one in [`Self::clear_wait`] order the
+    /// caller's earlier writes before that look).
+    pub fn note_wake(&self) -> bool {
+        !self.wake.swap(true, Ordering::AcqRel)
+    }
+
     /// Whether something for it arrived since it last ran.
     pub fn woken(&self) -> bool {
         self.wake.load(Ordering::Acquire)
@@ -105,7 +114,7 @@ impl VCpuSlot {
     /// Clears the notes of a halt and a wake-up: it runs now.
     pub fn clear_wait(&self) {
         self.halted.store(false, Ordering::Release);
-        self.wake.store(false, Ordering::Release);
+        self.wake.swap(false, Ordering::AcqRel);
     }
 
     /// Whether it is in the guest right now.
@@ -167,5 +176,9 @@ mod tests {
         assert!(s.halted() && s.woken());
         s.clear_wait();
         assert!(!s.halted() && !s.woken());
+        assert!(s.note_wake(), "the first wake-up since it ran is news");
+        assert!(!s.note_wake(), "a second one is not");
+        s.clear_wait();
+        assert!(s.note_wake(), "it ran: news again");
     }
 }

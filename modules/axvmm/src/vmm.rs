@@ -7,9 +7,10 @@
 //! powering off when no VM is left) is done by CPU 0 in
 //! [`Vmm::service`], so no CPU ever waits for another.
 
-use crate::console::Console;
+use crate::console::{Console, ScreenPrinter};
 use crate::hal::{ManagedVm, VmImage, VmmHal};
 use crate::lifecycle::{Plan, Request, VmState, plan};
+use crate::outbox::Printer;
 use crate::placement::place;
 use crate::run::Run;
 use alloc::{format, string::String, sync::Arc, vec::Vec};
@@ -132,21 +133,59 @@ impl<P: VmmHal> Vmm<P> {
         self.queues.lock().get(cpu).cloned()
     }
 
-    /// Prints a line on the host console.
+    /// Prints a line on the host console, after the VM output queued
+    /// before it.
     pub(crate) fn say(&self, args: fmt::Arguments) {
-        self.console
-            .screen()
-            .host_line(&format!("{args}\n"), &mut |s| P::print(s));
+        let screen = self.console.screen();
+        self.drain_console(usize::MAX, true);
+        screen.host_line(&format!("{args}\n"), &mut |s| P::print(s));
+    }
+
+    /// Prints at most `turns` turns (a line of each VM) of the VMs' queued
+    /// console output ([`crate::outbox`]); with `wait`, after the CPU that
+    /// is printing them, if any, else not at all.
+    pub(crate) fn drain_console(&self, turns: usize, wait: bool) {
+        let screen = self.console.screen();
+        let mut printer = ScreenPrinter::<P> {
+            screen: &screen,
+            _hal: PhantomData,
+        };
+        if wait {
+            self.console.outboxes().drain(turns, &mut printer);
+        } else {
+            self.console.outboxes().try_drain(turns, &mut printer);
+        }
+    }
+
+    /// VM `id` is gone: its queued output is printed and its queue goes.
+    pub(crate) fn forget_console(&self, id: usize) {
+        let screen = self.console.screen();
+        let mut printer = ScreenPrinter::<P> {
+            screen: &screen,
+            _hal: PhantomData,
+        };
+        self.console.outboxes().forget(id, &mut printer);
+        self.console.forget(id);
     }
 
     /// A console sink for VM `id` named `name`: its output, prefixed
-    /// `[name]` line by line, on the shared screen.
+    /// `[name]` line by line, queued in its outbox and printed on the
+    /// shared screen ([`crate::outbox`]: a VM that writes faster than the
+    /// console drains loses its own oldest lines).
     pub(crate) fn new_sink(&self, id: usize, name: &str) -> Arc<dyn ConsoleSink> {
         let screen = self.console.screen();
-        let name = String::from(name);
+        let outboxes = self.console.outboxes();
+        let mine = outboxes.of(id, name);
         Arc::new(PrefixingSink::new(move |text: &[u8]| {
             let text = String::from_utf8_lossy(text);
-            screen.vm_output(id, &name, &text, &mut |s| P::print(s));
+            let mut printer = ScreenPrinter::<P> {
+                screen: &screen,
+                _hal: PhantomData,
+            };
+            if let Some(report) = mine.push(&text) {
+                printer.report(&mine, report);
+            }
+            outboxes.print_own(&mine, &mut printer);
         }))
     }
 
@@ -166,13 +205,16 @@ impl<P: VmmHal> Vmm<P> {
 
     /// Makes vCPU `vcpu` of VM `vm_id` notice that its interrupt controller
     /// holds something for it: wakes it if it waits, and interrupts its CPU
-    /// (ending a guest run or a wait there) unless that is the calling CPU.
-    /// False if there is no such vCPU.
+    /// (ending a guest run or a wait there) unless that is the calling CPU,
+    /// or the vCPU was already kicked and has not run since (its CPU was
+    /// interrupted then, and the vCPU takes in everything pending before it
+    /// enters the guest again): a guest flooding another vCPU with
+    /// interrupts costs that vCPU's CPU one interrupt per run of the vCPU,
+    /// not one per interrupt. False if there is no such vCPU.
     pub fn kick(&self, vm_id: usize, vcpu: usize) -> bool {
         let Some(run) = self.run_of(vm_id) else { return false };
         let Some(slot) = run.vcpus.get(vcpu) else { return false };
-        slot.set_wake();
-        if slot.pcpu != P::cpu_id() {
+        if slot.note_wake() && slot.pcpu != P::cpu_id() {
             P::wake_cpu(slot.pcpu);
         }
         true
@@ -434,7 +476,7 @@ impl<P: VmmHal> Vmm<P> {
             match pending {
                 Pending::Destroy => {
                     self.records.lock().retain(|r| r.id != id);
-                    self.console.forget(id);
+                    self.forget_console(id);
                 }
                 _ => {
                     // The new boot's output starts on a line of its own.
@@ -547,7 +589,7 @@ impl<P: VmmHal> Vmm<P> {
             if let Some(run) = r.run {
                 self.free(run);
             }
-            self.console.forget(r.id);
+            self.forget_console(r.id);
         }
         !self.records.lock().is_empty()
     }

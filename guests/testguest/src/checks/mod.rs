@@ -11,6 +11,7 @@ mod crash;
 mod dtb;
 mod fault;
 mod fetch_abort;
+mod flood;
 mod gic;
 mod gic_bad_input;
 mod hypercall;
@@ -23,6 +24,7 @@ mod sgi;
 mod spin;
 mod ticker;
 mod timer_irq;
+mod timer_stress;
 mod undefined;
 
 use core::fmt;
@@ -75,7 +77,11 @@ impl Report {
 /// [`SPIN_VM_ID`](crate::platform::SPIN_VM_ID) it spins there with
 /// interrupts masked (`spin.rs`), in VM
 /// [`TICKER_VM_ID`](crate::platform::TICKER_VM_ID) it ticks there forever
-/// (`ticker.rs`); in the VMs of
+/// (`ticker.rs`), in the VMs of
+/// [`TIMER_STRESS_VM_IDS`](crate::platform::TIMER_STRESS_VM_IDS) it runs
+/// the timer stress and powers off (`timer_stress.rs`), in VM
+/// [`FLOOD_VM_ID`](crate::platform::FLOOD_VM_ID) it floods forever
+/// (`flood.rs`); in the VMs of
 /// [`PASSTHROUGH_VM_IDS`] the passthrough checks (`cpu_on race`,
 /// `passthrough rtc interrupt`, `gic bad input`) follow the interrupt
 /// checks.
@@ -84,6 +90,8 @@ pub fn run_all(report: &mut Report, dtb: u64) {
     crash::run();
     spin::run();
     ticker::run();
+    timer_stress::run();
+    flood::run();
     dtb::run(report, dtb);
     hypercall::run(report);
     mmio::run(report);
@@ -124,6 +132,8 @@ fn report_unexpected_interrupts(report: &mut Report) {
 pub extern "C" fn secondary_main(context: u64) -> ! {
     match context {
         sgi::CONTEXT_ID => sgi::secondary_main(),
+        timer_stress::CONTEXT_ID => timer_stress::secondary_main(),
+        flood::CONTEXT_ID => flood::secondary_main(),
         cpu_race::CALLER_CONTEXT => cpu_race::caller_main(),
         _ if cpu_race::is_target_context(context) => cpu_race::target_main(context),
         _ => psci::secondary_main(context),

@@ -178,6 +178,10 @@ impl VgicState {
                     // ICFGR0: the SGIs are always edge-triggered.
                     return Some(r::CFG_ALL_EDGE);
                 }
+                if bank != Bank::Shared && first < NR_PRIVATE {
+                    // ICFGR1: the PPIs are always level-sensitive.
+                    return Some(r::CFG_ALL_LEVEL);
+                }
                 self.read_config(bank, first)
             }
             Reg::Targets => bank.razwi(None),
@@ -209,6 +213,16 @@ impl VgicState {
                 if bank != Bank::Shared && first < NR_SGIS {
                     // ICFGR0: the SGIs are always edge-triggered (read-only).
                     return false;
+                }
+                if bank != Bank::Shared && first < NR_PRIVATE {
+                    // ICFGR1: the PPIs are always level-sensitive; the
+                    // architecture lets their configuration be fixed, and
+                    // it must be here: the lines behind them (the timers)
+                    // are levels the model only samples at exits, so it
+                    // could miss an edge (the line going low and high
+                    // again between two samples) and lose the interrupt.
+                    // Writes are ignored, as a fixed configuration is.
+                    return true;
                 }
                 self.write_each(bank, first, INTIDS_PER_CFG_WORD, |i| {
                     let field = value.checked_shr(i * r::CFG_BITS).unwrap_or(0);

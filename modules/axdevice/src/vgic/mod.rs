@@ -8,8 +8,9 @@
 //!   redistributor's `SGI_base` frame; `nr_spis` SPIs (INTIDs 32..) shared,
 //!   in the distributor. Each has an enable, a pending latch (edges,
 //!   `ISPENDR`, SGIs), the level of its input line, an active state, an
-//!   8-bit priority, a trigger mode (`ICFGR`; SGIs always edge, PPIs and
-//!   SPIs level after reset), a group (`IGROUPR`, Group 0 after reset) and,
+//!   8-bit priority, a trigger mode (`ICFGR`; SGIs always edge, PPIs
+//!   always level: their lines are the timers', sampled at exits, where an
+//!   edge could be missed; SPIs level after reset, programmable), a group (`IGROUPR`, Group 0 after reset) and,
 //!   for SPIs, a route (`GICD_IROUTER`).
 //! - **Pending and deliverable.** An interrupt is pending when its latch is
 //!   set, or when it is level-sensitive, its line is high and it is not

@@ -100,6 +100,8 @@ pub mod irq {
     pub const CFG_EDGE: u32 = 0b10;
     /// The `ICFGR` value of sixteen edge-triggered interrupts (the SGIs).
     pub const CFG_ALL_EDGE: u32 = 0xAAAA_AAAA;
+    /// The `ICFGR` value of sixteen level-sensitive interrupts (the PPIs).
+    pub const CFG_ALL_LEVEL: u32 = 0;
     /// The width of one `ICFGR` field in bits.
     pub const CFG_BITS: u32 = 2;
 }

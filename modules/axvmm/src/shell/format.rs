@@ -153,6 +153,7 @@ pub fn vm_info(vm: &VmSummary) -> String {
     let _ = writeln!(out, "memory: {} ({} bytes)", size(vm.memory_bytes), vm.memory_bytes);
     let _ = writeln!(out, "uptime: {}", uptime_or_dash(vm.uptime_ns));
     let _ = writeln!(out, "exits: {}", vm.exits);
+    let _ = writeln!(out, "console lines dropped: {}", vm.console_dropped);
     let _ = writeln!(out, "vcpus: {}", vm.vcpus.len());
     for v in &vm.vcpus {
         let halted = if v.halted { "halted" } else { "not halted" };

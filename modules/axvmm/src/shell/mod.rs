@@ -37,6 +37,9 @@ pub struct VmSummary {
     pub uptime_ns: u64,
     /// Exits its vCPUs took since it was last started.
     pub exits: u64,
+    /// Lines of its console output dropped because it wrote faster than
+    /// the console drains ([`crate::outbox`]).
+    pub console_dropped: u64,
     /// The config file it was built from.
     pub file: String,
 }

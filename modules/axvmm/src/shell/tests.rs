@@ -38,6 +38,7 @@ impl MockManager {
                 memory_bytes: 128 << 20,
                 uptime_ns: 3_723_400_000_000,
                 exits: 123_456,
+                console_dropped: 0,
                 file: "configs/linux.toml".to_string(),
             },
             VmSummary {
@@ -48,6 +49,7 @@ impl MockManager {
                 memory_bytes: 512 << 10,
                 uptime_ns: 12_345_000_000,
                 exits: 7,
+                console_dropped: 0,
                 file: "configs/testguest.toml".to_string(),
             },
             VmSummary {
@@ -58,6 +60,7 @@ impl MockManager {
                 memory_bytes: 3 << 19,
                 uptime_ns: 0,
                 exits: 0,
+                console_dropped: 0,
                 file: "configs/odd\ttab.toml".to_string(),
             },
         ];
@@ -99,6 +102,7 @@ impl Manager for MockManager {
             memory_bytes: 1 << 20,
             uptime_ns: 0,
             exits: 0,
+            console_dropped: 0,
             file: format!("configs/{name}.toml"),
         });
         Ok(id)

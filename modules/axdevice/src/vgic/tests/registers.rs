@@ -182,14 +182,42 @@ fn icfgr_sets_the_trigger_mode() {
     // ICFGR0/1 are RAZ/WI in the distributor.
     g.wd(irq::ICFGR, u32::MAX);
     assert_eq!(g.rd(irq::ICFGR), 0);
-    // SGIs: edge, read-only. PPIs: level after reset, writable.
+    // SGIs: edge, read-only. PPIs: level, fixed (writes ignored, not
+    // logged: a fixed configuration is the architecture's choice).
     assert_eq!(g.rs(0, irq::ICFGR), 0xAAAA_AAAA);
     g.ws(0, irq::ICFGR, 0);
     assert_eq!(g.rs(0, irq::ICFGR), 0xAAAA_AAAA);
     assert_eq!(g.vgic.gicr_log.seen(), 1, "the write to the read-only ICFGR0 is logged");
     assert_eq!(g.rs(0, irq::ICFGR + 4), 0);
     g.ws(0, irq::ICFGR + 4, irq::CFG_EDGE << (2 * (27 - 16)));
-    assert_eq!(g.rs(0, irq::ICFGR + 4), irq::CFG_EDGE << (2 * (27 - 16)));
+    assert_eq!(g.rs(0, irq::ICFGR + 4), 0, "PPIs stay level-sensitive");
+    assert_eq!(g.vgic.gicr_log.seen(), 1);
+}
+
+/// A guest that asks for its timer PPI edge-triggered, ends its interrupt
+/// and arms the timer already due again with no exit in between: the
+/// model sees the line high at both samples (the low between them is
+/// invisible to it) and must still make the interrupt pending again, as
+/// it does for a level-sensitive one.
+#[test]
+fn a_timer_ppi_asked_edge_triggered_is_not_lost_between_samples() {
+    let g = Gic::new(1, 32);
+    g.wd(gicd::CTLR, gicd::CTLR_ENABLE_GRP1);
+    g.ws(0, irq::IGROUPR, u32::MAX);
+    g.ws(0, irq::ICFGR + 4, irq::CFG_EDGE << (2 * (27 - 16)));
+    g.ws(0, irq::ISENABLER, 1 << 27);
+    g.vgic.set_level(0, 27, true);
+    let mut lrs = list_regs(4);
+    g.flush(0, &mut lrs);
+    assert_eq!(held(&lrs), [27]);
+    // Acknowledged and ended by the guest; the line is high again at the
+    // next sample.
+    lrs.lr[0] &= !lr::STATE_MASK;
+    g.sync(0, &lrs);
+    g.vgic.set_level(0, 27, true);
+    assert!(g.vgic.has_deliverable(0), "pending again: the line is high");
+    g.flush(0, &mut lrs);
+    assert_eq!(held(&lrs), [27]);
 }
 
 #[test]

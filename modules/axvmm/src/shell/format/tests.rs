@@ -121,7 +121,7 @@ fn info_has_a_line_per_field_and_per_vcpu() {
     assert_eq!(
         vm_info(&vms[1]),
         "id: 2\nname: testguest\nstate: paused\nfile: configs/testguest.toml\nmemory: 512 KiB (524288 bytes)\n\
-         uptime: 12.3s\nexits: 7\nvcpus: 2\nvcpu 0: pcpu 2, on, not halted\nvcpu 1: pcpu 3, off, not halted\n"
+         uptime: 12.3s\nexits: 7\nconsole lines dropped: 0\nvcpus: 2\nvcpu 0: pcpu 2, on, not halted\nvcpu 1: pcpu 3, off, not halted\n"
     );
     let linux = vm_info(&vms[0]);
     assert!(linux.contains("\nvcpu 1: pcpu 1, on, halted\n"), "{linux}");
@@ -130,7 +130,10 @@ fn info_has_a_line_per_field_and_per_vcpu() {
         odd.contains("\nname: odd \"one\"\\??é\n") && odd.contains("\nfile: configs/odd?tab.toml\n"),
         "{odd}"
     );
-    assert!(odd.contains("\nuptime: -\nexits: 0\nvcpus: 0\n"), "{odd}");
+    assert!(
+        odd.contains("\nuptime: -\nexits: 0\nconsole lines dropped: 0\nvcpus: 0\n"),
+        "{odd}"
+    );
     let mut pending = vms[1].clone();
     pending.vcpus[1].power = Power::OnPending;
     assert!(vm_info(&pending).contains("vcpu 1: pcpu 3, on-pending, not halted"));
