@@ -46,15 +46,21 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 
+extern crate alloc;
+
+pub mod debug;
+pub mod emulate;
 pub mod esr;
 pub mod exit;
 pub mod fields;
+pub mod idregs;
 /// The hypervisor's hypercall ABI (arch-neutral, in `axvcpu`).
 pub use axvcpu::hypercall;
 pub mod inject;
 pub mod irqs;
 pub mod psci;
 pub mod sysreg;
+pub mod vmid;
 
 #[cfg(test)]
 mod test_util;
