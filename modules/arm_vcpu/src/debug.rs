@@ -9,7 +9,7 @@
 //! |---|---|
 //! | `DBGBVR<n>_EL1`, `DBGBCR<n>_EL1`, `DBGWVR<n>_EL1`, `DBGWCR<n>_EL1`, n < 2 | kept per vCPU, read back as written; never loaded into the hardware, so they never match |
 //! | the same, n ≥ 2 | UNDEFINED (not implemented) |
-//! | `MDSCR_EL1` | the live register, which the vCPU switches with its other EL1 state: software step (`SS`) works in the hardware |
+//! | `MDSCR_EL1` | the live register, which the vCPU switches with its other EL1 state, limited to [`MDSCR_GUEST_BITS`]: software step (`SS`) works in the hardware |
 //! | `OSLAR_EL1` (write) / `OSLSR_EL1` (read) | the OS lock, kept per vCPU, locked at reset; `OSLSR_EL1.OSLM` says it is implemented |
 //! | `OSDLR_EL1` | the OS double lock bit, kept per vCPU |
 //! | `MDRAR_EL1`, `DBGAUTHSTATUS_EL1` | read as zero (no memory-mapped debug, no external debug) |
@@ -27,6 +27,11 @@ use crate::sysreg::SysRegEncoding;
 pub const BREAKPOINTS: usize = 2;
 /// Watchpoints the guest has (`ID_AA64DFR0_EL1.WRPs` + 1).
 pub const WATCHPOINTS: usize = 2;
+
+/// The `MDSCR_EL1` bits a guest controls: `SS` (0), `TDCC` (12), `KDE`
+/// (13), `MDE` (15). The others (halting debug, the external debug
+/// buffer, trace and profiling controls) read as zero and ignore writes.
+pub const MDSCR_GUEST_BITS: u64 = 1 | 1 << 12 | 1 << 13 | 1 << 15;
 
 /// `OSLSR_EL1.OSLM`: bit 3 set, bit 0 clear = the OS lock is implemented.
 const OSLSR_OSLM_IMPLEMENTED: u64 = 1 << 3;

@@ -60,6 +60,7 @@ pub mod inject;
 pub mod irqs;
 pub mod psci;
 pub mod sysreg;
+pub mod traps;
 pub mod vmid;
 
 #[cfg(test)]
@@ -70,8 +71,25 @@ mod arch;
 #[cfg(all(target_arch = "aarch64", target_os = "none"))]
 pub use arch::{
     Aarch64PerCpu, Aarch64VCpu, Aarch64VCpuCreateConfig, Aarch64VCpuSetupConfig, GuestSystemRegisters, TrapFrame,
-    has_hardware_support, physical_count,
+    has_hardware_support,
 };
+
+/// `CNTVOFF_EL2` of every VM: zero, so a guest's virtual count equals the
+/// physical count.
+///
+/// A per-VM offset (the physical count at the VM's creation, so that guest
+/// time starts near zero) is what the architecture allows and what real
+/// hardware handles: its timer condition is `CNTPCT - CNTVOFF >= CVAL`,
+/// with no sum that could wrap. QEMU 7.2 (the platform tested here)
+/// instead schedules the virtual timer at `CVAL + CNTVOFF` computed in 64
+/// bits: a guest compare value of `2^64 - CNTVOFF` or more (`u64::MAX`, a
+/// common "never" value, included) wraps that sum into the past, and QEMU
+/// re-arms the timer forever, which hangs the whole machine and every VM
+/// on it. With a zero offset the sum never wraps, so no guest can do that;
+/// guest time then runs from the machine's boot, which the architecture
+/// permits (the virtual count has no defined start). The test guest checks
+/// both `u64::MAX` and `2^64 - 1000`.
+pub const VIRTUAL_COUNTER_OFFSET: u64 = 0;
 
 pub use esr::{ExceptionClass, FaultStatus, MmioAccess, SyncException, decode_sync};
 pub use exit::{ExitDecision, access_abort, exit_from_sync, instruction_len, mmio_read_result};

@@ -102,7 +102,7 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
             }
             None => None,
         };
-        let cntvoff = arch::counter_now();
+        let cntvoff = arch::counter_offset();
         let root = HostPhysAddr::from(memory.aspace.page_table_root().as_usize());
 
         let mut vcpus = Vec::with_capacity(config.cpu_num());

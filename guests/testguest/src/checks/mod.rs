@@ -6,6 +6,7 @@
 
 mod console;
 mod console_input;
+mod cpu_features;
 mod cpu_race;
 mod crash;
 mod dtb;
@@ -22,6 +23,7 @@ mod sgi;
 mod spin;
 mod ticker;
 mod timer_irq;
+mod timer_wrap;
 mod undefined;
 
 use core::fmt;
@@ -90,9 +92,11 @@ pub fn run_all(report: &mut Report, dtb: u64) {
     fault::run(report);
     fetch_abort::run(report);
     undefined::run(report);
+    cpu_features::run(report);
     isolation::run(report);
     let gic = gic::run(report);
     timer_irq::run(report, gic);
+    timer_wrap::run(report, gic);
     sgi::run(report, gic);
     if PASSTHROUGH_VM_IDS.contains(&hvc::vm_id()) {
         cpu_race::run(report);

@@ -20,7 +20,7 @@ pub(crate) fn create_config(
 }
 
 /// No counter on the build machine.
-pub(crate) fn counter_now() -> u64 {
+pub(crate) fn counter_offset() -> u64 {
     0
 }
 

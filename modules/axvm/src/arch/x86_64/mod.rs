@@ -49,7 +49,7 @@ pub(crate) fn create_config(config: &AxVMConfig, vcpu_id: usize, phys_id: usize,
 }
 
 /// No virtual counter offset on x86.
-pub(crate) fn counter_now() -> u64 {
+pub(crate) fn counter_offset() -> u64 {
     0
 }
 
