@@ -114,10 +114,22 @@ impl DebugRegs {
         }
         let n = usize::from(crm);
         match (op1, crn, crm, op2) {
-            (0, 0, _, OP2_BVR) => self.bvr.get_mut(n).map_or(SysRegAction::Undef, |r| read_write(r, access)),
-            (0, 0, _, OP2_BCR) => self.bcr.get_mut(n).map_or(SysRegAction::Undef, |r| read_write(r, access)),
-            (0, 0, _, OP2_WVR) => self.wvr.get_mut(n).map_or(SysRegAction::Undef, |r| read_write(r, access)),
-            (0, 0, _, OP2_WCR) => self.wcr.get_mut(n).map_or(SysRegAction::Undef, |r| read_write(r, access)),
+            (0, 0, _, OP2_BVR) => self
+                .bvr
+                .get_mut(n)
+                .map_or(SysRegAction::Undef, |r| read_write(r, access)),
+            (0, 0, _, OP2_BCR) => self
+                .bcr
+                .get_mut(n)
+                .map_or(SysRegAction::Undef, |r| read_write(r, access)),
+            (0, 0, _, OP2_WVR) => self
+                .wvr
+                .get_mut(n)
+                .map_or(SysRegAction::Undef, |r| read_write(r, access)),
+            (0, 0, _, OP2_WCR) => self
+                .wcr
+                .get_mut(n)
+                .map_or(SysRegAction::Undef, |r| read_write(r, access)),
             // MDSCR_EL1.
             (0, 0, 2, 2) => SysRegAction::LiveMdscr,
             // OSDTRRX_EL1, MDCCINT_EL1, OSDTRTX_EL1, OSECCR_EL1.

@@ -15,12 +15,21 @@
 //!   architecture in `axvcpu`), the system-register address encoding and
 //!   the registers it traps ([`sysreg`]), and the register values that
 //!   inject an exception into the guest ([`inject`]).
+//! - What the guest sees of the CPU: the ID registers, trapped
+//!   (`HCR_EL2.TID3`) and answered from a filtered copy of the hardware's
+//!   ([`idregs`], the field table in [`idregs::fields`]); the debug
+//!   registers, emulated per vCPU ([`debug`]); the registers of the
+//!   features it is told it lacks (PMU, SVE, SME, AMU, SPE, trace, RAS),
+//!   UNDEFINED ([`emulate`] dispatches every trapped register access);
+//!   the EL2 trap controls that make all of that hold ([`traps`]:
+//!   `CPTR_EL2`, `MDCR_EL2`, `HCR_EL2`); and the VM's stage-2 VMID
+//!   ([`vmid`]). `README.md` beside this crate sums it up.
 //! - The hardware part: `Aarch64VCpu` (the `AxArchVCpu` implementation),
 //!   `Aarch64PerCpu` (`AxArchPerCpu`: HCR_EL2, VBAR_EL2), the trap frame,
 //!   the EL2 vectors and the context switch, the GICv3 virtual CPU
 //!   interface (list registers copied around each run, `ICH_VMCR_EL2` and
 //!   the active priorities switched with the vCPU), and the guest timers
-//!   (`CNTVOFF_EL2` per VM; the timer lines reported as
+//!   (`CNTVOFF_EL2` zero, see [`VIRTUAL_COUNTER_OFFSET`]; the timer lines reported as
 //!   `axvcpu::LocalIrqLine`s, see [`irqs`]). It lives under `arch/`, is
 //!   written separately, and calls the portable modules above on every
 //!   exit.

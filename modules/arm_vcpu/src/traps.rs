@@ -150,7 +150,11 @@ mod tests {
         assert_eq!(mdcr_el2(0xf << 8, 6 << 11), base);
         // SPE (PMSVer, 35:32) and TRF (TraceFilt, 43:40).
         assert_eq!(mdcr_el2(1 << 32 | 1 << 40, 0), base | 1 << 14 | 1 << 19);
-        assert_eq!(mdcr_el2(u64::MAX, 0) & (1 << 8 | 3 << 12 | 3 << 24), 0, "TDE, E2PB, E2TB");
+        assert_eq!(
+            mdcr_el2(u64::MAX, 0) & (1 << 8 | 3 << 12 | 3 << 24),
+            0,
+            "TDE, E2PB, E2TB"
+        );
     }
 
     #[test]

@@ -93,7 +93,9 @@ impl VmidAllocator {
     }
 
     fn is_used(&self, v: usize) -> bool {
-        self.used.get(v / WORD_BITS).is_some_and(|w| w & (1 << (v % WORD_BITS)) != 0)
+        self.used
+            .get(v / WORD_BITS)
+            .is_some_and(|w| w & (1 << (v % WORD_BITS)) != 0)
     }
 
     fn set_used(&mut self, v: usize, used: bool) {

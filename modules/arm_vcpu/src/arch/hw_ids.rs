@@ -26,7 +26,13 @@ fn read_id_reg(enc: SysRegEncoding) -> u64 {
 
 /// The ID registers a guest on this CPU sees.
 pub(super) fn guest_id_regs() -> GuestIdRegs {
-    GuestIdRegs::new(|enc| if enc.op0 == 3 && enc.op1 == 0 && enc.crn == 0 { read_id_reg(enc) } else { 0 })
+    GuestIdRegs::new(|enc| {
+        if enc.op0 == 3 && enc.op1 == 0 && enc.crn == 0 {
+            read_id_reg(enc)
+        } else {
+            0
+        }
+    })
 }
 
 /// `ID_AA64PFR0_EL1`.

@@ -1,8 +1,8 @@
 //! Per physical CPU virtualization state: what `hardware_enable` turns on.
 
 use super::entry::HOST_VBAR;
-use super::{debug_hw, hw_ids};
 use super::regs::{read_sysreg, write_sysreg};
+use super::{debug_hw, hw_ids};
 use axerrno::{AxError, AxResult};
 use axvcpu::{AxArchPerCpu, AxVCpuHal};
 use core::marker::PhantomData;

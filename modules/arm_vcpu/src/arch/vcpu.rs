@@ -8,12 +8,12 @@ use super::{hw_ids, vmid_hw};
 use crate::debug::{DebugRegs, MDSCR_GUEST_BITS};
 use crate::emulate::{EmulatedSysRegs, SysRegAccess, SysRegAction, emulate};
 use crate::esr::SyncException;
-use crate::fields::{HW_ID_AA64MMFR1, HW_ID_AA64PFR1, VTCR_EL2};
-use crate::sysreg::SysRegEncoding;
-use crate::vmid::Vmid;
 use crate::exit::{ExitDecision, access_abort, exit_from_sync, instruction_len};
+use crate::fields::{HW_ID_AA64MMFR1, HW_ID_AA64PFR1, VTCR_EL2};
 use crate::inject::{GuestFault, GuestState, inject_fault};
 use crate::irqs::{PTIMER_PPI, VTIMER_PPI};
+use crate::sysreg::SysRegEncoding;
+use crate::vmid::Vmid;
 use axerrno::{AxError, AxResult};
 use axvcpu::{
     AxArchVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, ListRegs, LocalIrqLine,
@@ -338,7 +338,16 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
         } else {
             hcr::IMO | hcr::FMO
         };
-        self.hcr = hcr::VM | hcr::SWIO | hcr::AMO | hcr::FB | hcr::BSU_IS | hcr::TWI | hcr::TSC | hcr::RW | irq_route | self.feature_traps;
+        self.hcr = hcr::VM
+            | hcr::SWIO
+            | hcr::AMO
+            | hcr::FB
+            | hcr::BSU_IS
+            | hcr::TWI
+            | hcr::TSC
+            | hcr::RW
+            | irq_route
+            | self.feature_traps;
         Ok(())
     }
 

@@ -66,16 +66,16 @@ fn pmu_registers_are_undefined() {
 fn amu_spe_trace_and_ras_registers_are_undefined() {
     let mut r = regs();
     let hidden = [
-        enc(3, 3, 13, 2, 0),  // AMCR_EL0
-        enc(3, 3, 13, 4, 0),  // AMEVCNTR00_EL0
-        enc(3, 3, 13, 7, 7),  // AMEVTYPER1<15>_EL0 area
-        enc(3, 0, 9, 9, 0),   // PMSCR_EL1
-        enc(3, 0, 9, 10, 0),  // PMBLIMITR_EL1
-        enc(3, 0, 9, 11, 0),  // TRBLIMITR_EL1
-        enc(3, 0, 1, 2, 1),   // TRFCR_EL1
-        enc(3, 0, 5, 3, 0),   // ERRIDR_EL1
-        enc(3, 0, 5, 4, 2),   // ERXSTATUS_EL1
-        enc(2, 1, 0, 0, 0),   // a trace unit register
+        enc(3, 3, 13, 2, 0), // AMCR_EL0
+        enc(3, 3, 13, 4, 0), // AMEVCNTR00_EL0
+        enc(3, 3, 13, 7, 7), // AMEVTYPER1<15>_EL0 area
+        enc(3, 0, 9, 9, 0),  // PMSCR_EL1
+        enc(3, 0, 9, 10, 0), // PMBLIMITR_EL1
+        enc(3, 0, 9, 11, 0), // TRBLIMITR_EL1
+        enc(3, 0, 1, 2, 1),  // TRFCR_EL1
+        enc(3, 0, 5, 3, 0),  // ERRIDR_EL1
+        enc(3, 0, 5, 4, 2),  // ERXSTATUS_EL1
+        enc(2, 1, 0, 0, 0),  // a trace unit register
     ];
     for e in hidden {
         assert_eq!(emulate(&mut r, e, Read), A::Undef, "{e}");
@@ -102,7 +102,12 @@ fn breakpoints_and_watchpoints_are_kept_per_vcpu() {
     let mut other = regs();
     // DBGBVR1_EL1 = S2_0_C0_C1_4, DBGBCR0_EL1 = S2_0_C0_C0_5,
     // DBGWVR1_EL1 = S2_0_C0_C1_6, DBGWCR0_EL1 = S2_0_C0_C0_7.
-    let regs_ = [enc(2, 0, 0, 1, 4), enc(2, 0, 0, 0, 5), enc(2, 0, 0, 1, 6), enc(2, 0, 0, 0, 7)];
+    let regs_ = [
+        enc(2, 0, 0, 1, 4),
+        enc(2, 0, 0, 0, 5),
+        enc(2, 0, 0, 1, 6),
+        enc(2, 0, 0, 0, 7),
+    ];
     for (i, e) in regs_.into_iter().enumerate() {
         let v = 0x1000 + i as u64;
         assert_eq!(emulate(&mut r, e, Write(v)), A::Written, "{e}");
@@ -142,7 +147,12 @@ fn other_debug_registers() {
     assert_eq!(emulate(&mut r, enc(2, 0, 1, 0, 0), Write(1)), A::Undef);
     // DBGCLAIMSET_EL1 = S2_0_C7_C8_6, DBGPRCR_EL1 = S2_0_C1_C4_4,
     // MDCCINT_EL1 = S2_0_C0_C2_0, DBGDTR_EL0 = S2_3_C0_C4_0: RAZ/WI.
-    for e in [enc(2, 0, 7, 8, 6), enc(2, 0, 1, 4, 4), enc(2, 0, 0, 2, 0), enc(2, 3, 0, 4, 0)] {
+    for e in [
+        enc(2, 0, 7, 8, 6),
+        enc(2, 0, 1, 4, 4),
+        enc(2, 0, 0, 2, 0),
+        enc(2, 3, 0, 4, 0),
+    ] {
         assert_eq!(emulate(&mut r, e, Write(u64::MAX)), A::Written, "{e}");
         assert_eq!(emulate(&mut r, e, Read), A::Read(0), "{e}");
     }

@@ -91,7 +91,7 @@ fn debug_features_match_the_emulated_debug() {
         | 0x3 << 20 // 4 watchpoints
         | 0x1 << 28 // 2 context-aware
         | 0x1 << 32 // SPE
-        | 0x0 << 36 // double lock implemented
+        // DoubleLock (39:36) left 0: implemented
         | 0x1 << 40 // TraceFilt
         | 0x1 << 44 // TRBE
         | 0x1 << 52; // BRBE

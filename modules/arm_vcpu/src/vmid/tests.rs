@@ -40,9 +40,7 @@ fn eight_bit_vmids_run_out_after_255_vms_and_come_back_when_freed() {
     assert_eq!(a.acquire(3), a.vmid_of(3));
     assert_eq!(a.release(3), Released::StillHeld);
     let freed = a.release(3);
-    let Released::Freed(v) = freed else {
-        panic!("{freed:?}")
-    };
+    let Released::Freed(v) = freed else { panic!("{freed:?}") };
     assert_eq!(a.acquire(1000), Some(v), "the freed VMID is reused");
     assert_eq!(a.acquire(1001), None);
 }
