@@ -5,7 +5,7 @@
 //! to a new VM must carry no translation of the VM that had it before.
 //!
 //! - A VM holds one VMID for its whole life. Every vCPU of the VM asks for
-//!   it by VM id ([`VmidAllocator::acquire`]): the first gets a free VMID,
+//!   it by the VM's [`VmKey`] ([`VmidAllocator::acquire`]): the first gets a free VMID,
 //!   the others the same one; each vCPU gives it back when it is dropped
 //!   ([`VmidAllocator::release`]), and the VMID is free again once the
 //!   last vCPU of the VM is gone (the VM retired or failed to build).
@@ -25,7 +25,12 @@
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
-use axvcpu::VMId;
+
+/// What tells one VM from another here: a number unique to one boot of
+/// one VM, shared by its vCPUs. Not the VM id: a restarted VM is a new VM
+/// (new stage-2 tables) while vCPUs of its old boot may not be dropped
+/// yet, and the two must not share a VMID.
+pub type VmKey = u64;
 
 /// A VMID as `VTTBR_EL2.VMID` holds it (8 or 16 bits).
 pub type Vmid = u16;
@@ -60,7 +65,7 @@ pub struct VmidAllocator {
     count: usize,
     /// Where the search for a free VMID starts.
     next: usize,
-    holders: BTreeMap<VMId, Holder>,
+    holders: BTreeMap<VmKey, Holder>,
 }
 
 impl VmidAllocator {
@@ -111,7 +116,7 @@ impl VmidAllocator {
 
     /// The VMID of VM `vm` for one more of its vCPUs: the one the VM holds,
     /// or a free one. `None` when the VM holds none and none is free.
-    pub fn acquire(&mut self, vm: VMId) -> Option<Vmid> {
+    pub fn acquire(&mut self, vm: VmKey) -> Option<Vmid> {
         if let Some(h) = self.holders.get_mut(&vm) {
             h.vcpus = h.vcpus.saturating_add(1);
             return Some(h.vmid);
@@ -127,7 +132,7 @@ impl VmidAllocator {
     }
 
     /// One vCPU of VM `vm` gives its VMID back.
-    pub fn release(&mut self, vm: VMId) -> Released {
+    pub fn release(&mut self, vm: VmKey) -> Released {
         let Some(h) = self.holders.get_mut(&vm) else {
             return Released::NotHeld;
         };
@@ -142,7 +147,7 @@ impl VmidAllocator {
     }
 
     /// The VMID VM `vm` holds, if any.
-    pub fn vmid_of(&self, vm: VMId) -> Option<Vmid> {
+    pub fn vmid_of(&self, vm: VmKey) -> Option<Vmid> {
         self.holders.get(&vm).map(|h| h.vmid)
     }
 }

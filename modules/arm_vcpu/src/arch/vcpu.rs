@@ -33,6 +33,10 @@ pub struct Aarch64VCpuCreateConfig {
     /// virtual count; every vCPU of a VM has the same. The VM gives
     /// [`crate::VIRTUAL_COUNTER_OFFSET`] (zero; see there why).
     pub cntvoff: u64,
+    /// A number unique to this boot of the VM, the same for all its vCPUs
+    /// (a restarted VM gets a new one): they share one VMID
+    /// ([`crate::vmid`]).
+    pub vm_key: u64,
 }
 
 /// Setup parameters (seed 000).
@@ -100,6 +104,8 @@ pub struct Aarch64VCpu<H: AxVCpuHal> {
     cntvoff: u64,
     /// The VM's VMID, held from `new` until the vCPU is dropped.
     vmid: Vmid,
+    /// Whose VMID it is.
+    vm_key: u64,
     /// VTCR_EL2 (16-bit VMIDs where the CPU has them).
     vtcr: u64,
     /// HCR_EL2 bits that hide features from the guest (`crate::traps`).
@@ -277,7 +283,7 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
         regs.frame.x[0] = config.dtb_addr as u64;
         let mmfr1 = hw_ids::mmfr1();
         let vmid_bits = crate::traps::vmid_bits(mmfr1);
-        let Some(vmid) = vmid_hw::acquire(vm_id, vmid_bits) else {
+        let Some(vmid) = vmid_hw::acquire(config.vm_key, vm_id, vmid_bits) else {
             return Err(AxError::ResourceBusy);
         };
         let vtcr = if vmid_bits == 16 {
@@ -300,6 +306,7 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
             vif: VgicCpuIf::new(),
             cntvoff: config.cntvoff,
             vmid,
+            vm_key: config.vm_key,
             vtcr,
             feature_traps: crate::traps::hcr_el2_feature_traps(hw_ids::pfr0(), mmfr1),
             emul: EmulatedSysRegs {
@@ -513,6 +520,6 @@ impl<H: AxVCpuHal> Drop for Aarch64VCpu<H> {
     /// Gives the VM's VMID back (the VM's last vCPU frees it and
     /// invalidates its TLB entries).
     fn drop(&mut self) {
-        vmid_hw::release(self.vm_id);
+        vmid_hw::release(self.vm_key);
     }
 }

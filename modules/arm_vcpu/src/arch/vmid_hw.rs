@@ -2,7 +2,7 @@
 //! invalidation of a VMID given back.
 
 use super::regs::{read_sysreg, write_sysreg};
-use crate::vmid::{Released, Vmid, VmidAllocator};
+use crate::vmid::{Released, VmKey, Vmid, VmidAllocator};
 use axvcpu::VMId;
 use kspin::SpinNoIrq;
 
@@ -13,12 +13,12 @@ static ALLOCATOR: SpinNoIrq<Option<VmidAllocator>> = SpinNoIrq::new(None);
 /// VTTBR_EL2.VMID shift.
 pub(super) const VTTBR_VMID_SHIFT: u64 = 48;
 
-/// The VMID of VM `vm` for one of its vCPUs; `None` when every VMID is
-/// held by another VM.
-pub(super) fn acquire(vm: VMId, bits: u32) -> Option<Vmid> {
+/// The VMID of the VM `key` (VM id `vm`) for one of its vCPUs; `None`
+/// when every VMID is held by another VM.
+pub(super) fn acquire(key: VmKey, vm: VMId, bits: u32) -> Option<Vmid> {
     let mut guard = ALLOCATOR.lock();
     let alloc = guard.get_or_insert_with(|| VmidAllocator::new(bits));
-    let vmid = alloc.acquire(vm);
+    let vmid = alloc.acquire(key);
     if vmid.is_none() {
         log::error!(
             "VM {vm}: no VMID left ({} VMs hold all {} of the {bits}-bit VMIDs); the VM cannot be created",
@@ -29,14 +29,14 @@ pub(super) fn acquire(vm: VMId, bits: u32) -> Option<Vmid> {
     vmid
 }
 
-/// One vCPU of VM `vm` gives its VMID back; the last one invalidates the
-/// VMID's TLB entries on every CPU before anyone can acquire it again.
-pub(super) fn release(vm: VMId) {
+/// One vCPU of the VM `key` gives its VMID back; the last one invalidates
+/// the VMID's TLB entries on every CPU before anyone can acquire it again.
+pub(super) fn release(key: VmKey) {
     let mut guard = ALLOCATOR.lock();
     let Some(alloc) = guard.as_mut() else {
         return;
     };
-    if let Released::Freed(vmid) = alloc.release(vm) {
+    if let Released::Freed(vmid) = alloc.release(key) {
         invalidate_vmid(vmid);
     }
 }

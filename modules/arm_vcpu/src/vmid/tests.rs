@@ -65,3 +65,18 @@ fn freed_vmids_are_reused_late() {
     let v2 = a.acquire(2).expect("vmid");
     assert_ne!(v1, v2, "round robin: the VMID just freed is not the next one given");
 }
+
+#[test]
+fn a_restarted_vm_does_not_share_the_vmid_of_its_old_boot() {
+    let mut a = VmidAllocator::new(8);
+    // Boot 1 of some VM, two vCPUs.
+    let old = a.acquire(1).expect("vmid");
+    assert_eq!(a.acquire(1), Some(old));
+    // Restarted: boot 2 is built while boot 1's vCPUs are still alive.
+    let new = a.acquire(2).expect("vmid");
+    assert_ne!(old, new);
+    // Boot 1's vCPUs go: its VMID is freed (and invalidated by the caller).
+    assert_eq!(a.release(1), Released::StillHeld);
+    assert_eq!(a.release(1), Released::Freed(old));
+    assert_eq!(a.vmid_of(2), Some(new));
+}

@@ -16,12 +16,14 @@ pub(crate) fn create_config(
     vcpu_id: usize,
     phys_id: usize,
     cntvoff: u64,
+    vm_key: u64,
 ) -> Aarch64VCpuCreateConfig {
     let _ = phys_id;
     Aarch64VCpuCreateConfig {
         mpidr_el1: crate::fdt::vcpu_mpidr(vcpu_id),
         dtb_addr: boot_x0(config),
         cntvoff,
+        vm_key,
     }
 }
 
