@@ -20,7 +20,11 @@
 //!   guest is told it has not) is undefined.
 //! - `sve, sme, trace and amu accesses undefined`: an SVE instruction
 //!   (`RDVL`), `ZCR_EL1`, `SMCR_EL1`, a trace unit register (`TRCPRGCTLR`)
-//!   and `AMCR_EL0` each take an Undefined Instruction exception.
+//!   and `AMCR_EL0` each take an Undefined Instruction exception. The
+//!   guest's own SVE and SME traps are off meanwhile (`CPACR_EL1.ZEN`,
+//!   `SMEN`; RES0 on a CPU without them), so on a CPU that has SVE or SME
+//!   what stops the access is the hypervisor's `CPTR_EL2` trap, not the
+//!   guest's own (which would report EC 0x19 / 0x1D instead of 0).
 
 use core::arch::{asm, global_asm};
 
@@ -39,8 +43,8 @@ fn field(value: u64, shift: u32) -> u64 {
 macro_rules! mrs {
     ($name:literal) => {{
         let v: u64;
-        // SAFETY: reading an ID or debug register has no side effect; a
-        // trap is answered by the hypervisor.
+        // SAFETY: reading a system register has no side effect; a trap
+        // is answered by the hypervisor.
         unsafe { asm!(concat!("mrs {}, ", $name), out(reg) v, options(nomem, nostack)) };
         v
     }};
@@ -260,11 +264,19 @@ fn debug_registers(report: &mut Report) {
     }
 }
 
+/// `CPACR_EL1.ZEN` (17:16) and `SMEN` (25:24) = 0b11: SVE and SME not
+/// trapped at EL1.
+const CPACR_ZEN_SMEN: u64 = 0b11 << 16 | 0b11 << 24;
+
 /// Runs the checks in order.
 pub fn run(report: &mut Report) {
     id_registers(report);
     pmu_registers(report);
     debug_registers(report);
+    let cpacr = mrs!("cpacr_el1");
+    // SAFETY: only lifts the guest's own SVE/SME traps for the probes
+    // below; put back right after them.
+    unsafe { asm!("msr cpacr_el1, {}", "isb", in(reg) cpacr | CPACR_ZEN_SMEN, options(nomem, nostack)) };
     all_undefined(
         report,
         "sve, sme, trace and amu accesses undefined",
@@ -276,4 +288,6 @@ pub fn run(report: &mut Report) {
             ("AMCR_EL0", testguest_read_amcr),
         ],
     );
+    // SAFETY: puts back the value read above.
+    unsafe { asm!("msr cpacr_el1, {}", "isb", in(reg) cpacr, options(nomem, nostack)) };
 }
