@@ -13,8 +13,12 @@
 //! injected Undefined Instruction exception; a GICv3 (distributor at
 //! `0x0800_0000`, redistributors from `0x080A_0000`, the CPU interface
 //! through the `ICC_*` registers) delivering the EL1 virtual timer (PPI
-//! 27), the EL1 physical timer (PPI 30) and SGIs between vCPUs; virtual
-//! time starting near zero (`CNTVOFF_EL2`); two vCPUs (four in the
+//! 27), the EL1 physical timer (PPI 30) and SGIs between vCPUs; a virtual
+//! count equal to the physical count (`CNTVOFF_EL2` zero) and a virtual
+//! timer that a compare value near 2^64 never fires nor hangs; ID
+//! registers that show only what the hypervisor supports (no SVE, SME,
+//! PMU, trace, ...), those features' registers undefined and the debug
+//! registers emulated; two vCPUs (four in the
 //! passthrough VMs below, at most [`platform::NUM_VCPUS`]); its 64 MiB of RAM
 //! and its FP/SIMD registers its own (the isolation check keeps markers at
 //! `0x4300_0000` and `0x4300_1000`, and a pattern in `V31`, for about

@@ -32,7 +32,7 @@ pub fn ticks_per_second() -> u64 {
 }
 
 /// The physical counter (`CNTPCT_EL0`), after an `ISB`. It runs ahead of
-/// [`counter`] by the VM's `CNTVOFF_EL2`.
+/// [`counter`] by the VM's `CNTVOFF_EL2` (zero under this hypervisor).
 pub fn physical_counter() -> u64 {
     isb(SY);
     CNTPCT_EL0.get()

@@ -14,6 +14,7 @@
 //! | `InstructionAbort`, translation or access flag fault | `NestedPageFault` (`EXECUTE`) |
 //! | `TableWalkAbort`, translation or access flag fault | `NestedPageFault` (`READ`, plus `WRITE` for a descriptor update) at the descriptor's page |
 //! | any abort with an address size fault, and `AbortWithoutIpa` | [`ExitDecision::InjectDataAbort`] / [`ExitDecision::InjectInstructionAbort`]: the guest sees an external abort, as on hardware with nothing at that address |
+//! | `SysReg` the vCPU emulates itself (ID, debug, PMU, SVE/SME/AMU/trace/RAS registers: [`crate::emulate`]) | never reaches this table: answered, or an Undefined Instruction exception |
 //! | `SysReg`, read | `SysRegRead`, PC advanced |
 //! | `SysReg`, write of `ICC_SGI1R_EL1` | `SendIPI` (see [`sgi1r_send_ipi`]), PC advanced |
 //! | `SysReg`, other write | `SysRegWrite`, PC advanced |

@@ -224,6 +224,115 @@ register_bitfields! {u64,
     ]
 }
 
+register_bitfields! {u64,
+    /// CPTR_EL2 with `HCR_EL2.E2H` = 0: what EL0/EL1 (and EL2) accesses trap.
+    pub CPTR_EL2 [
+        /// RES1 bits 7:0.
+        RES1_LOW OFFSET(0) NUMBITS(8) [],
+        /// Trap SVE (and its registers) to EL2 (RES1 without FEAT_SVE).
+        TZ OFFSET(8) NUMBITS(1) [],
+        /// RES1 bit 9.
+        RES1_9 OFFSET(9) NUMBITS(1) [],
+        /// Trap FP/SIMD to EL2.
+        TFP OFFSET(10) NUMBITS(1) [],
+        /// Trap SME (and streaming mode) to EL2 (RES1 without FEAT_SME).
+        TSM OFFSET(12) NUMBITS(1) [],
+        /// RES1 bit 13.
+        RES1_13 OFFSET(13) NUMBITS(1) [],
+        /// Trap the trace unit's system registers to EL2.
+        TTA OFFSET(20) NUMBITS(1) [],
+        /// Trap the activity monitors' registers to EL2 (FEAT_AMUv1; RES0
+        /// otherwise).
+        TAM OFFSET(30) NUMBITS(1) [],
+        /// Trap EL1 accesses of CPACR_EL1 to EL2.
+        TCPAC OFFSET(31) NUMBITS(1) []
+    ],
+
+    /// MDCR_EL2: the debug and PMU traps of EL0/EL1 (the fields used here).
+    pub MDCR_EL2 [
+        /// The number of PMU event counters EL0/EL1 may access.
+        HPMN OFFSET(0) NUMBITS(5) [],
+        /// Trap PMCR_EL0 accesses.
+        TPMCR OFFSET(5) NUMBITS(1) [],
+        /// Trap every PMU register access.
+        TPM OFFSET(6) NUMBITS(1) [],
+        /// Route debug exceptions to EL2 (kept 0: the guest's own).
+        TDE OFFSET(8) NUMBITS(1) [],
+        /// Trap the debug registers (breakpoints, watchpoints, MDSCR_EL1,
+        /// claim tags, the debug communication channel).
+        TDA OFFSET(9) NUMBITS(1) [],
+        /// Trap the OS lock and power-down registers (OSLAR, OSLSR, OSDLR,
+        /// DBGPRCR).
+        TDOSA OFFSET(10) NUMBITS(1) [],
+        /// Trap MDRAR_EL1.
+        TDRA OFFSET(11) NUMBITS(1) [],
+        /// Profiling buffer owner (FEAT_SPE): 0 = EL2, EL1 accesses trap.
+        E2PB OFFSET(12) NUMBITS(2) [],
+        /// Trap the statistical profiling controls (FEAT_SPE; RES0
+        /// otherwise).
+        TPMS OFFSET(14) NUMBITS(1) [],
+        /// Trap TRFCR_EL1 (FEAT_TRF; RES0 otherwise).
+        TTRF OFFSET(19) NUMBITS(1) [],
+        /// Trace buffer owner (FEAT_TRBE): 0 = EL2, EL1 accesses trap.
+        E2TB OFFSET(24) NUMBITS(2) []
+    ],
+
+    /// The fields of the hardware's ID registers the EL2 setup depends on.
+    pub HW_ID_AA64PFR0 [
+        /// RAS extension (0 = none).
+        RAS OFFSET(28) NUMBITS(4) [],
+        /// Activity monitors (0 = none).
+        AMU OFFSET(44) NUMBITS(4) []
+    ],
+
+    /// ID_AA64MMFR1_EL1 fields the EL2 setup depends on.
+    pub HW_ID_AA64MMFR1 [
+        /// VMID width: 0 = 8 bits, 2 = 16 bits.
+        VMIDBITS OFFSET(4) NUMBITS(4) [
+            Bits8 = 0,
+            Bits16 = 2
+        ],
+        /// LORegions (0 = none).
+        LO OFFSET(16) NUMBITS(4) [],
+        /// Privileged Access Never (0 = none).
+        PAN OFFSET(20) NUMBITS(4) []
+    ],
+
+    /// ID_AA64PFR1_EL1 fields the vCPU depends on.
+    pub HW_ID_AA64PFR1 [
+        /// Speculative Store Bypass Safe (0 = none).
+        SSBS OFFSET(4) NUMBITS(4) []
+    ],
+
+    /// ID_AA64DFR0_EL1 fields the EL2 setup depends on.
+    pub HW_ID_AA64DFR0 [
+        /// PMU version (0 = none, 0xf = IMPLEMENTATION DEFINED).
+        PMUVER OFFSET(8) NUMBITS(4) [],
+        /// Breakpoints minus one.
+        BRPS OFFSET(12) NUMBITS(4) [],
+        /// Watchpoints minus one.
+        WRPS OFFSET(20) NUMBITS(4) [],
+        /// Statistical profiling (0 = none).
+        PMSVER OFFSET(32) NUMBITS(4) [],
+        /// Trace filter controls, TRFCR_EL1 (0 = none).
+        TRACEFILT OFFSET(40) NUMBITS(4) [],
+        /// Trace buffer extension (0 = none).
+        TRACEBUFFER OFFSET(44) NUMBITS(4) []
+    ],
+
+    /// VTCR_EL2 fields not in the stage-2 constant.
+    pub VTCR_EL2 [
+        /// VMID size: 1 = 16-bit VMIDs (FEAT_VMID16).
+        VS OFFSET(19) NUMBITS(1) []
+    ],
+
+    /// PMCR_EL0 fields.
+    pub PMCR_EL0 [
+        /// The number of event counters.
+        N OFFSET(11) NUMBITS(5) []
+    ]
+}
+
 /// Reads a field of at most 8 bits as a `u8`.
 ///
 /// Every caller passes a field whose width is 8 bits or less, so the value

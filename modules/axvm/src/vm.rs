@@ -39,6 +39,10 @@ pub struct AxVM<H: AxVMHal, U: AxVCpuHal> {
     exits: AtomicU64,
 }
 
+/// The next VM key: a number that tells one built VM from every other,
+/// for the arch layer (the aarch64 vCPUs of one VM share a VMID by it).
+static NEXT_VM_KEY: AtomicU64 = AtomicU64::new(1);
+
 impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
     /// Builds the VM: stage-2 address space from the memory regions and
     /// passthrough devices, the emulated devices, and the vCPUs (set up,
@@ -102,12 +106,14 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
             }
             None => None,
         };
-        let cntvoff = arch::counter_now();
+        let cntvoff = arch::counter_offset();
+        // One number per AxVM ever built: a restarted VM is a new one.
+        let vm_key = NEXT_VM_KEY.fetch_add(1, Ordering::Relaxed);
         let root = HostPhysAddr::from(memory.aspace.page_table_root().as_usize());
 
         let mut vcpus = Vec::with_capacity(config.cpu_num());
         for (vcpu_id, affinity, phys_id) in config.get_vcpu_affinities_pcpu_ids() {
-            let create = arch::create_config(&config, vcpu_id, phys_id, cntvoff);
+            let create = arch::create_config(&config, vcpu_id, phys_id, cntvoff, vm_key);
             let mut vcpu = AxVCpu::new(id, vcpu_id, phys_id, affinity, create)?;
             let entry = if vcpu_id == 0 {
                 config.bsp_entry()

@@ -6,6 +6,7 @@
 
 mod console;
 mod console_input;
+mod cpu_features;
 mod cpu_race;
 mod crash;
 mod dtb;
@@ -25,6 +26,7 @@ mod spin;
 mod ticker;
 mod timer_irq;
 mod timer_stress;
+mod timer_wrap;
 mod undefined;
 
 use core::fmt;
@@ -100,9 +102,11 @@ pub fn run_all(report: &mut Report, dtb: u64) {
     fault::run(report);
     fetch_abort::run(report);
     undefined::run(report);
+    cpu_features::run(report);
     isolation::run(report);
     let gic = gic::run(report);
     timer_irq::run(report, gic);
+    timer_wrap::run(report, gic);
     sgi::run(report, gic);
     if PASSTHROUGH_VM_IDS.contains(&hvc::vm_id()) {
         cpu_race::run(report);

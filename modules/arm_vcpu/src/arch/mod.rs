@@ -6,12 +6,15 @@
 //! delegated to the portable modules of this crate.
 
 mod context;
+mod debug_hw;
 mod entry;
+mod hw_ids;
 mod no_syndrome;
 mod pcpu;
 mod regs;
 mod vcpu;
 mod vgic_cpuif;
+mod vmid_hw;
 
 pub use context::GuestSystemRegisters;
 pub use entry::TrapFrame;
@@ -25,10 +28,4 @@ pub fn has_hardware_support() -> bool {
     const EL2_SHIFT: u64 = 8;
     const FIELD: u64 = 0xf;
     (regs::read_sysreg!(id_aa64pfr0_el1) >> EL2_SHIFT) & FIELD != 0
-}
-
-/// The physical count (CNTPCT_EL0), for a VM's CNTVOFF_EL2.
-pub fn physical_count() -> u64 {
-    // SAFETY (in the macro): reading the counter has no side effect.
-    regs::read_sysreg!(cntpct_el0)
 }

@@ -2,14 +2,12 @@
 
 use super::entry::HOST_VBAR;
 use super::regs::{read_sysreg, write_sysreg};
+use super::{debug_hw, hw_ids};
 use axerrno::{AxError, AxResult};
 use axvcpu::{AxArchPerCpu, AxVCpuHal};
 use core::marker::PhantomData;
 use core::sync::atomic::Ordering;
 
-/// CPTR_EL2 with nothing trapped: RES1 bits 13, 12, 9..0; TFP (bit 10) = 0
-/// so the guest (and the world switch) use FP/SIMD freely.
-const CPTR_EL2_NO_TRAPS: u64 = 0x33ff;
 /// CNTHCTL_EL2: EL1PCTEN (bit 0) and EL1PCEN (bit 1): the guest reads the
 /// physical counter and uses the EL1 physical timer without traps.
 const CNTHCTL_EL2_EL1_ACCESS: u64 = 0b11;
@@ -39,7 +37,9 @@ impl<H: AxVCpuHal> AxArchPerCpu for Aarch64PerCpu<H> {
     }
 
     /// Records the host's exception vectors (the world switch puts them back
-    /// on every exit), lets EL1 use FP/SIMD and the physical timer, and
+    /// on every exit), lets EL1 use FP/SIMD and the physical timer, sets
+    /// the feature traps (`CPTR_EL2`, `MDCR_EL2`: see `crate::traps`),
+    /// disarms the hardware breakpoints and watchpoints, and
     /// checks that this CPU has EL2. The seed's version always succeeded
     /// and installed the vCPU vectors permanently; here the guest vectors
     /// are only live while a guest runs, so host faults keep their reports.
@@ -55,7 +55,17 @@ impl<H: AxVCpuHal> AxArchPerCpu for Aarch64PerCpu<H> {
         // Every CPU runs the same host, so the value is the same for all.
         HOST_VBAR.store(vbar, Ordering::Release);
         self.saved_hcr = read_sysreg!(hcr_el2);
-        write_sysreg!(cptr_el2, CPTR_EL2_NO_TRAPS);
+        // FP/SIMD free; SVE, SME, trace and AMU trapped; PMU and debug
+        // registers trapped (crate::traps).
+        write_sysreg!(cptr_el2, crate::traps::cptr_el2(hw_ids::pfr0()));
+        let dfr0 = hw_ids::dfr0();
+        let pmcr = if crate::traps::has_pmu(dfr0) {
+            read_sysreg!(pmcr_el0)
+        } else {
+            0
+        };
+        write_sysreg!(mdcr_el2, crate::traps::mdcr_el2(dfr0, pmcr));
+        debug_hw::reset_debug_hw(dfr0);
         write_sysreg!(cnthctl_el2, CNTHCTL_EL2_EL1_ACCESS);
         // SAFETY: a barrier only.
         unsafe { core::arch::asm!("isb") };

@@ -6,9 +6,16 @@ use super::no_syndrome::{GuestBus, GuestMode, GuestRegs, big_endian_data, guest_
 use super::regs::{read_sysreg, write_sysreg};
 use super::vgic_cpuif::VgicCpuIf;
 use crate::a64::{FaultContext, NotEmulated, VmBus};
+use super::{hw_ids, vmid_hw};
+use crate::debug::{DebugRegs, MDSCR_GUEST_BITS};
+use crate::emulate::{EmulatedSysRegs, SysRegAccess, SysRegAction, emulate};
+use crate::esr::SyncException;
 use crate::exit::{ExitDecision, access_abort, exit_from_sync, instruction_len};
+use crate::fields::{HW_ID_AA64MMFR1, HW_ID_AA64PFR1, VTCR_EL2};
 use crate::inject::{GuestFault, GuestState, inject_fault};
 use crate::irqs::{PTIMER_PPI, VTIMER_PPI};
+use crate::sysreg::SysRegEncoding;
+use crate::vmid::Vmid;
 use axerrno::{AxError, AxResult};
 use axvcpu::{
     AxArchVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, ListRegs, LocalIrqLine,
@@ -25,9 +32,13 @@ pub struct Aarch64VCpuCreateConfig {
     /// protocol).
     pub dtb_addr: usize,
     /// CNTVOFF_EL2: subtracted from the physical count for the guest's
-    /// virtual count. The VM sets it to the count at its creation, so guest
-    /// time starts at zero; every vCPU of a VM has the same.
+    /// virtual count; every vCPU of a VM has the same. The VM gives
+    /// [`crate::VIRTUAL_COUNTER_OFFSET`] (zero; see there why).
     pub cntvoff: u64,
+    /// A number unique to this boot of the VM, the same for all its vCPUs
+    /// (a restarted VM gets a new one): they share one VMID
+    /// ([`crate::vmid`]).
+    pub vm_key: u64,
 }
 
 /// Setup parameters (seed 000).
@@ -73,8 +84,7 @@ const HOST_HCR: u64 = hcr::IMO | hcr::FMO | hcr::AMO | hcr::RW;
 /// RES1 bit 31. Matches axaddrspace's 3-level stage-2 table.
 const VTCR_EL2_VALUE: u64 = 25 | (1 << 6) | (1 << 8) | (1 << 10) | (3 << 12) | (0b010 << 16) | (1 << 31);
 
-/// VTTBR_EL2.VMID shift.
-const VTTBR_VMID_SHIFT: u64 = 48;
+use vmid_hw::VTTBR_VMID_SHIFT;
 
 /// The AArch64 vCPU (seeds 000, 003). `H` is the host's [`AxVCpuHal`].
 pub struct Aarch64VCpu<H: AxVCpuHal> {
@@ -99,6 +109,16 @@ pub struct Aarch64VCpu<H: AxVCpuHal> {
     has_ssbs: bool,
     vif: VgicCpuIf,
     cntvoff: u64,
+    /// The VM's VMID, held from `new` until the vCPU is dropped.
+    vmid: Vmid,
+    /// Whose VMID it is.
+    vm_key: u64,
+    /// VTCR_EL2 (16-bit VMIDs where the CPU has them).
+    vtcr: u64,
+    /// HCR_EL2 bits that hide features from the guest (`crate::traps`).
+    feature_traps: u64,
+    /// The ID and debug registers the vCPU answers itself.
+    emul: EmulatedSysRegs,
     /// `set_entry` restarted the vCPU: its live EL1 state must be put back
     /// to reset before it runs (a CPU_ON after CPU_OFF starts with the MMU
     /// off).
@@ -201,6 +221,47 @@ impl<H: AxVCpuHal> Aarch64VCpu<H> {
         Ok(())
     }
 
+    /// A trapped `MRS`/`MSR` the vCPU answers itself ([`emulate`]):
+    /// `Some` with what `handle_sync` returns, `None` for the host's.
+    fn emulate_sysreg(
+        &mut self,
+        esr: u64,
+        enc: SysRegEncoding,
+        reg: usize,
+        read: bool,
+    ) -> Option<Option<AxResult<AxVCpuExitReason>>> {
+        let value = self.regs.frame.x.get(reg).copied().unwrap_or(0);
+        let access = if read {
+            SysRegAccess::Read
+        } else {
+            SysRegAccess::Write(value)
+        };
+        match emulate(&mut self.emul, enc, access) {
+            SysRegAction::Host => return None,
+            SysRegAction::Undef => {
+                log::debug!("VM {} vCPU {}: {enc} is UNDEFINED", self.vm_id, self.vcpu_id);
+                return Some(match self.inject_fault(GuestFault::Undef) {
+                    Ok(()) => None,
+                    Err(_) => Some(Ok(AxVCpuExitReason::Unsupported {
+                        raw: esr,
+                        detail: self.exit_pc,
+                    })),
+                });
+            }
+            SysRegAction::Read(v) => self.set_gpr(reg, v as usize),
+            SysRegAction::Written => {}
+            SysRegAction::LiveMdscr => {
+                if read {
+                    self.set_gpr(reg, (read_sysreg!(mdscr_el1) & MDSCR_GUEST_BITS) as usize);
+                } else {
+                    write_sysreg!(mdscr_el1, value & MDSCR_GUEST_BITS);
+                }
+            }
+        }
+        self.regs.frame.elr = self.regs.frame.elr.wrapping_add(instruction_len(esr));
+        Some(None)
+    }
+
     fn handle_sync(&mut self) -> Option<AxResult<AxVCpuExitReason>> {
         let esr = read_sysreg!(esr_el2);
         let far = read_sysreg!(far_el2);
@@ -209,6 +270,11 @@ impl<H: AxVCpuHal> Aarch64VCpu<H> {
         let sync = crate::esr::decode_sync(esr, far, hpfar);
         self.exit_abort = access_abort(&sync);
         self.no_syndrome = None;
+        if let SyncException::SysReg { addr, reg, read } = sync
+            && let Some(done) = self.emulate_sysreg(esr, SysRegEncoding::of(addr), reg, read)
+        {
+            return done;
+        }
         let decision = exit_from_sync(sync, &self.regs.frame.x);
         if let Some(fault) = decision.guest_fault() {
             return match self.inject_fault(fault) {
@@ -268,9 +334,16 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
         let mut regs = VmRegs::default();
         regs.frame.spsr = SPSR_EL1H_MASKED;
         regs.frame.x[0] = config.dtb_addr as u64;
-        /// ID_AA64MMFR1_EL1.PAN (bits 23:20) and ID_AA64PFR1_EL1.SSBS (7:4).
-        const PAN_SHIFT: u64 = 20;
-        const SSBS_SHIFT: u64 = 4;
+        let mmfr1 = hw_ids::mmfr1();
+        let vmid_bits = crate::traps::vmid_bits(mmfr1);
+        let Some(vmid) = vmid_hw::acquire(config.vm_key, vm_id, vmid_bits) else {
+            return Err(AxError::ResourceBusy);
+        };
+        let vtcr = if vmid_bits == 16 {
+            VTCR_EL2_VALUE | VTCR_EL2::VS::SET.value
+        } else {
+            VTCR_EL2_VALUE
+        };
         Ok(Self {
             regs,
             sys: GuestSystemRegisters::default(),
@@ -282,10 +355,18 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
             exit_pc: 0,
             exit_abort: GuestFault::DataAbort { far: None },
             no_syndrome: None,
-            has_pan: (read_sysreg!(id_aa64mmfr1_el1) >> PAN_SHIFT) & 0xf != 0,
-            has_ssbs: (read_sysreg!(id_aa64pfr1_el1) >> SSBS_SHIFT) & 0xf != 0,
+            has_pan: HW_ID_AA64MMFR1::PAN.read(mmfr1) != 0,
+            has_ssbs: HW_ID_AA64PFR1::SSBS.read(hw_ids::pfr1()) != 0,
             vif: VgicCpuIf::new(),
             cntvoff: config.cntvoff,
+            vmid,
+            vm_key: config.vm_key,
+            vtcr,
+            feature_traps: crate::traps::hcr_el2_feature_traps(hw_ids::pfr0(), mmfr1),
+            emul: EmulatedSysRegs {
+                id: hw_ids::guest_id_regs(),
+                debug: DebugRegs::default(),
+            },
             reset_pending: false,
             _hal: PhantomData,
         })
@@ -308,9 +389,7 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
         if !root.is_multiple_of(4096) {
             return Err(AxError::InvalidInput);
         }
-        // VMIDs are 8 bits; VM ids are small and unique in this hypervisor.
-        let vmid = (self.vm_id as u64) & 0xff;
-        self.vttbr = root | (vmid << VTTBR_VMID_SHIFT);
+        self.vttbr = root | (u64::from(self.vmid) << VTTBR_VMID_SHIFT);
         Ok(())
     }
 
@@ -320,7 +399,16 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
         } else {
             hcr::IMO | hcr::FMO
         };
-        self.hcr = hcr::VM | hcr::SWIO | hcr::AMO | hcr::FB | hcr::BSU_IS | hcr::TWI | hcr::TSC | hcr::RW | irq_route;
+        self.hcr = hcr::VM
+            | hcr::SWIO
+            | hcr::AMO
+            | hcr::FB
+            | hcr::BSU_IS
+            | hcr::TWI
+            | hcr::TSC
+            | hcr::RW
+            | irq_route
+            | self.feature_traps;
         Ok(())
     }
 
@@ -371,7 +459,9 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
 
     fn bind(&mut self) -> AxResult {
         write_sysreg!(vmpidr_el2, self.mpidr);
-        write_sysreg!(vtcr_el2, VTCR_EL2_VALUE);
+        write_sysreg!(vtcr_el2, self.vtcr);
+        // The guest's MIDR_EL1 is the CPU's own.
+        write_sysreg!(vpidr_el2, read_sysreg!(midr_el1));
         write_sysreg!(vttbr_el2, self.vttbr);
         write_sysreg!(hcr_el2, self.hcr);
         write_sysreg!(cntvoff_el2, self.cntvoff);
@@ -477,5 +567,13 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
             LastExitFault::Access => self.inject_fault(self.exit_abort),
             LastExitFault::Undefined => self.inject_fault(GuestFault::Undef),
         }
+    }
+}
+
+impl<H: AxVCpuHal> Drop for Aarch64VCpu<H> {
+    /// Gives the VM's VMID back (the VM's last vCPU frees it and
+    /// invalidates its TLB entries).
+    fn drop(&mut self) {
+        vmid_hw::release(self.vm_key);
     }
 }

@@ -16,18 +16,23 @@ pub(crate) fn create_config(
     vcpu_id: usize,
     phys_id: usize,
     cntvoff: u64,
+    vm_key: u64,
 ) -> Aarch64VCpuCreateConfig {
     let _ = phys_id;
     Aarch64VCpuCreateConfig {
         mpidr_el1: crate::fdt::vcpu_mpidr(vcpu_id),
         dtb_addr: boot_x0(config),
         cntvoff,
+        vm_key,
     }
 }
 
-/// The physical count now (the VM's CNTVOFF_EL2).
-pub(crate) fn counter_now() -> u64 {
-    arm_vcpu::physical_count()
+/// The VM's `CNTVOFF_EL2`: [`arm_vcpu::VIRTUAL_COUNTER_OFFSET`], zero,
+/// so the guest's virtual count is the physical count (not zero at its
+/// creation): with any other offset a guest compare value near 2^64 hangs
+/// QEMU 7.2 (see that constant).
+pub(crate) fn counter_offset() -> u64 {
+    arm_vcpu::VIRTUAL_COUNTER_OFFSET
 }
 
 pub(crate) use arm_vcpu::irqs::is_guest_owned as is_guest_owned_irq;

@@ -14,13 +14,14 @@ pub(crate) fn create_config(
     vcpu_id: usize,
     phys_id: usize,
     cntvoff: u64,
+    vm_key: u64,
 ) -> crate::arch_mock::MockCreateConfig {
-    let _ = (vcpu_id, phys_id, cntvoff);
+    let _ = (vcpu_id, phys_id, cntvoff, vm_key);
     crate::arch_mock::MockCreateConfig { x0: boot_x0(config) }
 }
 
 /// No counter on the build machine.
-pub(crate) fn counter_now() -> u64 {
+pub(crate) fn counter_offset() -> u64 {
     0
 }
 

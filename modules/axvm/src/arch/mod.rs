@@ -37,7 +37,7 @@ mod npt_tests;
 
 pub use imp::{ArchPerCpu, ArchVCpu, backend_name};
 pub(crate) use imp::{
-    HAS_GIC, PC_DEVICES, Stage2, counter_now, create_config, emulate_without_syndrome, is_guest_owned_irq,
+    HAS_GIC, PC_DEVICES, Stage2, counter_offset, create_config, emulate_without_syndrome, is_guest_owned_irq,
     mmio_read_value, new_stage2, setup_config,
 };
 

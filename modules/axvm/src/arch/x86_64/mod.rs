@@ -39,8 +39,14 @@ pub fn backend_name() -> &'static str {
 /// config's `entry_mode` (32-bit protected mode by default) at the image
 /// entry, the others in real mode (they wait for INIT and STARTUP, whose
 /// vector gives the entry).
-pub(crate) fn create_config(config: &AxVMConfig, vcpu_id: usize, phys_id: usize, counter: u64) -> X86VCpuCreateConfig {
-    let _ = (phys_id, counter);
+pub(crate) fn create_config(
+    config: &AxVMConfig,
+    vcpu_id: usize,
+    phys_id: usize,
+    counter: u64,
+    vm_key: u64,
+) -> X86VCpuCreateConfig {
+    let _ = (phys_id, counter, vm_key);
     let start_mode = match (vcpu_id, config.entry_mode()) {
         (0, EntryMode::Protected32) => StartMode::Protected32,
         _ => StartMode::Real,
@@ -49,7 +55,7 @@ pub(crate) fn create_config(config: &AxVMConfig, vcpu_id: usize, phys_id: usize,
 }
 
 /// No virtual counter offset on x86.
-pub(crate) fn counter_now() -> u64 {
+pub(crate) fn counter_offset() -> u64 {
     0
 }
 
