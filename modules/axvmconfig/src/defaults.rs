@@ -208,7 +208,7 @@ fn default_dtb_place(kernel: &VMKernelConfig) -> DtbPlacement {
     // below the region is in another region (images fit their region).
     let start = ram.gpa..ram.gpa + GENERATED_DTB_MAX_SIZE;
     let loads = [
-        Some(kernel.kernel_load_addr),
+        kernel.kernel_load_addr,
         kernel.bios_load_addr,
         kernel.ramdisk_load_addr,
     ];
