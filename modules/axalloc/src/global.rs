@@ -122,7 +122,10 @@ impl GlobalAllocator {
     pub fn first_managed_in(&self, addr: usize, size: usize) -> Option<usize> {
         let first = addr / PAGE_SIZE;
         let end = addr.saturating_add(size).div_ceil(PAGE_SIZE);
-        self.frames.lock().first_managed_in(&(first..end)).map(|f| (f * PAGE_SIZE).max(addr))
+        self.frames
+            .lock()
+            .first_managed_in(&(first..end))
+            .map(|f| (f * PAGE_SIZE).max(addr))
     }
 
     /// Gives back the range reserved with [`Self::reserve_range`] at exactly

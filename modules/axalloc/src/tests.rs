@@ -130,7 +130,10 @@ fn reserve_refuses_a_range_in_use_and_says_by_whom() {
     a.reserve_range(top, 0x10_0000, 2).unwrap();
     assert_eq!(
         a.reserve_range(top + 0x1000, 0x1000, 3),
-        Err(ReserveError::Reserved { owner: 2, range: top..end })
+        Err(ReserveError::Reserved {
+            owner: 2,
+            range: top..end
+        })
     );
     assert!(a.reserve_range(top, 0x10_0000, 2).is_err(), "twice is refused");
 }
@@ -159,7 +162,10 @@ fn reserve_refuses_a_partial_overlap_and_takes_nothing() {
     );
     assert_eq!(a.reserve_range(end - 0x1000, 0, 1), Err(ReserveError::BadRange));
     assert_eq!(a.reserve_range(end - 0x1fff, 0x1000, 1), Err(ReserveError::BadRange));
-    assert_eq!(a.reserve_range(usize::MAX & !0xfff, 0x2000, 1), Err(ReserveError::BadRange));
+    assert_eq!(
+        a.reserve_range(usize::MAX & !0xfff, 0x2000, 1),
+        Err(ReserveError::BadRange)
+    );
     assert_eq!(a.stats().free_frames, free, "nothing taken by the refusals");
     a.reserve_range(f, 0x2000, 1).unwrap();
     assert_eq!(a.stats().free_frames, free - 2);
@@ -197,7 +203,11 @@ fn dealloc_of_free_or_foreign_frames_is_ignored() {
 fn managed_ram_is_told_apart_from_the_rest() {
     let (a, start, end) = pool(4);
     assert_eq!(a.first_managed_in(end, 0x1000), None);
-    assert_eq!(a.first_managed_in(start - 0x2000, 0x1000), None, "the initial heap is not the pool's");
+    assert_eq!(
+        a.first_managed_in(start - 0x2000, 0x1000),
+        None,
+        "the initial heap is not the pool's"
+    );
     assert_eq!(a.first_managed_in(start - 0x1000, 0x3000), Some(start));
     assert_eq!(a.first_managed_in(end - 0x1000, 0x3000), Some(end - 0x1000));
 }

@@ -26,6 +26,9 @@
 //! only and trusts the structure block.
 
 mod fixup;
+pub mod host_nodes;
+#[cfg(test)]
+mod host_nodes_tests;
 mod passthrough;
 #[cfg(test)]
 mod tests;

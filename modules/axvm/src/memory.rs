@@ -60,14 +60,19 @@ impl<H: AxVMHal> GuestMemory<H> {
         for (i, region) in config.memory_regions().iter().enumerate() {
             mem.map_config_region(config.id(), i, region)?;
         }
-        for dev in config.pass_through_devices() {
-            let flags = MappingFlags::DEVICE | MappingFlags::READ | MappingFlags::WRITE;
+        let flags = MappingFlags::DEVICE | MappingFlags::READ | MappingFlags::WRITE;
+        // An empty window carries only an interrupt of a host node.
+        for dev in config.pass_through_devices().iter().filter(|d| d.length > 0) {
             mem.aspace.map_linear(
                 AsGpa::from(dev.base_gpa),
                 PhysAddr::from(dev.base_hpa),
                 dev.length,
                 flags,
             )?;
+        }
+        for w in config.pass_through_addresses() {
+            mem.aspace
+                .map_linear(AsGpa::from(w.base_gpa), PhysAddr::from(w.base_gpa), w.length, flags)?;
         }
         Ok(mem)
     }

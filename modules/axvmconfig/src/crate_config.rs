@@ -90,6 +90,11 @@ pub struct VMKernelConfig {
     pub cmdline: Option<String>,
     /// A disk image (AxVisor's key; refused by the checker: no block device yet).
     pub disk_path: Option<String>,
+    /// Not a key: whether the kernel file is an arm64 Linux `Image` (it has
+    /// the header's magic). Set by the checker and by
+    /// [`AxVMCrateConfig::apply_kernel_placement`], which see the file; a
+    /// Linux image gets a generated device tree like a `linux` VM.
+    pub linux_image: bool,
     /// The guest physical memory: RAM and device windows.
     pub memory_regions: Vec<VmMemConfig>,
 }

@@ -22,7 +22,9 @@ impl ImageSizes for FsImageSizes {
         use std::io::Read;
         let mut head = Vec::with_capacity(crate::Arm64ImageHeader::LEN);
         let file = std::fs::File::open(path).ok()?;
-        file.take(crate::Arm64ImageHeader::LEN as u64).read_to_end(&mut head).ok()?;
+        file.take(crate::Arm64ImageHeader::LEN as u64)
+            .read_to_end(&mut head)
+            .ok()?;
         Some(head)
     }
 }

@@ -111,6 +111,7 @@ impl AxVMCrateConfig {
         image: &[u8],
         arch: TargetArch,
     ) -> Result<Option<KernelPlacement>, Vec<ConfigError>> {
+        self.kernel.linux_image = arch == TargetArch::Aarch64 && Arm64ImageHeader::parse(image).is_some();
         let placement = self.kernel_placement(Some(image), arch)?;
         self.kernel.kernel_load_addr = Some(placement.load_addr);
         self.kernel.entry_point = Some(placement.entry_point);

@@ -74,10 +74,10 @@ pub use device::{
     PassThroughNode,
 };
 pub use error::{ConfigError, ConfigFileError, ErrorKind, Location};
-pub use image_header::{ARM64_IMAGE_BASE_ALIGN, ARM64_IMAGE_MAGIC, Arm64ImageHeader};
-pub use kernel_placement::KernelPlacement;
 #[cfg(feature = "std")]
 pub use fs::FsImageSizes;
+pub use image_header::{ARM64_IMAGE_BASE_ALIGN, ARM64_IMAGE_MAGIC, Arm64ImageHeader};
+pub use kernel_placement::KernelPlacement;
 pub use types::{ConsoleMode, EntryMode, ImageLocation, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType};
 pub use validate::{ImageSizes, PAGE_SIZE, TargetArch, ValidateContext, check_across};
 pub use vm_config::{AxVCpuConfig, AxVMConfig, VMImageConfig};

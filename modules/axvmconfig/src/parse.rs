@@ -144,6 +144,7 @@ fn parse_kernel(r: &mut Reader<'_>, t: &Table<'_, '_>) -> VMKernelConfig {
         image_location,
         cmdline: r.opt_string(t, "cmdline"),
         disk_path: r.opt_string(t, "disk_path"),
+        linux_image: false,
         memory_regions,
     }
 }
@@ -240,7 +241,10 @@ fn parse_paths(r: &mut Reader<'_>, value: &Value<'_>, field: &str) -> Vec<String
                     ErrorKind::WrongType,
                     path,
                     Some(&item.span()),
-                    format!("expected a node path or [node path], found an array of {} elements", elements.len()),
+                    format!(
+                        "expected a node path or [node path], found an array of {} elements",
+                        elements.len()
+                    ),
                 );
                 continue;
             }

@@ -54,6 +54,7 @@ pub struct AxVMConfig {
     pass_through_nodes: Vec<PassThroughNode>,
     excluded_devices: Vec<String>,
     pass_through_addresses: Vec<PassThroughAddressConfig>,
+    host_nodes: Vec<String>,
     spi_list: Vec<usize>,
     interrupt_mode: VMInterruptMode,
     cmdline: Option<String>,
@@ -123,6 +124,7 @@ impl From<AxVMCrateConfig> for AxVMConfig {
             pass_through_nodes: devices.passthrough_nodes,
             excluded_devices: devices.excluded_devices,
             pass_through_addresses: devices.passthrough_addresses,
+            host_nodes: Vec::new(),
             spi_list,
             interrupt_mode: devices.interrupt_mode,
             cmdline: kernel.cmdline,
@@ -245,6 +247,20 @@ impl AxVMConfig {
     /// The identity-mapped MMIO windows.
     pub fn pass_through_addresses(&self) -> &[PassThroughAddressConfig] {
         &self.pass_through_addresses
+    }
+
+    /// The host device-tree nodes given to the VM whole (resolved from
+    /// [`Self::pass_through_nodes`]; their windows and interrupts are among
+    /// [`Self::pass_through_devices`], named by the node path).
+    pub fn host_nodes(&self) -> &[String] {
+        &self.host_nodes
+    }
+
+    /// Records a host node given to the VM whole.
+    pub fn add_host_node(&mut self, path: String) {
+        if !self.host_nodes.contains(&path) {
+            self.host_nodes.push(path);
+        }
     }
 
     /// Adds a passthrough device.

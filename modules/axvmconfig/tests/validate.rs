@@ -224,7 +224,12 @@ fn missing_image_file() {
     // them, and this hypervisor has no filesystem, which is the one error.
     let fs = named_with(&[("image_location = \"memory\"", "image_location = \"fs\"")]);
     let errors = validate_errors_with(&fs, PHYS_CPUS, &no_dtb);
-    expect_only(&errors, "kernel.image_location", ErrorKind::InvalidValue, "no filesystem");
+    expect_only(
+        &errors,
+        "kernel.image_location",
+        ErrorKind::InvalidValue,
+        "no filesystem",
+    );
 }
 
 #[test]

@@ -123,10 +123,19 @@ impl AxVMCrateConfig {
     /// types without a model, images on a filesystem, disks; passthrough
     /// node paths and `passthrough_addresses` windows well formed.
     pub fn validate(&self, ctx: &ValidateContext<'_>) -> Result<(), Vec<ConfigError>> {
+        let head = ctx.image_head(&self.kernel.kernel_path);
+        if ctx.arch == TargetArch::Aarch64
+            && !self.kernel.linux_image
+            && head.as_deref().and_then(crate::Arm64ImageHeader::parse).is_some()
+        {
+            // A Linux image gets a generated device tree: check with that.
+            let mut with_image = self.clone();
+            with_image.kernel.linux_image = true;
+            return with_image.validate(ctx);
+        }
         let mut errors = Vec::new();
         cpus::check(&self.base, ctx, &mut errors);
         let regions = memory::check_regions(&self.kernel.memory_regions, &mut errors);
-        let head = ctx.image_head(&self.kernel.kernel_path);
         let placement = match self.kernel_placement(head.as_deref(), ctx.arch) {
             Ok(placement) => Some(placement),
             Err(missing) => {
@@ -134,7 +143,14 @@ impl AxVMCrateConfig {
                 None
             }
         };
-        memory::check_images(&self.kernel, placement, self.dtb_placement(), &regions, ctx, &mut errors);
+        memory::check_images(
+            &self.kernel,
+            placement,
+            self.dtb_placement(),
+            &regions,
+            ctx,
+            &mut errors,
+        );
         devices::check(&self.devices, self.default_console(), &regions, &mut errors);
         arch::check(self, ctx.arch, &mut errors);
         support::check(self, &regions, &mut errors);

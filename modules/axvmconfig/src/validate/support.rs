@@ -53,7 +53,7 @@ pub(super) fn check(config: &AxVMCrateConfig, regions: &[Region], errors: &mut V
                 errors,
                 ErrorKind::InvalidValue,
                 format!("devices.emu_devices[{i}]"),
-                format!("type {:#x} ({name}) is not supported yet", dev.emu_type.number()),
+                format!("type 0x{:X} ({name}) is not supported yet", dev.emu_type.number()),
             );
         }
     }
@@ -115,7 +115,12 @@ fn check_addresses(config: &AxVMCrateConfig, regions: &[Region], errors: &mut Ve
     for (i, w) in windows.iter().enumerate() {
         let field = format!("devices.passthrough_addresses[{i}]");
         if w.length == 0 {
-            push(errors, ErrorKind::InvalidValue, format!("{field}.size"), "must not be zero".into());
+            push(
+                errors,
+                ErrorKind::InvalidValue,
+                format!("{field}.size"),
+                "must not be zero".into(),
+            );
             continue;
         }
         if !w.base_gpa.is_multiple_of(PAGE_SIZE) || !w.length.is_multiple_of(PAGE_SIZE) {
@@ -134,7 +139,10 @@ fn check_addresses(config: &AxVMCrateConfig, regions: &[Region], errors: &mut Ve
                 errors,
                 ErrorKind::Overflow,
                 format!("{field}.size"),
-                format!("gpa {:#x} + size {:#x} overflows the address space", w.base_gpa, w.length),
+                format!(
+                    "gpa {:#x} + size {:#x} overflows the address space",
+                    w.base_gpa, w.length
+                ),
             );
             continue;
         };
@@ -151,7 +159,11 @@ fn check_addresses(config: &AxVMCrateConfig, regions: &[Region], errors: &mut Ve
                 errors,
                 ErrorKind::Overlap,
                 field.clone(),
-                format!("{} overlaps devices.passthrough_addresses[{j}] {}", show(&range), show(other)),
+                format!(
+                    "{} overlaps devices.passthrough_addresses[{j}] {}",
+                    show(&range),
+                    show(other)
+                ),
             );
         }
         placed.push((i, range));
