@@ -185,7 +185,8 @@ pub(super) fn check_images(
             None => image_size(image, kernel.image_location, ctx, errors),
         };
         let Some(addr) = image.addr else {
-            if image.path.is_some() {
+            // The kernel's missing address is reported with its placement.
+            if image.path.is_some() && image.addr_field != "kernel.kernel_load_addr" {
                 push(
                     errors,
                     ErrorKind::MissingKey,

@@ -123,26 +123,35 @@ impl AxVMCrateConfig {
     /// types without a model, images on a filesystem, disks; passthrough
     /// node paths and `passthrough_addresses` windows well formed.
     pub fn validate(&self, ctx: &ValidateContext<'_>) -> Result<(), Vec<ConfigError>> {
-        let head = ctx.image_head(&self.kernel.kernel_path);
-        if ctx.arch == TargetArch::Aarch64
-            && !self.kernel.linux_image
-            && head.as_deref().and_then(crate::Arm64ImageHeader::parse).is_some()
-        {
-            // A Linux image gets a generated device tree: check with that.
-            let mut with_image = self.clone();
-            with_image.kernel.linux_image = true;
-            return with_image.validate(ctx);
-        }
         let mut errors = Vec::new();
-        cpus::check(&self.base, ctx, &mut errors);
-        let regions = memory::check_regions(&self.kernel.memory_regions, &mut errors);
+        let head = ctx.image_head(&self.kernel.kernel_path);
+        // Checked as the VM will be built: with the kernel's placement
+        // filled in, and a Linux image's generated device tree.
+        let mut resolved = self.clone();
+        resolved.kernel.linux_image |=
+            ctx.arch == TargetArch::Aarch64 && head.as_deref().and_then(crate::Arm64ImageHeader::parse).is_some();
         let placement = match self.kernel_placement(head.as_deref(), ctx.arch) {
-            Ok(placement) => Some(placement),
+            Ok(placement) => {
+                resolved.kernel.kernel_load_addr = Some(placement.load_addr);
+                resolved.kernel.entry_point = Some(placement.entry_point);
+                Some(placement)
+            }
             Err(missing) => {
                 errors.extend(missing);
                 None
             }
         };
+        resolved.check(ctx, placement, errors)
+    }
+
+    fn check(
+        &self,
+        ctx: &ValidateContext<'_>,
+        placement: Option<crate::KernelPlacement>,
+        mut errors: Vec<ConfigError>,
+    ) -> Result<(), Vec<ConfigError>> {
+        cpus::check(&self.base, ctx, &mut errors);
+        let regions = memory::check_regions(&self.kernel.memory_regions, &mut errors);
         memory::check_images(
             &self.kernel,
             placement,
