@@ -66,7 +66,7 @@ pub fn vcpu_by_arch_id(vm: &Vm, arch_id: u64) -> Option<usize> {
 }
 
 /// The architecture VM configs are checked for.
-pub const TARGET: axvm::TargetArch = axvm::config::TargetArch::Aarch64;
+pub const TARGET: axvm::config::TargetArch = axvm::config::TargetArch::Aarch64;
 
 /// Resolves the VM's passthrough devices named by host device-tree node
 /// (see `axvm::fdt::host_nodes`); returns how many nodes it got. The

@@ -73,7 +73,7 @@ pub fn vcpu_by_arch_id(vm: &Vm, arch_id: u64) -> Option<usize> {
 }
 
 /// The architecture VM configs are checked for.
-pub const TARGET: axvm::TargetArch = axvm::config::TargetArch::X86_64;
+pub const TARGET: axvm::config::TargetArch = axvm::config::TargetArch::X86_64;
 
 /// No device tree on x86: the build refuses node-path passthrough there.
 pub fn resolve_host_nodes(config: &mut axvm::AxVMConfig) -> Result<usize, alloc::string::String> {
