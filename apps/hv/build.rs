@@ -41,6 +41,11 @@ fn main() {
         if let Err(errors) = config.validate(&ctx) {
             fail(ConfigFileError::new(file, errors));
         }
+        checked.push((file.clone(), config.clone()));
+        let refs: Vec<(&str, &AxVMCrateConfig)> = checked.iter().map(|(f, c)| (f.as_str(), c)).collect();
+        if let Some(e) = check_across(&refs).into_iter().next() {
+            fail(e);
+        }
         if ids.contains(&config.base.id) {
             fail(format!(
                 "{file}: base.id: {} is used by another VM of this build",
@@ -48,11 +53,6 @@ fn main() {
             ));
         }
         ids.push(config.base.id);
-        checked.push((file.clone(), config.clone()));
-        let refs: Vec<(&str, &AxVMCrateConfig)> = checked.iter().map(|(f, c)| (f.as_str(), c)).collect();
-        if let Some(e) = check_across(&refs).into_iter().next() {
-            fail(e);
-        }
         let kernel = &config.kernel;
         let embed = |p: &Option<String>| match p {
             Some(p) => {
