@@ -64,7 +64,8 @@ fn root_takes_the_devices_the_hypervisor_does_not_use() {
     }
     assert!(!p.iter().any(|p| p.starts_with("/timer") || p.starts_with("/cpus")));
     let rtc = nodes.iter().find(|n| n.path == "/pl031@9010000").unwrap();
-    assert_eq!(rtc.windows, [0x0901_0000..0x0901_1000]);
+    assert_eq!(rtc.windows.len(), 1);
+    assert_eq!(rtc.windows[0], 0x0901_0000..0x0901_1000);
     assert_eq!(rtc.spis, [34]);
     // Eight virtio-mmio devices share a page: it is mapped once.
     let virtio: Vec<_> = nodes.iter().filter(|n| n.path.starts_with("/virtio_mmio@")).collect();
