@@ -41,7 +41,7 @@
 //! `reg` and `interrupts` as in the host tree (the addresses are the same,
 //! and the guest's interrupt parent is the virtual GIC, which numbers SPIs
 //! as the host's does) and without the properties that reference other
-//! nodes ([`super::passthrough`]'s rule); its children are copied as they
+//! nodes (the rule of the copies of address-named devices); its children are copied as they
 //! are, less such properties.
 
 use super::DtbError;
