@@ -34,5 +34,20 @@ for case in "x86_64 configs/vms/testguest-aarch64.toml pl011. does not exist on 
     fail=$((fail + 1))
   fi
 done
+# Two configs whose identity-mapped RAM overlaps (both AxVisor QEMU
+# configs take host RAM at 0x8000_0000): each is valid alone, the build of
+# both is refused, naming both files.
+pair="tests/configs/axvisor/linux-aarch64-qemu-smp1.toml,tests/configs/axvisor/arceos-aarch64-qemu-smp1.toml"
+want="arceos-aarch64-qemu-smp1\.toml: kernel\.memory_regions\[0\]: identical host memory \[0x80000000, 0xc0000000\) overlaps .*linux-aarch64-qemu-smp1\.toml's kernel\.memory_regions\[0\] \[0x80000000, 0x90000000\): two VMs cannot have the same host memory"
+out=$(make -s ARCH=aarch64 A=apps/hv SMP=4 VM="$pair" build 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && grep -Eq "$want" <<<"$out"; then
+  echo "PASS config error: overlapping identity RAM of two configs"
+  pass=$((pass + 1))
+else
+  echo "FAIL config error: overlapping identity RAM of two configs (build exit $rc)"
+  grep -E "VM config|error" <<<"$out" | head -10 | sed 's/^/  | /'
+  fail=$((fail + 1))
+fi
 echo "config errors: $pass rejected as expected, $fail not"
 [ $fail -eq 0 ]

@@ -2,9 +2,10 @@
 //! the Makefile's `VM=`), validates them, and generates `vms.rs`, which
 //! embeds each config's text and its images. A broken config, or one with
 //! keys of another architecture than the build's, stops the build with
-//! `file: field: problem` lines.
+//! `file: field: problem` lines; so do two configs whose identical or
+//! reserved RAM (host addresses, known here) overlap.
 
-use axvmconfig::{AxVMCrateConfig, ConfigFileError, FsImageSizes, TargetArch, ValidateContext};
+use axvmconfig::{AxVMCrateConfig, ConfigFileError, FsImageSizes, TargetArch, ValidateContext, check_across};
 use std::{env, fmt::Write as _, fs, path::PathBuf, process::exit};
 
 fn fail(msg: impl std::fmt::Display) -> ! {
@@ -28,6 +29,7 @@ fn main() {
         .unwrap_or_else(|| fail(format!("the hypervisor does not build for target_arch {target:?}")));
     let mut out = String::from("/// The VMs built into this image.\npub static VMS: &[EmbeddedVm] = &[\n");
     let mut ids = Vec::new();
+    let mut checked: Vec<(String, AxVMCrateConfig)> = Vec::new();
     for path in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         // Absolute, so image paths (relative to the config's folder) are
         // absolute too: include_bytes! resolves against OUT_DIR otherwise.
@@ -38,6 +40,11 @@ fn main() {
         let ctx = ValidateContext::new(smp, &FsImageSizes).with_arch(arch);
         if let Err(errors) = config.validate(&ctx) {
             fail(ConfigFileError::new(file, errors));
+        }
+        checked.push((file.clone(), config.clone()));
+        let refs: Vec<(&str, &AxVMCrateConfig)> = checked.iter().map(|(f, c)| (f.as_str(), c)).collect();
+        if let Some(e) = check_across(&refs).into_iter().next() {
+            fail(e);
         }
         if ids.contains(&config.base.id) {
             fail(format!(
@@ -57,8 +64,9 @@ fn main() {
         println!("cargo:rerun-if-changed={}", kernel.kernel_path);
         writeln!(
             out,
-            "    EmbeddedVm {{ file: {file:?}, toml: include_str!({file:?}), kernel: include_bytes!({:?}), dtb: {}, ramdisk: {} }},",
+            "    EmbeddedVm {{ file: {file:?}, toml: include_str!({file:?}), kernel: include_bytes!({:?}), bios: {}, dtb: {}, ramdisk: {} }},",
             kernel.kernel_path,
+            embed(&kernel.bios_path),
             embed(&kernel.dtb_path),
             embed(&kernel.ramdisk_path),
         )

@@ -29,14 +29,27 @@ pub struct AxVMHalImpl;
 impl AxVMHal for AxVMHalImpl {
     type PagingHandler = PagingHandlerImpl;
 
-    /// Identical (GPA = HPA) RAM regions are not offered yet: the host
-    /// allocator cannot reserve a given range. Identical device regions
-    /// (passthrough MMIO) do not come here.
-    fn alloc_memory_region_at(_base: HostPhysAddr, _size: usize) -> bool {
-        false
+    /// Identical (GPA = HPA) RAM: the range taken out of the host frame
+    /// allocator (which zeroes it). Identical device regions (passthrough
+    /// MMIO) do not come here.
+    fn alloc_memory_region_at(base: HostPhysAddr, size: usize, vm_id: usize) -> Result<(), alloc::string::String> {
+        axalloc::reserve_range(base.as_usize(), size, vm_id).map_err(|e| alloc::format!("{e}"))
     }
 
-    fn dealloc_memory_region_at(_base: HostPhysAddr, _size: usize) {}
+    /// A reserved region must lie outside the RAM the frame allocator
+    /// manages (memory the host kept back at boot, or device memory).
+    fn check_reserved_region(base: HostPhysAddr, size: usize) -> Result<(), alloc::string::String> {
+        match axalloc::GLOBAL.first_managed_in(base.as_usize(), size) {
+            None => Ok(()),
+            Some(at) => Err(alloc::format!(
+                "{at:#x} is RAM the hypervisor allocates from; use map type 1 (identical) for it"
+            )),
+        }
+    }
+
+    fn dealloc_memory_region_at(base: HostPhysAddr, size: usize) {
+        axalloc::release_range(base.as_usize(), size);
+    }
 
     fn virt_to_phys(vaddr: HostVirtAddr) -> HostPhysAddr {
         HostPhysAddr::from(vaddr.as_usize())

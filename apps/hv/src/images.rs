@@ -1,4 +1,4 @@
-//! Loading a VM's images into its memory: kernel, ramdisk, and on aarch64
+//! Loading a VM's images into its memory: kernel, BIOS, ramdisk, and on aarch64
 //! the device tree (the config's, fixed up for the VM, or one generated for
 //! the VM; see `arch`).
 
@@ -18,6 +18,11 @@ pub fn load(vm: &Vm, images: &EmbeddedVm) -> AxResult {
                 cfg.kernel_load_gpa
             );
         })?;
+    if let (Some(data), Some(gpa)) = (images.bios, cfg.bios_load_gpa) {
+        vm.write_guest(GuestPhysAddr::from(gpa), data).inspect_err(|e| {
+            log::error!("{}: BIOS image does not fit at {gpa:#x}: {e:?}", vm.describe());
+        })?;
+    }
     let initrd = match (images.ramdisk, cfg.ramdisk_load_gpa) {
         (Some(data), Some(gpa)) => {
             vm.write_guest(GuestPhysAddr::from(gpa), data)?;

@@ -37,6 +37,8 @@ pub struct EmbeddedVm {
     pub toml: &'static str,
     /// The kernel image.
     pub kernel: &'static [u8],
+    /// The BIOS / firmware image, if the config names one.
+    pub bios: Option<&'static [u8]>,
     /// The device tree, if the config names one.
     pub dtb: Option<&'static [u8]>,
     /// The ramdisk, if the config names one.

@@ -129,16 +129,35 @@ pub fn image_of(e: &EmbeddedVm) -> Option<VmImage> {
 /// Builds VM `id` from embedded config `e`: memory, devices and vCPUs, its
 /// images loaded, its device interrupts routed to vCPU 0's CPU.
 pub fn build(e: &EmbeddedVm, id: usize, pcpus: &[usize], console: Arc<dyn ConsoleSink>) -> Result<VmRef, String> {
-    let crate_config = AxVMCrateConfig::from_toml(e.toml).map_err(|err| format!("{}: {err}", e.file))?;
+    let mut crate_config = AxVMCrateConfig::from_toml(e.toml).map_err(|err| format!("{}: {err}", e.file))?;
+    // An arm64 Image that leaves its load and entry addresses out gets them
+    // from its header (the build checked that it can).
+    let from_header = crate_config
+        .apply_kernel_placement(e.kernel, crate::arch::TARGET)
+        .map_err(|errors| {
+            let lines: alloc::vec::Vec<_> = errors.iter().map(|err| format!("{}: {err}", e.file)).collect();
+            lines.join("\n")
+        })?;
     let mut config = AxVMConfig::from(crate_config);
     config.set_id(id);
     let name = String::from(config.name());
     // What the config left out and the VM gets anyway (a device tree place,
-    // a console), on the console whatever the log level.
+    // a console, the kernel's place), on the console whatever the log level.
     for default in config.applied_defaults() {
         axlog::ax_println!("hv: VM {id} ({name}): {default}");
     }
-    let vm = Vm::new(config, console).map_err(|err| format!("VM {id} ({name}): cannot create it: {err:?}"))?;
+    if let Some(placement) = from_header {
+        axlog::ax_println!("hv: VM {id} ({name}): {placement}");
+    }
+    // Devices named by host device-tree node: resolved now, against the
+    // tree this machine booted with.
+    let nodes =
+        crate::arch::resolve_host_nodes(&mut config).map_err(|err| format!("{}: VM {id} ({name}): {err}", e.file))?;
+    if nodes > 0 {
+        axlog::ax_println!("hv: VM {id} ({name}): {nodes} host device(s) passed through by node path");
+    }
+    let vm =
+        Vm::new(config, console).map_err(|err| format!("{}: VM {id} ({name}): cannot create it: {err:?}", e.file))?;
     if crate::images::load(&vm, e).is_err() || vm.boot().is_err() {
         let _ = vm.shutdown();
         return Err(format!("{}: images could not be loaded", vm.describe()));

@@ -1,6 +1,7 @@
 //! The allocator itself: a growing heap over a buddy frame allocator.
 
-use buddy_system_allocator::{FrameAllocator, Heap};
+use crate::frames::{FramePool, ReserveError};
+use buddy_system_allocator::Heap;
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::NonNull;
 use kspin::SpinNoIrq;
@@ -30,14 +31,7 @@ pub struct AllocStats {
 /// the heap for the buddy lists) cannot deadlock.
 pub struct GlobalAllocator {
     heap: SpinNoIrq<Heap<32>>,
-    frames: SpinNoIrq<Frames>,
-}
-
-/// The buddy frame allocator with the counters it does not expose.
-struct Frames {
-    buddy: FrameAllocator<32>,
-    total: usize,
-    used: usize,
+    frames: SpinNoIrq<FramePool>,
 }
 
 impl Default for GlobalAllocator {
@@ -55,11 +49,7 @@ impl GlobalAllocator {
     pub const fn new() -> Self {
         Self {
             heap: SpinNoIrq::new(Heap::new()),
-            frames: SpinNoIrq::new(Frames {
-                buddy: FrameAllocator::new(),
-                total: 0,
-                used: 0,
-            }),
+            frames: SpinNoIrq::new(FramePool::new()),
         }
     }
 
@@ -85,25 +75,19 @@ impl GlobalAllocator {
             return Err("no free RAM region of 2 MiB for the initial heap");
         }
         for (start, end) in frames.iter().copied().filter(|r| r.0 < r.1) {
-            let mut f = self.frames.lock();
-            f.buddy.add_frame(start / PAGE_SIZE, end / PAGE_SIZE);
-            f.total += (end - start) / PAGE_SIZE;
+            self.frames.lock().add(start / PAGE_SIZE..end / PAGE_SIZE);
         }
         Ok(())
     }
 
     /// Allocates `count` contiguous frames aligned to `align_pages` frames
-    /// (a power of two) and zeroes them. `None` when out of memory or for a
-    /// bad request (zero count, alignment not a power of two).
+    /// (a power of two; 0 counts as 1) and zeroes them: the lowest free run
+    /// that fits. `None` when out of memory or for a bad request (zero
+    /// count, alignment not a power of two).
     pub fn alloc_frames(&self, count: usize, align_pages: usize) -> Option<usize> {
-        let blocks = block_frames(count, align_pages)?;
         let size = count.checked_mul(PAGE_SIZE)?;
-        let addr = {
-            let mut f = self.frames.lock();
-            let frame = f.buddy.alloc_aligned(Layout::from_size_align(blocks, blocks).ok()?)?;
-            f.used += blocks;
-            frame * PAGE_SIZE
-        };
+        let frame = self.frames.lock().alloc(count, align_pages.max(1))?;
+        let addr = frame * PAGE_SIZE;
         // SAFETY: the frames were just taken from the free pool, which only
         // holds RAM the caller of `init` gave us, mapped read-write.
         unsafe { core::ptr::write_bytes(addr as *mut u8, 0, size) };
@@ -111,15 +95,48 @@ impl GlobalAllocator {
     }
 
     /// Gives back frames from [`Self::alloc_frames`], with the same count
-    /// and alignment.
+    /// (the alignment is not needed, and is accepted for symmetry). A range
+    /// that is not whole frames, not RAM given at init, or partly free
+    /// already is logged and ignored.
     pub fn dealloc_frames(&self, addr: usize, count: usize, align_pages: usize) {
-        let Some(blocks) = block_frames(count, align_pages).filter(|_| addr.is_multiple_of(PAGE_SIZE)) else {
+        let ok = addr.is_multiple_of(PAGE_SIZE) && self.frames.lock().dealloc(addr / PAGE_SIZE, count);
+        if !ok {
             log::error!("dealloc_frames({addr:#x}, {count}, {align_pages}): bad request ignored");
-            return;
-        };
-        let mut f = self.frames.lock();
-        f.buddy.dealloc(addr / PAGE_SIZE, blocks);
-        f.used = f.used.saturating_sub(blocks);
+        }
+    }
+
+    /// Takes the frames of `[addr, addr + size)` (whole frames) for `owner`
+    /// (a VM id, for the messages of later refusals) and zeroes them. Fails,
+    /// taking nothing, unless every frame of the range is free RAM that the
+    /// allocator was given at init; the error says what is in the way.
+    pub fn reserve_range(&self, addr: usize, size: usize, owner: usize) -> Result<(), ReserveError> {
+        self.frames.lock().reserve(addr, size, owner)?;
+        // SAFETY: the frames were just taken from the free pool, which only
+        // holds RAM the caller of `init` gave us, mapped read-write.
+        unsafe { core::ptr::write_bytes(addr as *mut u8, 0, size) };
+        Ok(())
+    }
+
+    /// The first address of `[addr, addr + size)` inside the RAM the
+    /// allocator was given at init (free or not), if any.
+    pub fn first_managed_in(&self, addr: usize, size: usize) -> Option<usize> {
+        let first = addr / PAGE_SIZE;
+        let end = addr.saturating_add(size).div_ceil(PAGE_SIZE);
+        self.frames
+            .lock()
+            .first_managed_in(&(first..end))
+            .map(|f| (f * PAGE_SIZE).max(addr))
+    }
+
+    /// Gives back the range reserved with [`Self::reserve_range`] at exactly
+    /// `[addr, addr + size)`. Returns its owner, or `None` (logged) when no
+    /// such reservation exists.
+    pub fn release_range(&self, addr: usize, size: usize) -> Option<usize> {
+        let owner = self.frames.lock().release(addr, size);
+        if owner.is_none() {
+            log::error!("release_range({addr:#x}, {size:#x}): no such reservation");
+        }
+        owner
     }
 
     /// Current usage.
@@ -140,9 +157,9 @@ impl GlobalAllocator {
     }
 
     fn grow_heap(&self, layout: &Layout) -> bool {
-        // The heap is a buddy allocator too: a block of `size` needs a
-        // naturally aligned power-of-two chunk. Frames come back naturally
-        // aligned, so one power-of-two chunk of at least that size serves.
+        // The heap is a buddy allocator: a block of `size` needs a naturally
+        // aligned power-of-two chunk, so the frames are asked for aligned
+        // to their own size.
         let Some(bytes) = layout
             .size()
             .max(layout.align())
@@ -152,24 +169,13 @@ impl GlobalAllocator {
             return false;
         };
         let pages = bytes / PAGE_SIZE;
-        let Some(addr) = self.alloc_frames(pages, 1) else {
+        let Some(addr) = self.alloc_frames(pages, pages) else {
             return false;
         };
         // SAFETY: the frames are ours from now on and are mapped read-write.
         unsafe { self.heap.lock().add_to_heap(addr, addr + bytes) };
         true
     }
-}
-
-/// Frames the buddy allocator really hands out for a request: the count
-/// rounded up to a power of two, at least the alignment. `None` for a zero
-/// count or an alignment that is not a power of two.
-fn block_frames(count: usize, align_pages: usize) -> Option<usize> {
-    let align = align_pages.max(1);
-    if count == 0 || !align.is_power_of_two() {
-        return None;
-    }
-    Some(count.checked_next_power_of_two()?.max(align))
 }
 
 /// Trims each region to whole frames, dropping the ones with none.

@@ -9,17 +9,22 @@
 //! Does not own: the address map. Addresses here are the kernel's virtual
 //! addresses; the host kernel maps RAM 1:1, so they equal physical ones.
 //!
-//! Chosen crate: `buddy_system_allocator` (maintained, used by rCore and
-//! ArceOS) for both the heap (`Heap`) and the frames (`FrameAllocator`),
-//! each behind a `kspin` IRQ-safe lock. The frame allocator keeps its free
-//! lists in `BTreeSet`s on the heap, which is why the heap is set up first.
+//! The heap is `buddy_system_allocator`'s `Heap` (maintained, used by rCore
+//! and ArceOS). The frames are this crate's own pool (`frames`): free
+//! ranges in a `BTreeMap`, first fit from the lowest address, because a
+//! buddy allocator cannot hand out a range at a given address, which an
+//! identity-mapped VM needs ([`reserve_range`]). Each sits behind a `kspin`
+//! IRQ-safe lock. The pool keeps its ranges on the heap, which is why the
+//! heap is set up first.
 
 #![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
 
+mod frames;
 mod global;
 
+pub use frames::ReserveError;
 pub use global::{AllocStats, GlobalAllocator, PAGE_SIZE};
 
 /// The one allocator of the kernel (the global allocator on the target).
@@ -41,6 +46,17 @@ pub fn alloc_frames(count: usize, align_pages: usize) -> Option<usize> {
 /// Returns frames taken with [`alloc_frames`] (same count and alignment).
 pub fn dealloc_frames(addr: usize, count: usize, align_pages: usize) {
     GLOBAL.dealloc_frames(addr, count, align_pages)
+}
+
+/// Takes the physical range `[addr, addr + size)` for VM `owner` (an
+/// identity-mapped RAM region). See [`GlobalAllocator::reserve_range`].
+pub fn reserve_range(addr: usize, size: usize, owner: usize) -> Result<(), ReserveError> {
+    GLOBAL.reserve_range(addr, size, owner)
+}
+
+/// Gives back a range taken with [`reserve_range`].
+pub fn release_range(addr: usize, size: usize) -> Option<usize> {
+    GLOBAL.release_range(addr, size)
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ fn frames_are_aligned_zeroed_and_reused() {
     let bytes = unsafe { core::slice::from_raw_parts_mut(f as *mut u8, 3 * PAGE_SIZE) };
     assert!(bytes.iter().all(|&b| b == 0));
     bytes.fill(0xaa);
-    assert_eq!(a.stats().used_frames, 4, "3 frames round up to a block of 4");
+    assert_eq!(a.stats().used_frames, 3, "exactly the frames asked for");
 
     a.dealloc_frames(f, 3, 4);
     assert_eq!(a.stats().used_frames, 0);
@@ -86,4 +86,128 @@ fn heap_exhaustion_returns_null() {
     let layout = Layout::from_size_align(64 << 20, 8).unwrap();
     // SAFETY: layout has non-zero size.
     assert!(unsafe { a.alloc(layout) }.is_null());
+}
+
+/// An allocator over `mib` MiB whose first 2 MiB are the heap; returns it
+/// and the range of its frames.
+fn pool(mib: usize) -> (GlobalAllocator, usize, usize) {
+    let a = GlobalAllocator::new();
+    let (p, size) = ram(mib);
+    a.init(&[(p, size)]).unwrap();
+    (a, p + (2 << 20), p + size)
+}
+
+#[test]
+fn reserve_takes_a_free_range_and_zeroes_it() {
+    let (a, start, end) = pool(8);
+    let free = a.stats().free_frames;
+    let at = end - (1 << 20);
+    // SAFETY: free frames of the buffer, not handed out.
+    unsafe { core::ptr::write_bytes(at as *mut u8, 0x5a, 1 << 20) };
+    a.reserve_range(at, 1 << 20, 7).unwrap();
+    assert_eq!(a.stats().free_frames, free - 256);
+    // SAFETY: the range is ours now.
+    let bytes = unsafe { core::slice::from_raw_parts(at as *const u8, 1 << 20) };
+    assert!(bytes.iter().all(|&b| b == 0));
+    // Ordinary allocations never land in it.
+    while let Some(f) = a.alloc_frames(1, 1) {
+        assert!(!(at..end).contains(&f), "{f:#x} is inside the reservation");
+        assert!(f >= start);
+    }
+}
+
+#[test]
+fn reserve_refuses_a_range_in_use_and_says_by_whom() {
+    let (a, start, end) = pool(8);
+    let f = a.alloc_frames(4, 1).unwrap();
+    assert_eq!(f, start, "first fit from the bottom");
+    assert_eq!(
+        a.reserve_range(f, 0x4000, 1),
+        Err(ReserveError::InUse { at: f }),
+        "allocated frames"
+    );
+    let top = end - 0x10_0000;
+    a.reserve_range(top, 0x10_0000, 2).unwrap();
+    assert_eq!(
+        a.reserve_range(top + 0x1000, 0x1000, 3),
+        Err(ReserveError::Reserved {
+            owner: 2,
+            range: top..end
+        })
+    );
+    assert!(a.reserve_range(top, 0x10_0000, 2).is_err(), "twice is refused");
+}
+
+#[test]
+fn reserve_refuses_a_partial_overlap_and_takes_nothing() {
+    let (a, start, end) = pool(8);
+    let f = a.alloc_frames(3, 1).unwrap();
+    assert_eq!(f, start, "first fit from the bottom");
+    a.dealloc_frames(f, 2, 1); // frames 0 and 1 free again, 2 still used
+    let free = a.stats().free_frames;
+    assert_eq!(
+        a.reserve_range(f, 0x3000, 1),
+        Err(ReserveError::InUse { at: f + 0x2000 }),
+        "begins on free frames, runs into a used one"
+    );
+    assert_eq!(
+        a.reserve_range(start - 0x1000, 0x2000, 1),
+        Err(ReserveError::NotManaged { at: start - 0x1000 }),
+        "below is the initial heap, not the pool's"
+    );
+    assert_eq!(
+        a.reserve_range(end - 0x1000, 0x2000, 1),
+        Err(ReserveError::NotManaged { at: end }),
+        "past the end of RAM"
+    );
+    assert_eq!(a.reserve_range(end - 0x1000, 0, 1), Err(ReserveError::BadRange));
+    assert_eq!(a.reserve_range(end - 0x1fff, 0x1000, 1), Err(ReserveError::BadRange));
+    assert_eq!(
+        a.reserve_range(usize::MAX & !0xfff, 0x2000, 1),
+        Err(ReserveError::BadRange)
+    );
+    assert_eq!(a.stats().free_frames, free, "nothing taken by the refusals");
+    a.reserve_range(f, 0x2000, 1).unwrap();
+    assert_eq!(a.stats().free_frames, free - 2);
+}
+
+#[test]
+fn release_returns_the_range_and_reserve_succeeds_again() {
+    let (a, _, end) = pool(8);
+    let free = a.stats().free_frames;
+    let at = end - 0x20_0000;
+    a.reserve_range(at, 0x20_0000, 5).unwrap();
+    assert_eq!(a.release_range(at, 0x1000), None, "only the exact range");
+    assert_eq!(a.release_range(at, 0x20_0000), Some(5));
+    assert_eq!(a.stats().free_frames, free);
+    assert_eq!(a.release_range(at, 0x20_0000), None, "released once");
+    a.reserve_range(at, 0x20_0000, 6).unwrap();
+    // The freed frames merged back: one allocation can span them.
+    a.release_range(at, 0x20_0000);
+    let big = a.alloc_frames(free, 1);
+    assert!(big.is_some(), "all free frames are one run again");
+}
+
+#[test]
+fn dealloc_of_free_or_foreign_frames_is_ignored() {
+    let (a, start, _) = pool(4);
+    let f = a.alloc_frames(2, 1).unwrap();
+    a.dealloc_frames(f, 2, 1);
+    let free = a.stats().free_frames;
+    a.dealloc_frames(f, 2, 1); // double free: logged and ignored
+    a.dealloc_frames(start - 0x1000, 1, 1); // the heap's, not the pool's
+    assert_eq!(a.stats().free_frames, free);
+}
+
+#[test]
+fn managed_ram_is_told_apart_from_the_rest() {
+    let (a, start, end) = pool(4);
+    assert_eq!(a.first_managed_in(end, 0x1000), None);
+    assert_eq!(
+        a.first_managed_in(start - 0x2000, 0x1000),
+        None,
+        "the initial heap is not the pool's"
+    );
+    assert_eq!(a.first_managed_in(start - 0x1000, 0x3000), Some(start));
+    assert_eq!(a.first_managed_in(end - 0x1000, 0x3000), Some(end - 0x1000));
 }

@@ -28,6 +28,9 @@
 
 mod check;
 mod fixup;
+pub mod host_nodes;
+#[cfg(test)]
+mod host_nodes_tests;
 mod passthrough;
 #[cfg(test)]
 mod tests;

@@ -11,8 +11,17 @@ pub trait AxVMHal: Sized {
     type PagingHandler: page_table_multiarch::PagingHandler;
 
     /// Reserves the host physical range `[base, base + size)` for an
-    /// `identical` RAM region (GPA = HPA). `false` if any of it is in use.
-    fn alloc_memory_region_at(base: HostPhysAddr, size: usize) -> bool;
+    /// `identical` RAM region (GPA = HPA) of VM `vm_id`, zeroed. Fails,
+    /// reserving nothing, when any of it is not free RAM, with the reason
+    /// (in use by the hypervisor, reserved by another VM, not RAM).
+    fn alloc_memory_region_at(base: HostPhysAddr, size: usize, vm_id: usize) -> Result<(), alloc::string::String>;
+    /// Checks that `[base, base + size)` may be mapped into a VM as a
+    /// `reserved` region (GPA = HPA, not allocated): memory the host's
+    /// allocator does not manage. The default refuses every range.
+    fn check_reserved_region(base: HostPhysAddr, size: usize) -> Result<(), alloc::string::String> {
+        let _ = (base, size);
+        Err("this host does not offer reserved regions".into())
+    }
     /// Returns a range reserved with [`AxVMHal::alloc_memory_region_at`].
     fn dealloc_memory_region_at(base: HostPhysAddr, size: usize);
     /// Host physical address of a host virtual address.

@@ -1,7 +1,11 @@
 //! Where a VM's emulated GICv3 sits in guest physical memory.
 //!
 //! A config may place the distributor and the redistributors with
-//! `gicd_v3` / `gicr_v3` entries in `emu_devices`; otherwise a VM in the
+//! `gicd_v3` / `gicr_v3` entries in `emu_devices` (or AxVisor's types for
+//! them: `interrupt_controller` (0x1) and `gppt_distributor` (0x21) place
+//! the distributor, `gppt_redistributor` (0x20) the redistributors; the
+//! emulated GIC stands in for AxVisor's partial passthrough one, with the
+//! same guest-visible registers); otherwise a VM in the
 //! `emu` or `passthrough` interrupt mode gets them where QEMU's `virt`
 //! machine has its GIC, so a guest built for that board finds them. The
 //! layout type and the frame sizes are the vGIC model's
@@ -28,16 +32,22 @@ pub fn gic_layout(config: &AxVMConfig) -> Option<VgicLayout> {
     if config.interrupt_mode() == VMInterruptMode::NoIrq {
         return None;
     }
-    let find = |t: EmulatedDeviceType| {
+    let find = |types: &[EmulatedDeviceType]| {
         config
             .emu_devices()
             .iter()
-            .find(|d| d.emu_type == t)
+            .find(|d| types.contains(&d.emu_type))
             .map(|d| d.base_gpa)
     };
+    let gicd = [
+        EmulatedDeviceType::GicdV3,
+        EmulatedDeviceType::GPPTDistributor,
+        EmulatedDeviceType::InterruptController,
+    ];
+    let gicr = [EmulatedDeviceType::GicrV3, EmulatedDeviceType::GPPTRedistributor];
     Some(VgicLayout {
-        gicd_base: GuestPhysAddr::from(find(EmulatedDeviceType::GicdV3).unwrap_or(DEFAULT_GICD_BASE)),
-        gicr_base: GuestPhysAddr::from(find(EmulatedDeviceType::GicrV3).unwrap_or(DEFAULT_GICR_BASE)),
+        gicd_base: GuestPhysAddr::from(find(&gicd).unwrap_or(DEFAULT_GICD_BASE)),
+        gicr_base: GuestPhysAddr::from(find(&gicr).unwrap_or(DEFAULT_GICR_BASE)),
         nr_vcpus: config.cpu_num(),
         nr_spis: NR_SPIS,
     })

@@ -57,11 +57,12 @@ impl<H: AxVMHal> GuestMemory<H> {
             reserved: Vec::new(),
             chunks: Vec::new(),
         };
-        for region in config.memory_regions() {
-            mem.map_config_region(region)?;
+        for (i, region) in config.memory_regions().iter().enumerate() {
+            mem.map_config_region(config.id(), i, region)?;
         }
-        for dev in config.pass_through_devices() {
-            let flags = MappingFlags::DEVICE | MappingFlags::READ | MappingFlags::WRITE;
+        let flags = MappingFlags::DEVICE | MappingFlags::READ | MappingFlags::WRITE;
+        // An empty window carries only an interrupt of a host node.
+        for dev in config.pass_through_devices().iter().filter(|d| d.length > 0) {
             mem.aspace.map_linear(
                 AsGpa::from(dev.base_gpa),
                 PhysAddr::from(dev.base_hpa),
@@ -69,17 +70,41 @@ impl<H: AxVMHal> GuestMemory<H> {
                 flags,
             )?;
         }
+        for w in config.pass_through_addresses() {
+            mem.aspace
+                .map_linear(AsGpa::from(w.base_gpa), PhysAddr::from(w.base_gpa), w.length, flags)?;
+        }
         Ok(mem)
     }
 
-    fn map_config_region(&mut self, r: &VmMemConfig) -> AxResult {
+    fn map_config_region(&mut self, vm_id: usize, index: usize, r: &VmMemConfig) -> AxResult {
         let flags = mapping_flags(r.flags);
         match r.map_type {
             VmMemMappingType::MapAlloc => self.map_alloc(r.gpa, r.size, flags),
+            // Memory the host keeps out of its allocator (a reserved-memory
+            // carve-out, memory outside the RAM it was given): mapped at the
+            // same address, neither allocated nor returned.
+            VmMemMappingType::MapReserved => {
+                if let Err(why) = H::check_reserved_region(HostPhysAddr::from(r.gpa), r.size) {
+                    log::error!(
+                        "VM {vm_id}: kernel.memory_regions[{index}] (reserved at [{:#x}, {:#x})): {why}",
+                        r.gpa,
+                        r.gpa.saturating_add(r.size)
+                    );
+                    return Err(AxError::InvalidInput);
+                }
+                self.aspace
+                    .map_linear(AsGpa::from(r.gpa), PhysAddr::from(r.gpa), r.size, flags)
+            }
             VmMemMappingType::MapIdentical => {
                 if r.flags.is_ram() {
-                    if !H::alloc_memory_region_at(HostPhysAddr::from(r.gpa), r.size) {
-                        log::error!("identical region {:#x}+{:#x} is not free host memory", r.gpa, r.size);
+                    if let Err(why) = H::alloc_memory_region_at(HostPhysAddr::from(r.gpa), r.size, vm_id) {
+                        log::error!(
+                            "VM {vm_id}: kernel.memory_regions[{index}] ({} at [{:#x}, {:#x})) cannot have its host memory: {why}",
+                            r.map_type,
+                            r.gpa,
+                            r.gpa.saturating_add(r.size)
+                        );
                         return Err(AxError::NoMemory);
                     }
                     self.reserved.push((r.gpa, r.size));

@@ -48,8 +48,8 @@ pub(crate) struct Hal;
 
 impl AxVMHal for Hal {
     type PagingHandler = Paging;
-    fn alloc_memory_region_at(_base: HostPhysAddr, _size: usize) -> bool {
-        false
+    fn alloc_memory_region_at(_base: HostPhysAddr, _size: usize, _vm_id: usize) -> Result<(), alloc::string::String> {
+        Err("the mock host has no memory to reserve".into())
     }
     fn dealloc_memory_region_at(_base: HostPhysAddr, _size: usize) {}
     fn virt_to_phys(vaddr: HostVirtAddr) -> HostPhysAddr {

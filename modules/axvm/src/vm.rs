@@ -547,6 +547,10 @@ fn to_mapping_flags(a: axvcpu::AccessFlags) -> axaddrspace::MappingFlags {
 fn is_gic_entry(t: EmulatedDeviceType) -> bool {
     matches!(
         t,
-        EmulatedDeviceType::GicdV3 | EmulatedDeviceType::GicrV3 | EmulatedDeviceType::InterruptController
+        EmulatedDeviceType::GicdV3
+            | EmulatedDeviceType::GicrV3
+            | EmulatedDeviceType::InterruptController
+            | EmulatedDeviceType::GPPTDistributor
+            | EmulatedDeviceType::GPPTRedistributor
     )
 }

@@ -3,7 +3,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::device::{EmulatedDeviceConfig, PassThroughDeviceConfig};
+use crate::device::{EmulatedDeviceConfig, PassThroughAddressConfig, PassThroughDeviceConfig, PassThroughNode};
 use crate::error::ConfigError;
 use crate::types::{ConsoleMode, EntryMode, ImageLocation, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType};
 
@@ -56,15 +56,19 @@ pub struct VMBaseConfig {
 /// `[kernel]`: the guest images, where they go, and the guest memory.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct VMKernelConfig {
-    /// The guest physical address where every vCPU starts.
-    pub entry_point: usize,
+    /// The guest physical address where every vCPU starts. Optional for an
+    /// arm64 Linux `Image` (then the load address, see
+    /// [`AxVMCrateConfig::kernel_placement`]).
+    pub entry_point: Option<usize>,
     /// x86 only: the mode the boot vCPU starts in (`None`: the default,
     /// 32-bit protected mode).
     pub entry_mode: Option<EntryMode>,
     /// The kernel image file.
     pub kernel_path: String,
-    /// The guest physical address the kernel image is loaded at.
-    pub kernel_load_addr: usize,
+    /// The guest physical address the kernel image is loaded at. Optional
+    /// for an arm64 Linux `Image` (then taken from its header and the first
+    /// RAM region, see [`AxVMCrateConfig::kernel_placement`]).
+    pub kernel_load_addr: Option<usize>,
     /// The BIOS / firmware image file, if any.
     pub bios_path: Option<String>,
     /// The guest physical address the BIOS image is loaded at.
@@ -84,6 +88,13 @@ pub struct VMKernelConfig {
     pub image_location: ImageLocation,
     /// The kernel command line, if any.
     pub cmdline: Option<String>,
+    /// A disk image (AxVisor's key; refused by the checker: no block device yet).
+    pub disk_path: Option<String>,
+    /// Not a key: whether the kernel file is an arm64 Linux `Image` (it has
+    /// the header's magic). Set by the checker and by
+    /// [`AxVMCrateConfig::apply_kernel_placement`], which see the file; a
+    /// Linux image gets a generated device tree like a `linux` VM.
+    pub linux_image: bool,
     /// The guest physical memory: RAM and device windows.
     pub memory_regions: Vec<VmMemConfig>,
 }
@@ -93,8 +104,18 @@ pub struct VMKernelConfig {
 pub struct VMDevicesConfig {
     /// Devices emulated by the hypervisor.
     pub emu_devices: Vec<EmulatedDeviceConfig>,
-    /// Host devices mapped into the guest.
+    /// Host devices mapped into the guest, given by address.
     pub passthrough_devices: Vec<PassThroughDeviceConfig>,
+    /// Host devices mapped into the guest, given by their host device-tree
+    /// node path (`["/pl011@9000000"]`, or `["/"]` for every device the
+    /// hypervisor does not use itself); resolved when the VM is built.
+    pub passthrough_nodes: Vec<PassThroughNode>,
+    /// Host device-tree node paths (with their children) that `["/"]`
+    /// leaves out.
+    pub excluded_devices: Vec<String>,
+    /// Host physical windows mapped into the guest at the same addresses
+    /// as device memory.
+    pub passthrough_addresses: Vec<PassThroughAddressConfig>,
     /// How interrupts are delivered.
     pub interrupt_mode: VMInterruptMode,
     /// What the VM gets as its console when `emu_devices` lists none: see

@@ -10,7 +10,8 @@
 //!
 //! The rules (also in `configs/vms/README.md`):
 //! - **Device tree.** A VM with `kernel.dtb_load_addr` gets its tree there. A
-//!   Linux VM (`vm_type = "linux"`) with neither `dtb_path` nor
+//!   Linux VM (`vm_type = "linux"`, or any VM whose kernel is an arm64
+//!   Linux `Image`) with neither `dtb_path` nor
 //!   `dtb_load_addr` gets a generated tree in its first RAM region: at the
 //!   region's start when no image (kernel, BIOS, ramdisk) is loaded in its
 //!   first [`GENERATED_DTB_MAX_SIZE`] bytes, otherwise in its last
@@ -180,7 +181,9 @@ impl AxVMCrateConfig {
         let kernel = &self.kernel;
         match kernel.dtb_load_addr {
             Some(gpa) => DtbPlacement::Given(gpa),
-            None if kernel.dtb_path.is_none() && self.base.vm_type == VMType::Linux => default_dtb_place(kernel),
+            None if kernel.dtb_path.is_none() && (self.base.vm_type == VMType::Linux || kernel.linux_image) => {
+                default_dtb_place(kernel)
+            }
             None => DtbPlacement::None,
         }
     }
@@ -207,11 +210,7 @@ fn default_dtb_place(kernel: &VMKernelConfig) -> DtbPlacement {
     // An image starting in the first bytes overlaps them; one starting
     // below the region is in another region (images fit their region).
     let start = ram.gpa..ram.gpa + GENERATED_DTB_MAX_SIZE;
-    let loads = [
-        Some(kernel.kernel_load_addr),
-        kernel.bios_load_addr,
-        kernel.ramdisk_load_addr,
-    ];
+    let loads = [kernel.kernel_load_addr, kernel.bios_load_addr, kernel.ramdisk_load_addr];
     let start_taken = loads.iter().flatten().any(|addr| start.contains(addr));
     let place = if start_taken {
         DefaultDtbPlace {

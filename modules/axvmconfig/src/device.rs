@@ -188,6 +188,32 @@ pub struct PassThroughDeviceConfig {
     pub irq_id: usize,
 }
 
+/// A passthrough device named by its host device-tree node.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PassThroughNode {
+    /// Its index in `devices.passthrough_devices`, for messages.
+    pub index: usize,
+    /// The node's full path in the host tree (`/pl011@9000000`), or `/`.
+    pub path: String,
+}
+
+impl PassThroughNode {
+    /// Whether this is `["/"]`: every host device but the hypervisor's own.
+    pub fn is_root(&self) -> bool {
+        self.path == "/"
+    }
+}
+
+/// A host physical window mapped into the guest at the same address
+/// (`devices.passthrough_addresses`), as device memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PassThroughAddressConfig {
+    /// The first address (guest and host).
+    pub base_gpa: usize,
+    /// The size in bytes.
+    pub length: usize,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

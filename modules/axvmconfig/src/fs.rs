@@ -17,6 +17,16 @@ impl ImageSizes for FsImageSizes {
     fn image_size(&self, path: &str) -> Option<u64> {
         std::fs::metadata(path).ok().filter(|m| m.is_file()).map(|m| m.len())
     }
+
+    fn image_head(&self, path: &str) -> Option<Vec<u8>> {
+        use std::io::Read;
+        let mut head = Vec::with_capacity(crate::Arm64ImageHeader::LEN);
+        let file = std::fs::File::open(path).ok()?;
+        file.take(crate::Arm64ImageHeader::LEN as u64)
+            .read_to_end(&mut head)
+            .ok()?;
+        Some(head)
+    }
 }
 
 impl AxVMCrateConfig {

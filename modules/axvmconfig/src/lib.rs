@@ -57,6 +57,8 @@ mod device;
 mod error;
 #[cfg(feature = "std")]
 mod fs;
+mod image_header;
+mod kernel_placement;
 mod parse;
 mod reader;
 mod types;
@@ -67,10 +69,15 @@ pub use crate_config::{AxVMCrateConfig, VMBaseConfig, VMDevicesConfig, VMKernelC
 pub use defaults::{
     AppliedDefault, DEFAULT_CONSOLE, DTB_ALIGN, DefaultDevice, DefaultDtbPlace, DtbPlacement, GENERATED_DTB_MAX_SIZE,
 };
-pub use device::{DeviceSpace, EmulatedDeviceConfig, EmulatedDeviceType, PassThroughDeviceConfig};
+pub use device::{
+    DeviceSpace, EmulatedDeviceConfig, EmulatedDeviceType, PassThroughAddressConfig, PassThroughDeviceConfig,
+    PassThroughNode,
+};
 pub use error::{ConfigError, ConfigFileError, ErrorKind, Location};
 #[cfg(feature = "std")]
 pub use fs::FsImageSizes;
+pub use image_header::{ARM64_IMAGE_BASE_ALIGN, ARM64_IMAGE_MAGIC, Arm64ImageHeader};
+pub use kernel_placement::KernelPlacement;
 pub use types::{ConsoleMode, EntryMode, ImageLocation, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType};
-pub use validate::{ImageSizes, PAGE_SIZE, TargetArch, ValidateContext};
+pub use validate::{ImageSizes, PAGE_SIZE, TargetArch, ValidateContext, check_across};
 pub use vm_config::{AxVCpuConfig, AxVMConfig, VMImageConfig};

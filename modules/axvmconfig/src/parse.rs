@@ -12,7 +12,9 @@ use alloc::vec::Vec;
 use toml::de::{DeTable, DeValue};
 
 use crate::crate_config::{AxVMCrateConfig, VMBaseConfig, VMDevicesConfig, VMKernelConfig, VmMemConfig};
-use crate::device::{EmulatedDeviceConfig, EmulatedDeviceType, PassThroughDeviceConfig};
+use crate::device::{
+    EmulatedDeviceConfig, EmulatedDeviceType, PassThroughAddressConfig, PassThroughDeviceConfig, PassThroughNode,
+};
 use crate::error::{ConfigError, ErrorKind, syntax_error};
 use crate::reader::{Reader, Table, Value};
 use crate::types::{ConsoleMode, EntryMode, ImageLocation, VMInterruptMode, VMType, VmMemFlags, VmMemMappingType};
@@ -40,9 +42,17 @@ const KERNEL_KEYS: &[&str] = &[
     "ramdisk_load_addr",
     "image_location",
     "cmdline",
+    "disk_path",
     "memory_regions",
 ];
-const DEVICES_KEYS: &[&str] = &["emu_devices", "passthrough_devices", "interrupt_mode", "console"];
+const DEVICES_KEYS: &[&str] = &[
+    "emu_devices",
+    "passthrough_devices",
+    "passthrough_addresses",
+    "excluded_devices",
+    "interrupt_mode",
+    "console",
+];
 
 /// Parses and schema-checks a whole document.
 pub(crate) fn parse_config(src: &str) -> Result<AxVMCrateConfig, Vec<ConfigError>> {
@@ -119,10 +129,12 @@ fn parse_kernel(r: &mut Reader<'_>, t: &Table<'_, '_>) -> VMKernelConfig {
         .map(|v| parse_list(r, v, &t.field("memory_regions"), &MEM_LIST, parse_mem_region))
         .unwrap_or_default();
     VMKernelConfig {
-        entry_point: r.req_usize(t, "entry_point"),
+        // Both optional here: an arm64 `Image` gives them; the checker
+        // requires them for other kernels.
+        entry_point: r.opt_usize(t, "entry_point"),
         entry_mode,
         kernel_path: r.req_string(t, "kernel_path"),
-        kernel_load_addr: r.req_usize(t, "kernel_load_addr"),
+        kernel_load_addr: r.opt_usize(t, "kernel_load_addr"),
         bios_path: r.opt_string(t, "bios_path"),
         bios_load_addr: r.opt_usize(t, "bios_load_addr"),
         dtb_path: r.opt_string(t, "dtb_path"),
@@ -131,6 +143,8 @@ fn parse_kernel(r: &mut Reader<'_>, t: &Table<'_, '_>) -> VMKernelConfig {
         ramdisk_load_addr: r.opt_usize(t, "ramdisk_load_addr"),
         image_location,
         cmdline: r.opt_string(t, "cmdline"),
+        disk_path: r.opt_string(t, "disk_path"),
+        linux_image: false,
         memory_regions,
     }
 }
@@ -156,16 +170,91 @@ fn parse_devices(r: &mut Reader<'_>, t: &Table<'_, '_>) -> VMDevicesConfig {
         .get("emu_devices")
         .map(|v| parse_list(r, v, &t.field("emu_devices"), &EMU_LIST, parse_emu_device))
         .unwrap_or_default();
-    let passthrough_devices = t
-        .get("passthrough_devices")
-        .map(|v| parse_list(r, v, &t.field("passthrough_devices"), &PT_LIST, parse_pt_device))
+    let mut passthrough_devices = Vec::new();
+    let mut passthrough_nodes = Vec::new();
+    if let Some(v) = t.get("passthrough_devices") {
+        let field = t.field("passthrough_devices");
+        if let Some(items) = r.array(v, &field) {
+            for (index, item) in items.iter().enumerate() {
+                let path = format!("{field}[{index}]");
+                match node_path(item) {
+                    Some(node) => {
+                        if let Some(p) = r.string(node, &path) {
+                            passthrough_nodes.push(PassThroughNode { index, path: p });
+                        }
+                    }
+                    None => {
+                        if let Some(dev) = parse_entry(r, item, path, &PT_LIST, parse_pt_device) {
+                            passthrough_devices.push(dev);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let passthrough_addresses = t
+        .get("passthrough_addresses")
+        .map(|v| parse_list(r, v, &t.field("passthrough_addresses"), &PT_ADDR_LIST, parse_pt_address))
+        .unwrap_or_default();
+    let excluded_devices = t
+        .get("excluded_devices")
+        .map(|v| parse_paths(r, v, &t.field("excluded_devices")))
         .unwrap_or_default();
     VMDevicesConfig {
         emu_devices,
         passthrough_devices,
+        passthrough_nodes,
+        excluded_devices,
+        passthrough_addresses,
         interrupt_mode,
         console,
     }
+}
+
+/// The node path of a passthrough entry that names a host device-tree
+/// node: AxVisor's one-element form `["/path"]`, or the named form
+/// `{ node = "/path" }`.
+fn node_path<'a, 'i>(item: &'a Value<'i>) -> Option<&'a Value<'i>> {
+    match item.get_ref() {
+        DeValue::Array(elements) if elements.len() == 1 => elements.first(),
+        DeValue::Table(entries) if entries.len() == 1 => entries
+            .iter()
+            .find(|(k, _)| k.get_ref().as_ref() == "node")
+            .map(|(_, v)| v),
+        _ => None,
+    }
+}
+
+/// `excluded_devices`: node paths, each a string or, as AxVisor writes
+/// them, a one-element array of a string.
+fn parse_paths(r: &mut Reader<'_>, value: &Value<'_>, field: &str) -> Vec<String> {
+    let Some(items) = r.array(value, field) else {
+        return Vec::new();
+    };
+    let mut paths = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("{field}[{i}]");
+        let value = match item.get_ref() {
+            DeValue::Array(elements) if elements.len() == 1 => elements.first(),
+            DeValue::Array(elements) => {
+                r.error(
+                    ErrorKind::WrongType,
+                    path,
+                    Some(&item.span()),
+                    format!(
+                        "expected a node path or [node path], found an array of {} elements",
+                        elements.len()
+                    ),
+                );
+                continue;
+            }
+            _ => Some(item),
+        };
+        if let Some(p) = value.and_then(|v| r.string(v, &path)) {
+            paths.push(p);
+        }
+    }
+    paths
 }
 
 /// How the entries of one list are written.
@@ -195,7 +284,13 @@ const EMU_LIST: ListSchema = ListSchema {
 const PT_LIST: ListSchema = ListSchema {
     named: &["name", "gpa", "hpa", "size", "irq"],
     positional: &["name", "gpa", "hpa", "size", "irq"],
-    positional_doc: "[name, base_gpa, base_hpa, length, irq_id]",
+    positional_doc: "[name, base_gpa, base_hpa, length, irq_id] (or [node path])",
+    optional_tail: 0,
+};
+const PT_ADDR_LIST: ListSchema = ListSchema {
+    named: &["gpa", "size"],
+    positional: &["gpa", "size"],
+    positional_doc: "[base_gpa, length]",
     optional_tail: 0,
 };
 
@@ -267,56 +362,65 @@ fn parse_list<T>(
     };
     let mut list = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let path = format!("{field}[{i}]");
-        let entry = match item.get_ref() {
-            DeValue::Table(_) => match r.table(item, path, schema.named) {
-                Some(t) => Entry::Named(t),
-                None => continue,
-            },
-            DeValue::Array(elements) => {
-                let max = schema.positional.len();
-                let min = max - schema.optional_tail;
-                if !(min..=max).contains(&elements.len()) {
-                    r.error(
-                        ErrorKind::WrongType,
-                        path,
-                        Some(&item.span()),
-                        format!(
-                            "positional form {} has {} elements, found {}",
-                            schema.positional_doc,
-                            if min == max {
-                                format!("{max}")
-                            } else {
-                                format!("{min} or {max}")
-                            },
-                            elements.len()
-                        ),
-                    );
-                    continue;
-                }
-                Entry::Positional {
-                    items: elements,
-                    order: schema.positional,
-                    path,
-                }
-            }
-            other => {
+        if let Some(entry) = parse_entry(r, item, format!("{field}[{i}]"), schema, parse_one) {
+            list.push(entry);
+        }
+    }
+    list
+}
+
+/// Reads one entry of a list at `path`, in either form.
+fn parse_entry<T>(
+    r: &mut Reader<'_>,
+    item: &Value<'_>,
+    path: String,
+    schema: &ListSchema,
+    parse_one: fn(&mut Reader<'_>, &Entry<'_, '_>) -> T,
+) -> Option<T> {
+    let entry = match item.get_ref() {
+        DeValue::Table(_) => Entry::Named(r.table(item, path, schema.named)?),
+        DeValue::Array(elements) => {
+            let max = schema.positional.len();
+            let min = max - schema.optional_tail;
+            if !(min..=max).contains(&elements.len()) {
                 r.error(
                     ErrorKind::WrongType,
                     path,
                     Some(&item.span()),
                     format!(
-                        "expected a table (named form) or an array {} (positional form), found {}",
+                        "positional form {} has {} elements, found {}",
                         schema.positional_doc,
-                        other.type_str()
+                        if min == max {
+                            format!("{max}")
+                        } else {
+                            format!("{min} or {max}")
+                        },
+                        elements.len()
                     ),
                 );
-                continue;
+                return None;
             }
-        };
-        list.push(parse_one(r, &entry));
-    }
-    list
+            Entry::Positional {
+                items: elements,
+                order: schema.positional,
+                path,
+            }
+        }
+        other => {
+            r.error(
+                ErrorKind::WrongType,
+                path,
+                Some(&item.span()),
+                format!(
+                    "expected a table (named form) or an array {} (positional form), found {}",
+                    schema.positional_doc,
+                    other.type_str()
+                ),
+            );
+            return None;
+        }
+    };
+    Some(parse_one(r, &entry))
 }
 
 fn parse_mem_region(r: &mut Reader<'_>, e: &Entry<'_, '_>) -> VmMemConfig {
@@ -448,5 +552,12 @@ fn parse_pt_device(r: &mut Reader<'_>, e: &Entry<'_, '_>) -> PassThroughDeviceCo
         base_hpa: e.opt_usize(r, "hpa").unwrap_or(base_gpa),
         length: e.req_usize(r, "size"),
         irq_id: e.opt_usize(r, "irq").unwrap_or(0),
+    }
+}
+
+fn parse_pt_address(r: &mut Reader<'_>, e: &Entry<'_, '_>) -> PassThroughAddressConfig {
+    PassThroughAddressConfig {
+        base_gpa: e.req_usize(r, "gpa"),
+        length: e.req_usize(r, "size"),
     }
 }

@@ -245,19 +245,28 @@ pub enum VmMemMappingType {
     /// `"alloc"` / `0` (default): the hypervisor allocates host memory for the region.
     #[default]
     MapAlloc = 0,
-    /// `"identical"` / `1`: the region maps the host physical range at the same address.
+    /// `"identical"` / `1`: the region maps the host physical range at the
+    /// same address. RAM is taken out of the host's frame allocator for the
+    /// VM's lifetime (the VM cannot be built when any of it is in use).
     MapIdentical = 1,
+    /// `"reserved"` / `2`: host memory the hypervisor does not allocate
+    /// from (kept back from its allocator at boot: a carve-out, memory past
+    /// what it manages) mapped at the same address; neither allocated nor
+    /// returned. The VM cannot be built when the range is RAM the
+    /// hypervisor allocates from.
+    MapReserved = 2,
 }
 
 impl VmMemMappingType {
     /// The names accepted in TOML, for error messages.
-    pub const NAMES: &'static str = "\"alloc\" (0), \"identical\" (1)";
+    pub const NAMES: &'static str = "\"alloc\" (0), \"identical\" (1), \"reserved\" (2)";
 
     /// The mapping type written as `name`.
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "alloc" => Some(Self::MapAlloc),
             "identical" => Some(Self::MapIdentical),
+            "reserved" => Some(Self::MapReserved),
             _ => None,
         }
     }
@@ -267,6 +276,7 @@ impl VmMemMappingType {
         match number {
             0 => Some(Self::MapAlloc),
             1 => Some(Self::MapIdentical),
+            2 => Some(Self::MapReserved),
             _ => None,
         }
     }
@@ -276,6 +286,7 @@ impl VmMemMappingType {
         match self {
             Self::MapAlloc => "alloc",
             Self::MapIdentical => "identical",
+            Self::MapReserved => "reserved",
         }
     }
 
@@ -302,7 +313,11 @@ mod tests {
             assert_eq!(VMType::from_number(t.number()), Some(t));
         }
         assert_eq!(VMType::from_number(3), None);
-        for m in [VmMemMappingType::MapAlloc, VmMemMappingType::MapIdentical] {
+        for m in [
+            VmMemMappingType::MapAlloc,
+            VmMemMappingType::MapIdentical,
+            VmMemMappingType::MapReserved,
+        ] {
             assert_eq!(VmMemMappingType::from_name(m.name()), Some(m));
             assert_eq!(VmMemMappingType::from_number(m.number()), Some(m));
         }

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use crate::crate_config::{AxVMCrateConfig, VmMemConfig};
 use crate::defaults::{AppliedDefault, DtbPlacement};
-use crate::device::{EmulatedDeviceConfig, PassThroughDeviceConfig};
+use crate::device::{EmulatedDeviceConfig, PassThroughAddressConfig, PassThroughDeviceConfig, PassThroughNode};
 use crate::types::{EntryMode, VMInterruptMode, VMType};
 
 /// The first GIC INTID that is a shared peripheral interrupt (SPI).
@@ -51,6 +51,10 @@ pub struct AxVMConfig {
     memory_regions: Vec<VmMemConfig>,
     emu_devices: Vec<EmulatedDeviceConfig>,
     pass_through_devices: Vec<PassThroughDeviceConfig>,
+    pass_through_nodes: Vec<PassThroughNode>,
+    excluded_devices: Vec<String>,
+    pass_through_addresses: Vec<PassThroughAddressConfig>,
+    host_nodes: Vec<String>,
     spi_list: Vec<usize>,
     interrupt_mode: VMInterruptMode,
     cmdline: Option<String>,
@@ -58,7 +62,9 @@ pub struct AxVMConfig {
 }
 
 impl From<AxVMCrateConfig> for AxVMConfig {
-    /// Converts a parsed configuration. Every vCPU starts at `kernel.entry_point`.
+    /// Converts a parsed configuration. Every vCPU starts at
+    /// `kernel.entry_point` (0 when the config leaves it out and it was not
+    /// filled in with [`AxVMCrateConfig::apply_kernel_placement`]).
     ///
     /// In the passthrough interrupt mode, `spi_list` gets the SPI number
     /// (INTID − 32) of each passthrough device whose `irq` is an SPI (≥ 32).
@@ -102,12 +108,12 @@ impl From<AxVMCrateConfig> for AxVMConfig {
             phys_cpu_ids: base.phys_cpu_ids,
             phys_cpu_sets: base.phys_cpu_sets,
             cpu_config: AxVCpuConfig {
-                bsp_entry: kernel.entry_point,
-                ap_entry: kernel.entry_point,
+                bsp_entry: kernel.entry_point.unwrap_or_default(),
+                ap_entry: kernel.entry_point.unwrap_or_default(),
                 entry_mode: kernel.entry_mode.unwrap_or_default(),
             },
             image_config: VMImageConfig {
-                kernel_load_gpa: kernel.kernel_load_addr,
+                kernel_load_gpa: kernel.kernel_load_addr.unwrap_or_default(),
                 bios_load_gpa: kernel.bios_load_addr,
                 dtb_load_gpa: dtb.gpa(),
                 ramdisk_load_gpa: kernel.ramdisk_load_addr,
@@ -115,6 +121,10 @@ impl From<AxVMCrateConfig> for AxVMConfig {
             memory_regions: kernel.memory_regions,
             emu_devices: devices.emu_devices,
             pass_through_devices: devices.passthrough_devices,
+            pass_through_nodes: devices.passthrough_nodes,
+            excluded_devices: devices.excluded_devices,
+            pass_through_addresses: devices.passthrough_addresses,
+            host_nodes: Vec::new(),
             spi_list,
             interrupt_mode: devices.interrupt_mode,
             cmdline: kernel.cmdline,
@@ -221,6 +231,36 @@ impl AxVMConfig {
     /// The passthrough devices.
     pub fn pass_through_devices(&self) -> &[PassThroughDeviceConfig] {
         &self.pass_through_devices
+    }
+
+    /// The passthrough devices named by host device-tree node, still to be
+    /// resolved against the host tree.
+    pub fn pass_through_nodes(&self) -> &[PassThroughNode] {
+        &self.pass_through_nodes
+    }
+
+    /// The host node paths that `["/"]` leaves out.
+    pub fn excluded_devices(&self) -> &[String] {
+        &self.excluded_devices
+    }
+
+    /// The identity-mapped MMIO windows.
+    pub fn pass_through_addresses(&self) -> &[PassThroughAddressConfig] {
+        &self.pass_through_addresses
+    }
+
+    /// The host device-tree nodes given to the VM whole (resolved from
+    /// [`Self::pass_through_nodes`]; their windows and interrupts are among
+    /// [`Self::pass_through_devices`], named by the node path).
+    pub fn host_nodes(&self) -> &[String] {
+        &self.host_nodes
+    }
+
+    /// Records a host node given to the VM whole.
+    pub fn add_host_node(&mut self, path: String) {
+        if !self.host_nodes.contains(&path) {
+            self.host_nodes.push(path);
+        }
     }
 
     /// Adds a passthrough device.

@@ -3,6 +3,12 @@
 //! vCPU's set (`phys_cpu_sets`) or of all online CPUs, the lowest on a tie.
 //! Load is the number of vCPUs already placed on a CPU (of running and
 //! paused VMs, and of the VM being placed).
+//!
+//! A vCPU is placed once, when its VM is built, and stays on that CPU until
+//! the VM is restarted. For `phys_cpu_sets` this keeps AxVisor's promise
+//! that a vCPU never runs outside its set, but not its "may be scheduled on
+//! any CPU of the set": a vCPU does not move to another CPU of its set when
+//! its own is busy.
 
 use crate::hal::CpuChoice;
 use alloc::{format, string::String, vec::Vec};

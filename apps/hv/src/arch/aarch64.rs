@@ -65,6 +65,35 @@ pub fn vcpu_by_arch_id(vm: &Vm, arch_id: u64) -> Option<usize> {
     (0..vm.vcpu_num()).find(|&i| axvm::fdt::vcpu_mpidr(i) == id)
 }
 
+/// The architecture VM configs are checked for.
+pub const TARGET: axvm::config::TargetArch = axvm::config::TargetArch::Aarch64;
+
+/// Resolves the VM's passthrough devices named by host device-tree node
+/// (see `axvm::fdt::host_nodes`); returns how many nodes it got. The
+/// hypervisor's own devices are its console UART and the GIC distributor
+/// and redistributors, as the host tree gives them.
+pub fn resolve_host_nodes(config: &mut axvm::AxVMConfig) -> Result<usize, alloc::string::String> {
+    if config.pass_through_nodes().is_empty() {
+        return Ok(0);
+    }
+    let Some(blob) = axhal::device_tree() else {
+        return Err(
+            "devices.passthrough_devices: names host device-tree nodes, but the hypervisor has no host device tree"
+                .into(),
+        );
+    };
+    let info = axhal::platform_info();
+    let own: alloc::vec::Vec<_> = [info.uart, info.gicd, info.gicr]
+        .into_iter()
+        .flatten()
+        .map(|r| r.base..r.base.saturating_add(r.size))
+        .collect();
+    let nodes = axvm::fdt::host_nodes::resolve_blob(blob, config, &own).map_err(|e| alloc::format!("{e}"))?;
+    let count = nodes.len();
+    axvm::fdt::host_nodes::apply(config, nodes);
+    Ok(count)
+}
+
 /// Writes the VM's device tree (the config's, fixed up, or a generated
 /// one) at its load address, if it has one.
 pub fn load_device_tree(vm: &Vm, dtb: Option<&[u8]>, initrd: Option<(u64, u64)>) -> AxResult {

@@ -72,6 +72,18 @@ pub fn vcpu_by_arch_id(vm: &Vm, arch_id: u64) -> Option<usize> {
     usize::try_from(arch_id).ok().filter(|&i| i < vm.vcpu_num())
 }
 
+/// The architecture VM configs are checked for.
+pub const TARGET: axvm::config::TargetArch = axvm::config::TargetArch::X86_64;
+
+/// No device tree on x86: the build refuses node-path passthrough there.
+pub fn resolve_host_nodes(config: &mut axvm::AxVMConfig) -> Result<usize, alloc::string::String> {
+    if config.pass_through_nodes().is_empty() {
+        Ok(0)
+    } else {
+        Err("devices.passthrough_devices: host device-tree nodes do not exist on x86_64".into())
+    }
+}
+
 /// No device tree on x86.
 pub fn load_device_tree(_vm: &Vm, _dtb: Option<&[u8]>, _initrd: Option<(u64, u64)>) -> AxResult {
     Ok(())

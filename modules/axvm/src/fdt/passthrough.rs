@@ -64,7 +64,7 @@ const IRQ_TYPE_MASK: u32 = 0xf;
 const GIC_INTERRUPT_CELLS: usize = 3;
 
 /// Whether a copy leaves out property `name` (see [`PHANDLE_PROPERTIES`]).
-fn dropped(name: &str) -> bool {
+pub(super) fn dropped(name: &str) -> bool {
     PHANDLE_PROPERTIES.contains(&name)
         || name.starts_with("pinctrl-")
         || name.ends_with("-supply")
@@ -88,7 +88,7 @@ fn be_cells(value: &[u8]) -> Option<Vec<u32>> {
 
 /// `name`, or `name` with `-1`, `-2`, ... before its unit address when a
 /// sibling already has it; recorded in `names`.
-fn unique_name(names: &mut BTreeSet<String>, name: &str) -> String {
+pub(super) fn unique_name(names: &mut BTreeSet<String>, name: &str) -> String {
     let mut candidate = String::from(name);
     let (base, unit) = match name.split_once('@') {
         Some((base, unit)) => (base, Some(unit)),
@@ -107,7 +107,7 @@ fn unique_name(names: &mut BTreeSet<String>, name: &str) -> String {
 }
 
 /// The fixed clocks copied so far: host phandle to guest phandle.
-struct ClockCopies {
+pub(super) struct ClockCopies {
     map: BTreeMap<u32, u32>,
     next: u32,
 }
@@ -125,7 +125,7 @@ impl ClockCopies {
 /// The guest's `clocks` cells for a host `clocks` value: each reference to
 /// a host fixed clock becomes one to its copy. `None` when a reference is
 /// to something else or the value is malformed.
-fn map_clocks(host: &Fdt<'_>, value: &[u8], copies: &mut ClockCopies) -> Option<Vec<u32>> {
+pub(super) fn map_clocks(host: &Fdt<'_>, value: &[u8], copies: &mut ClockCopies) -> Option<Vec<u32>> {
     let cells = be_cells(value)?;
     // (host phandle, specifier) of each reference; copies are recorded only
     // once all of them are known to be fixed clocks.
@@ -215,7 +215,12 @@ pub(super) fn write_devices(
         map: BTreeMap::new(),
         next: FIRST_COPY_PHANDLE,
     };
-    for dev in config.pass_through_devices() {
+    // Devices named by host node path are written whole, below.
+    for dev in config
+        .pass_through_devices()
+        .iter()
+        .filter(|d| !d.name.starts_with('/'))
+    {
         match find_device(root, dev.base_hpa) {
             Some(node) => write_device(w, host, node, dev, has_gic, &mut clocks, names)?,
             None => log::warn!(
@@ -226,6 +231,7 @@ pub(super) fn write_devices(
             ),
         }
     }
+    super::host_nodes::write_nodes(w, host, config, &mut clocks, names)?;
     for (&host_phandle, &guest_phandle) in &clocks.map {
         // map_clocks found each of them.
         if let Some(node) = host.find_phandle(host_phandle) {
@@ -301,7 +307,7 @@ fn write_device(
         }
     }
     for child in node.children() {
-        write_subtree(w, child)?;
+        copy_subtree(w, child)?;
     }
     w.end_node(copy)?;
     Ok(())
@@ -330,7 +336,7 @@ fn guest_reg(node: FdtNode<'_, '_>, dev: &PassThroughDeviceConfig) -> Vec<u64> {
 
 /// Copies a child node of a passthrough device as it is, less the
 /// properties that reference other nodes.
-fn write_subtree(w: &mut FdtWriter, node: FdtNode<'_, '_>) -> Result<(), DtbError> {
+pub(super) fn copy_subtree(w: &mut FdtWriter, node: FdtNode<'_, '_>) -> Result<(), DtbError> {
     let copy = w.begin_node(node.name)?;
     for prop in node.properties() {
         if !dropped(prop.name) && !matches!(prop.name, "clocks" | "clock-names") {
@@ -338,7 +344,7 @@ fn write_subtree(w: &mut FdtWriter, node: FdtNode<'_, '_>) -> Result<(), DtbErro
         }
     }
     for child in node.children() {
-        write_subtree(w, child)?;
+        copy_subtree(w, child)?;
     }
     w.end_node(copy)?;
     Ok(())

@@ -90,20 +90,22 @@ pub(super) fn check(config: &AxVMCrateConfig, arch: TargetArch, errors: &mut Vec
     }
     /// Real mode reaches the first MiB only.
     const REAL_MODE_END: usize = 0x10_0000;
-    if kernel.entry_mode == Some(EntryMode::Real) && kernel.entry_point >= REAL_MODE_END {
+    if kernel.entry_mode == Some(EntryMode::Real)
+        && let Some(entry) = kernel.entry_point.filter(|&e| e >= REAL_MODE_END)
+    {
         push(
             errors,
             ErrorKind::InvalidValue,
             "kernel.entry_point",
-            format!(
-                "{:#x} is out of reach of real mode (entry_mode = \"real\" starts below 0x100000)",
-                kernel.entry_point
-            ),
+            format!("{entry:#x} is out of reach of real mode (entry_mode = \"real\" starts below 0x100000)"),
         );
     }
+    let devices = &config.devices;
     for (field, set) in [
         ("kernel.dtb_path", kernel.dtb_path.is_some()),
         ("kernel.dtb_load_addr", kernel.dtb_load_addr.is_some()),
+        ("devices.passthrough_devices", !devices.passthrough_nodes.is_empty()),
+        ("devices.excluded_devices", !devices.excluded_devices.is_empty()),
     ] {
         if set {
             push(

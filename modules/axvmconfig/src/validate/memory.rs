@@ -9,6 +9,7 @@ use super::{PAGE_SIZE, Region, ValidateContext, overlaps, push, range_of, region
 use crate::crate_config::{VMKernelConfig, VmMemConfig};
 use crate::defaults::{DTB_ALIGN, DefaultDtbPlace, DtbPlacement, GENERATED_DTB_MAX_SIZE};
 use crate::error::{ConfigError, ErrorKind};
+use crate::kernel_placement::KernelPlacement;
 use crate::types::{ImageLocation, VmMemFlags};
 
 /// Checks each region and their layout; returns the regions that are usable
@@ -107,24 +108,23 @@ impl Image<'_> {
 /// `dtb`, its resolved place).
 pub(super) fn check_images(
     kernel: &VMKernelConfig,
+    placement: Option<KernelPlacement>,
     dtb: DtbPlacement,
     regions: &[Region],
     ctx: &ValidateContext<'_>,
     errors: &mut Vec<ConfigError>,
 ) {
-    if !regions.is_empty()
+    if let Some(entry) = placement.map(|p| p.entry_point)
+        && !regions.is_empty()
         && !regions
             .iter()
-            .any(|r| r.config.flags.contains(VmMemFlags::EXECUTE) && r.range.contains(&kernel.entry_point))
+            .any(|r| r.config.flags.contains(VmMemFlags::EXECUTE) && r.range.contains(&entry))
     {
         push(
             errors,
             ErrorKind::OutsideMemory,
             "kernel.entry_point",
-            format!(
-                "{:#x} is not inside any executable memory region (flag x)",
-                kernel.entry_point
-            ),
+            format!("{entry:#x} is not inside any executable memory region (flag x)"),
         );
     }
     check_dtb_placement(kernel, dtb, errors);
@@ -138,7 +138,7 @@ pub(super) fn check_images(
             path_field: "kernel.kernel_path",
             addr_field: "kernel.kernel_load_addr",
             path: Some(&kernel.kernel_path),
-            addr: Some(kernel.kernel_load_addr),
+            addr: placement.map(|p| p.load_addr),
             reserved: None,
             default: None,
         },
@@ -185,7 +185,8 @@ pub(super) fn check_images(
             None => image_size(image, kernel.image_location, ctx, errors),
         };
         let Some(addr) = image.addr else {
-            if image.path.is_some() {
+            // The kernel's missing address is reported with its placement.
+            if image.path.is_some() && image.addr_field != "kernel.kernel_load_addr" {
                 push(
                     errors,
                     ErrorKind::MissingKey,

@@ -8,10 +8,12 @@
 //! same on the build machine (sizes from the filesystem) and in the kernel
 //! (sizes of the embedded images).
 
+mod across;
 mod arch;
 mod cpus;
 mod devices;
 mod memory;
+mod support;
 
 use alloc::format;
 use alloc::string::String;
@@ -21,6 +23,7 @@ use core::ops::Range;
 use crate::crate_config::{AxVMCrateConfig, VmMemConfig};
 use crate::error::{ConfigError, ErrorKind};
 
+pub use across::check_across;
 pub use arch::TargetArch;
 
 /// The granule that memory regions are aligned to: 4 KiB.
@@ -32,6 +35,15 @@ pub const PAGE_SIZE: usize = 0x1000;
 pub trait ImageSizes {
     /// The size in bytes of the image at `path`, or `None` if there is no such image.
     fn image_size(&self, path: &str) -> Option<u64>;
+
+    /// The first bytes of the image at `path` (at least
+    /// [`Arm64ImageHeader::LEN`](crate::Arm64ImageHeader::LEN) when the file
+    /// is that long), for the kernel's header; `None` when unknown (the
+    /// default).
+    fn image_head(&self, path: &str) -> Option<Vec<u8>> {
+        let _ = path;
+        None
+    }
 }
 
 impl<F: Fn(&str) -> Option<u64>> ImageSizes for F {
@@ -78,6 +90,11 @@ impl<'a> ValidateContext<'a> {
     pub fn image_size(&self, path: &str) -> Option<u64> {
         self.images.image_size(path)
     }
+
+    /// The first bytes of the image at `path`, if known.
+    pub fn image_head(&self, path: &str) -> Option<Vec<u8>> {
+        self.images.image_head(path)
+    }
 }
 
 impl AxVMCrateConfig {
@@ -99,14 +116,53 @@ impl AxVMCrateConfig {
     /// overlapping any of them or any memory region; keys of the other
     /// architecture than the context's (aarch64: no I/O-port devices or
     /// I/O APIC; x86_64: no GIC, PL011 or `console` device, no device tree,
-    /// no passthrough interrupts, no default console).
+    /// no passthrough interrupts, no default console); the kernel's load
+    /// and entry addresses given, or taken from an arm64 `Image` header
+    /// ([`kernel_placement`](Self::kernel_placement)); and what this
+    /// hypervisor does not offer yet, each refused by name: emulated device
+    /// types without a model, images on a filesystem, disks; passthrough
+    /// node paths and `passthrough_addresses` windows well formed.
     pub fn validate(&self, ctx: &ValidateContext<'_>) -> Result<(), Vec<ConfigError>> {
         let mut errors = Vec::new();
+        let head = ctx.image_head(&self.kernel.kernel_path);
+        // Checked as the VM will be built: with the kernel's placement
+        // filled in, and a Linux image's generated device tree.
+        let mut resolved = self.clone();
+        resolved.kernel.linux_image |=
+            ctx.arch == TargetArch::Aarch64 && head.as_deref().and_then(crate::Arm64ImageHeader::parse).is_some();
+        let placement = match self.kernel_placement(head.as_deref(), ctx.arch) {
+            Ok(placement) => {
+                resolved.kernel.kernel_load_addr = Some(placement.load_addr);
+                resolved.kernel.entry_point = Some(placement.entry_point);
+                Some(placement)
+            }
+            Err(missing) => {
+                errors.extend(missing);
+                None
+            }
+        };
+        resolved.check(ctx, placement, errors)
+    }
+
+    fn check(
+        &self,
+        ctx: &ValidateContext<'_>,
+        placement: Option<crate::KernelPlacement>,
+        mut errors: Vec<ConfigError>,
+    ) -> Result<(), Vec<ConfigError>> {
         cpus::check(&self.base, ctx, &mut errors);
         let regions = memory::check_regions(&self.kernel.memory_regions, &mut errors);
-        memory::check_images(&self.kernel, self.dtb_placement(), &regions, ctx, &mut errors);
+        memory::check_images(
+            &self.kernel,
+            placement,
+            self.dtb_placement(),
+            &regions,
+            ctx,
+            &mut errors,
+        );
         devices::check(&self.devices, self.default_console(), &regions, &mut errors);
         arch::check(self, ctx.arch, &mut errors);
+        support::check(self, &regions, &mut errors);
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
 }
