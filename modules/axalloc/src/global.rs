@@ -1,9 +1,10 @@
-//! The allocator itself: a growing heap over a buddy frame allocator.
+//! The allocator itself: a growing buddy heap over the frame pool.
 
 use crate::frames::{FramePool, ReserveError};
 use buddy_system_allocator::Heap;
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kspin::SpinNoIrq;
 
 /// Size of a frame.
@@ -12,6 +13,15 @@ pub const PAGE_SIZE: usize = 0x1000;
 const INITIAL_HEAP: usize = 2 << 20;
 /// Smallest step the heap grows by.
 const HEAP_GROW_MIN: usize = 1 << 20;
+/// Heap bytes kept free. The frame pool's bookkeeping (its B-tree nodes and
+/// lists) is allocated from this heap while the frame lock is held; if the
+/// heap had to grow then, the growth would wait for that same lock
+/// forever. So the heap grows as soon as less than this is left, while the
+/// bookkeeping still has room.
+const HEAP_LOW_WATER: usize = 256 << 10;
+/// How long an allocation that found the heap empty waits for another
+/// CPU's growth to finish, in spin turns.
+const GROW_WAIT_SPINS: u32 = 1 << 20;
 
 /// Usage figures, in bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,11 +37,15 @@ pub struct AllocStats {
 }
 
 /// Heap plus frames, each behind its own IRQ-safe lock. The two locks are
-/// never held together, so heap growth (which takes frames, which may touch
-/// the heap for the buddy lists) cannot deadlock.
+/// never held together. Heap growth takes frames, and the frame pool
+/// allocates its bookkeeping from the heap under the frame lock: growth
+/// starts early ([`HEAP_LOW_WATER`]) and one CPU at a time (`growing`), and
+/// an allocation made during a growth never starts another, so the frame
+/// lock is never asked for by the CPU that holds it.
 pub struct GlobalAllocator {
     heap: SpinNoIrq<Heap<32>>,
     frames: SpinNoIrq<FramePool>,
+    growing: AtomicBool,
 }
 
 impl Default for GlobalAllocator {
@@ -50,6 +64,7 @@ impl GlobalAllocator {
         Self {
             heap: SpinNoIrq::new(Heap::new()),
             frames: SpinNoIrq::new(FramePool::new()),
+            growing: AtomicBool::new(false),
         }
     }
 
@@ -156,6 +171,27 @@ impl GlobalAllocator {
         }
     }
 
+    /// Claims the right to grow the heap; `false` when a growth is under
+    /// way.
+    fn start_growth(&self) -> bool {
+        self.growing
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Waits (bounded) until no growth is under way; `false` when it did not
+    /// end: the waiting allocation is then the growth's own, which must not
+    /// wait for itself.
+    fn wait_for_growth(&self) -> bool {
+        for _ in 0..GROW_WAIT_SPINS {
+            if !self.growing.load(Ordering::Acquire) {
+                return true;
+            }
+            core::hint::spin_loop();
+        }
+        false
+    }
+
     fn grow_heap(&self, layout: &Layout) -> bool {
         // The heap is a buddy allocator: a block of `size` needs a naturally
         // aligned power-of-two chunk, so the frames are asked for aligned
@@ -201,10 +237,33 @@ fn whole_frames(regions: &[(usize, usize)]) -> [(usize, usize); 16] {
 unsafe impl GlobalAlloc for GlobalAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         loop {
-            if let Ok(p) = self.heap.lock().alloc(layout) {
+            let (result, low) = {
+                let mut h = self.heap.lock();
+                let result = h.alloc(layout);
+                let free = h.stats_total_bytes().saturating_sub(h.stats_alloc_actual());
+                (result, free < HEAP_LOW_WATER)
+            };
+            if let Ok(p) = result {
+                if low && self.start_growth() {
+                    let min = Layout::from_size_align(HEAP_GROW_MIN, 1).unwrap_or(layout);
+                    // Failing here only means no frames are left; the
+                    // allocation itself succeeded.
+                    let _ = self.grow_heap(&min);
+                    self.growing.store(false, Ordering::Release);
+                }
                 return p.as_ptr();
             }
-            if !self.grow_heap(&layout) {
+            if !self.start_growth() {
+                // Another CPU is growing the heap (or this allocation is the
+                // frame pool's, during a growth): wait for it, then retry.
+                if !self.wait_for_growth() {
+                    return core::ptr::null_mut();
+                }
+                continue;
+            }
+            let grown = self.grow_heap(&layout);
+            self.growing.store(false, Ordering::Release);
+            if !grown {
                 return core::ptr::null_mut();
             }
         }

@@ -211,3 +211,31 @@ fn managed_ram_is_told_apart_from_the_rest() {
     assert_eq!(a.first_managed_in(start - 0x1000, 0x3000), Some(start));
     assert_eq!(a.first_managed_in(end - 0x1000, 0x3000), Some(end - 0x1000));
 }
+
+#[test]
+fn the_heap_grows_before_it_runs_dry() {
+    // The frame pool's own bookkeeping is allocated from the heap under
+    // the frame lock, so the heap must never be found empty: it grows while
+    // at least HEAP_LOW_WATER bytes are still free.
+    let a = GlobalAllocator::new();
+    let (p, size) = ram(16);
+    a.init(&[(p, size)]).unwrap();
+    let layout = Layout::from_size_align(16 << 10, 8).unwrap();
+    let mut grew = false;
+    for _ in 0..256 {
+        let before = a.stats().heap_total;
+        // SAFETY: a non-zero layout; the block is leaked on purpose.
+        let block = unsafe { a.alloc(layout) };
+        assert!(!block.is_null());
+        let s = a.stats();
+        grew |= s.heap_total > before;
+        assert!(
+            s.heap_total - s.heap_used >= 128 << 10,
+            "only {} heap bytes left free ({} of {})",
+            s.heap_total - s.heap_used,
+            s.heap_used,
+            s.heap_total
+        );
+    }
+    assert!(grew, "256 blocks of 16 KiB need more than the initial 2 MiB heap");
+}
