@@ -80,6 +80,10 @@ pub const SPIN_VM_ID: u64 = 77;
 /// the crate doc).
 pub const TICKER_VM_ID: u64 = 88;
 
+/// The VM id at which the guest, right after its first check, runs the
+/// fuzzer instead of the checks (see the crate doc and `fuzz/mod.rs`).
+pub const FUZZ_VM_ID: u64 = 99;
+
 /// The most vCPUs a VM running this guest has (the VMs of the usual checks
 /// have 2, those of the passthrough checks 4); vCPU `n` has MPIDR affinity
 /// 0 `n`. A vCPU beyond them parks at boot.

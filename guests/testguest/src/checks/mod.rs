@@ -74,7 +74,8 @@ impl Report {
 /// [`SPIN_VM_ID`](crate::platform::SPIN_VM_ID) it spins there with
 /// interrupts masked (`spin.rs`), in VM
 /// [`TICKER_VM_ID`](crate::platform::TICKER_VM_ID) it ticks there forever
-/// (`ticker.rs`); in the VMs of
+/// (`ticker.rs`); in VM [`FUZZ_VM_ID`](crate::platform::FUZZ_VM_ID) it
+/// fuzzes there and powers off (`crate::fuzz`); in the VMs of
 /// [`PASSTHROUGH_VM_IDS`] the passthrough checks (`cpu_on race`,
 /// `passthrough rtc interrupt`, `gic bad input`) follow the interrupt
 /// checks.
@@ -83,6 +84,7 @@ pub fn run_all(report: &mut Report, dtb: u64) {
     crash::run();
     spin::run();
     ticker::run();
+    crate::fuzz::run();
     dtb::run(report, dtb);
     hypercall::run(report);
     mmio::run(report);
@@ -122,6 +124,7 @@ fn report_unexpected_interrupts(report: &mut Report) {
 pub extern "C" fn secondary_main(context: u64) -> ! {
     match context {
         sgi::CONTEXT_ID => sgi::secondary_main(),
+        crate::fuzz::CONTEXT_ID => crate::fuzz::secondary_main(),
         cpu_race::CALLER_CONTEXT => cpu_race::caller_main(),
         _ if cpu_race::is_target_context(context) => cpu_race::target_main(context),
         _ => psci::secondary_main(context),
