@@ -203,7 +203,7 @@ ifneq ($(ARCH),aarch64)
 	$(error make fuzz is aarch64 only)
 endif
 	$(MAKE) ARCH=aarch64 A=apps/hv SMP=4 POWEROFF_WHEN_IDLE=y VM=$(FUZZ_VMS) build
-	python3 scripts/fuzz.py --seeds '$(SEED)' --ops $(OPS) --classes '$(CLASSES)' \
+	python3 scripts/fuzz.py --seeds '$(SEED)' --ops $(OPS) --classes='$(CLASSES)' \
 		--hv-elf $(OUT_DIR)/hv --guest-elf $(GUEST_ELF) --stall-s $(FUZZ_STALL_S) --log-dir target/fuzz -- \
 		$(QEMU) $(QEMU_MACHINE) -smp 4 -m $(MEM) $(QEMU_DEVICES) $(QEMU_ARCH_ARGS) -kernel $(OUT_DIR)/hv$(BIN_SUFFIX)
 

@@ -12,8 +12,12 @@ pub enum Class {
     Smc,
     /// PSCI calls over `HVC`/`SMC` with random arguments: `CPU_ON` of random
     /// targets and entry points, `AFFINITY_INFO`, `FEATURES`,
-    /// `CPU_SUSPEND` (with a timer armed), `MIGRATE_INFO_TYPE`, ...
+    /// `MIGRATE_INFO_TYPE`, ...
     Psci,
+    /// PSCI `CPU_SUSPEND` with random arguments, the virtual timer armed
+    /// first so that it wakes (a vCPU can stay asleep in it: see
+    /// [`KNOWN_HANGS`]).
+    PsciSuspend,
     /// Loads and stores that have a syndrome: `LDR`/`STR` of 8 to 64 bits,
     /// sign-extending loads, `LDAR`/`STLR`, `LDUR`, `LDTR`, the zero
     /// register.
@@ -52,13 +56,14 @@ pub enum Class {
 }
 
 /// How many classes there are.
-pub const COUNT: usize = 15;
+pub const COUNT: usize = 16;
 
 /// Every class, in report order.
 pub const ALL: [Class; COUNT] = [
     Class::Hvc,
     Class::Smc,
     Class::Psci,
+    Class::PsciSuspend,
     Class::Mmio,
     Class::MmioPair,
     Class::MmioWriteback,
@@ -87,6 +92,7 @@ impl Class {
             Class::Hvc => "hvc",
             Class::Smc => "smc",
             Class::Psci => "psci",
+            Class::PsciSuspend => "psci_suspend",
             Class::Mmio => "mmio",
             Class::MmioPair => "mmio_pair",
             Class::MmioWriteback => "mmio_writeback",
@@ -123,12 +129,22 @@ pub const fn all_mask() -> u64 {
     (1 << COUNT) - 1
 }
 
-/// The default mix: every class but [`NO_SYNDROME`].
+/// Classes that can leave a vCPU of the fuzzer asleep for good under this
+/// hypervisor: `CPU_SUSPEND` sometimes does not wake on the virtual timer
+/// armed 50 us ahead (while `WFI` with the same preparation does).
+pub const KNOWN_HANGS: [Class; 1] = [Class::PsciSuspend];
+
+/// The default mix: every class but [`NO_SYNDROME`] and [`KNOWN_HANGS`].
 pub const fn default_mask() -> u64 {
     let mut mask = all_mask();
     let mut i = 0;
     while i < NO_SYNDROME.len() {
         mask &= !NO_SYNDROME[i].bit();
+        i += 1;
+    }
+    let mut i = 0;
+    while i < KNOWN_HANGS.len() {
+        mask &= !KNOWN_HANGS[i].bit();
         i += 1;
     }
     mask

@@ -13,8 +13,12 @@
 //! the virtual timer so that it ends (`wake.rs`).
 //!
 //! vCPU 0 prints `fuzz: vCPU 0 at op N, vCPU 1 at op M` ten times along
-//! the way (at least every 5000 operations), waits for
-//! vCPU 1, puts the UART's registers back, prints per class the operations
+//! the way (at least every 5000 operations). A vCPU that has finished
+//! watches the other: one that makes no progress for 10 s is reported as
+//! `fuzz: vCPU N made no progress for 10000 ms: stuck in op K (STUB x0=..
+//! x1=.. x2=.. x3=..)`.
+//! Then vCPU 0 (or vCPU 1, if vCPU 0 is the one stuck) puts the UART's
+//! registers back, prints per class the operations
 //! run and the exceptions they took, the exceptions by `ESR_EL1.EC` and
 //! the data aborts by fault status code, then
 //! `fuzz: finished seed S: N ops on 2 vCPUs, E exceptions taken`, and
@@ -23,10 +27,11 @@
 //! Left out on purpose (they would end the VM or the fuzzer, not test the
 //! hypervisor): PSCI `CPU_OFF`, `SYSTEM_OFF`, `SYSTEM_RESET`,
 //! `SYSTEM_RESET2`, `SYSTEM_SUSPEND`, `CPU_FREEZE`,
-//! `CPU_DEFAULT_SUSPEND`, `SYSTEM_OFF2` (and `CPU_SUSPEND` but with a
-//! timer armed); stores to guest RAM and to the few GIC registers that
+//! `CPU_DEFAULT_SUSPEND`, `SYSTEM_OFF2` (and `CPU_SUSPEND` but in its own
+//! class, with a timer armed); stores to guest RAM and to the few GIC registers that
 //! keep the timer able to wake a `WFI`, and random bytes on the console
-//! (`target.rs`); timer compare values from 2^62 up (with the VM's counter
+//! (`target.rs`); binary point writes with bits above \[2:0\] (QEMU 7.2
+//! aborts on them, `target.rs`); timer compare values from 2^62 up (with the VM's counter
 //! offset they could wrap past 2^64, on which QEMU 7.2 itself hangs);
 //! writes of the system registers that hold this program together
 //! (`SCTLR_EL1`, `TTBR*`, `TCR_EL1`, `MAIR_EL1`, `VBAR_EL1`, `CPACR_EL1`,
@@ -66,8 +71,9 @@ const PROGRESS_LINES: u64 = 10;
 const PROGRESS_MAX_GAP: u64 = 5_000;
 /// How long vCPU 0 waits for vCPU 1 to start.
 const START_WAIT_MS: u64 = 5_000;
-/// How long vCPU 0 waits for vCPU 1 to finish after finishing itself.
-const FINISH_WAIT_MS: u64 = 600_000;
+/// How long a vCPU that has finished waits for the other one to make
+/// progress before it reports the other as stuck.
+const STALL_MS: u64 = 10_000;
 /// The most stubs the picker's index holds.
 const MAX_STUBS: usize = 512;
 
@@ -122,12 +128,13 @@ impl Picker {
         p
     }
 
-    /// A random stub of a random enabled class.
-    fn pick(&self, rng: &mut Rng) -> Option<&'static stubs::Stub> {
+    /// A random stub of a random enabled class, and its index in
+    /// [`STUBS`].
+    fn pick(&self, rng: &mut Rng) -> Option<(usize, &'static stubs::Stub)> {
         let class = *self.enabled.get(rng.below(self.enabled_len as u64) as usize)?;
         let k = rng.below(self.len[class.index()] as u64) as usize;
-        let index = *self.order.get(self.first[class.index()] + k)?;
-        STUBS.get(usize::from(index))
+        let index = usize::from(*self.order.get(self.first[class.index()] + k)?);
+        Some((index, STUBS.get(index)?))
     }
 }
 
@@ -174,18 +181,59 @@ fn fuzz_main() -> ! {
         println!("fuzz: vCPU {} did not start (CPU_ON returned {:#x})", SECOND_VCPU, ret);
     }
     run_ops(0, &params);
-    let finished =
-        timer::wait_ms(FINISH_WAIT_MS, || FINISHED.get(SECOND_VCPU as usize).is_some_and(|w| w.load() != 0));
+    if let Some(w) = FINISHED.first() {
+        w.store(1);
+    }
+    let finished = watch(SECOND_VCPU);
     restore_uart();
     println!();
     if !finished {
-        let at = stats::of(SECOND_VCPU).map_or(0, |c| c.done.load());
-        println!("fuzz: vCPU {} did not finish (at op {})", SECOND_VCPU, at);
+        report_stuck(SECOND_VCPU);
     }
-    report(&params);
+    finish(&params)
+}
+
+/// Prints the report and powers the VM off.
+fn finish(params: &Params) -> ! {
+    report(params);
     let ret = psci::system_off();
     println!("fuzz: system_off returned {}", ret);
     cpu::halt()
+}
+
+/// Waits until vCPU `other` has finished (`true`) or has made no progress
+/// for [`STALL_MS`] (`false`).
+fn watch(other: u64) -> bool {
+    let Some(counters) = stats::of(other) else { return true };
+    let is_finished = || FINISHED.get(other as usize).is_some_and(|w| w.load() != 0);
+    loop {
+        let before = counters.done.load();
+        if timer::wait_ms(STALL_MS, || is_finished() || counters.done.load() != before) {
+            if is_finished() {
+                return true;
+            }
+        } else {
+            return false;
+        }
+    }
+}
+
+/// Says that vCPU `cpu` made no progress for [`STALL_MS`], and in which
+/// operation.
+fn report_stuck(cpu: u64) {
+    let Some(c) = stats::of(cpu) else { return };
+    let [x0, x1, x2, x3] = c.args.each_ref().map(SharedWord::load);
+    println!(
+        "fuzz: vCPU {} made no progress for {} ms: stuck in op {} ({} x0={:#x} x1={:#x} x2={:#x} x3={:#x})",
+        cpu,
+        STALL_MS,
+        c.done.load() + 1,
+        stats::current_name(cpu),
+        x0,
+        x1,
+        x2,
+        x3
+    );
 }
 
 /// Rust entry of vCPU 1 (from `CPU_ON` with [`CONTEXT_ID`]).
@@ -199,6 +247,13 @@ pub fn secondary_main() -> ! {
     run_ops(me, &params);
     if let Some(w) = FINISHED.get(me as usize) {
         w.store(1);
+    }
+    // vCPU 0 reports; should it get stuck, this vCPU does.
+    if !watch(0) {
+        restore_uart();
+        println!();
+        report_stuck(0);
+        finish(&params)
     }
     park()
 }
@@ -224,10 +279,10 @@ fn run_ops(me: u64, params: &Params) {
     let progress_every = (params.ops / PROGRESS_LINES).clamp(1, PROGRESS_MAX_GAP);
     trap::set_active(true);
     for i in 0..params.ops {
-        let Some(stub) = picker.pick(&mut rng) else { break };
+        let Some((index, stub)) = picker.pick(&mut rng) else { break };
         let args = target::args(&mut rng, stub);
-        let wake = stub.arg == Arg::Wfi || (stub.arg == Arg::Psci && target::is_suspend(&args));
-        stats::start_op(me, stub.class);
+        let wake = matches!(stub.arg, Arg::Wfi | Arg::Suspend);
+        stats::start_op(me, index, &args);
         if wake {
             wake::prepare();
         }

@@ -13,6 +13,7 @@ use crate::platform::NUM_VCPUS;
 use crate::shared::SharedWord;
 
 use super::class::{COUNT, Class};
+use super::stubs::STUBS;
 
 /// Exception classes (`ESR_EL1.EC` is 6 bits).
 pub const EC_COUNT: usize = 64;
@@ -35,10 +36,12 @@ pub struct Counters {
     pub by_ec: [SharedWord; EC_COUNT],
     /// Data aborts at EL1, per fault status code (`ISS.DFSC`, 6 bits).
     pub by_dfsc: [SharedWord; 64],
-    /// The class of the operation running now.
+    /// The index in `STUBS` of the operation running now.
     pub current: SharedWord,
     /// Operations run so far.
     pub done: SharedWord,
+    /// The argument registers (`X0..X3`) of the operation running now.
+    pub args: [SharedWord; 4],
 }
 
 impl Counters {
@@ -50,6 +53,7 @@ impl Counters {
             by_dfsc: [const { SharedWord::new(0) }; 64],
             current: SharedWord::new(0),
             done: SharedWord::new(0),
+            args: [const { SharedWord::new(0) }; 4],
         }
     }
 }
@@ -77,14 +81,30 @@ pub fn at(row: &[SharedWord], i: usize) -> u64 {
     row.get(i).map_or(0, SharedWord::load)
 }
 
-/// Counts an operation of `class` about to run on vCPU `cpu`.
-pub fn start_op(cpu: u64, class: Class) {
+/// Counts the operation `STUBS[stub]` about to run on vCPU `cpu` with
+/// `args`.
+pub fn start_op(cpu: u64, stub: usize, args: &[u64; 4]) {
     if let Some(c) = of(cpu) {
-        c.current.store(class.index() as u64);
-        if let Some(w) = c.ops.get(class.index()) {
+        c.current.store(stub as u64);
+        for (w, &a) in c.args.iter().zip(args) {
+            w.store(a);
+        }
+        if let Some(w) = current_class(c).and_then(|class| c.ops.get(class.index())) {
             bump(w);
         }
     }
+}
+
+/// The class of the operation running on `c`'s vCPU.
+fn current_class(c: &Counters) -> Option<Class> {
+    STUBS.get(usize::try_from(c.current.load()).ok()?).map(|s| s.class)
+}
+
+/// The name of the operation vCPU `cpu` runs (or ran last).
+pub fn current_name(cpu: u64) -> &'static str {
+    of(cpu)
+        .and_then(|c| STUBS.get(usize::try_from(c.current.load()).ok()?))
+        .map_or("?", |s| s.name)
 }
 
 /// Counts a finished operation on vCPU `cpu`.
@@ -108,7 +128,7 @@ pub fn exception(cpu: u64, esr: u64) {
             bump(w);
         }
     }
-    if let Some(w) = c.by_class.get(c.current.load() as usize) {
+    if let Some(w) = current_class(c).and_then(|class| c.by_class.get(class.index())) {
         bump(w);
     }
 }
@@ -119,7 +139,7 @@ pub fn async_exception(cpu: u64) {
         if let Some(w) = c.by_ec.get(EC_ASYNC_ROW) {
             bump(w);
         }
-        if let Some(w) = c.by_class.get(c.current.load() as usize) {
+        if let Some(w) = current_class(c).and_then(|class| c.by_class.get(class.index())) {
             bump(w);
         }
     }

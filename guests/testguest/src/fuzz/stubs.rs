@@ -26,6 +26,9 @@ pub enum Arg {
     Addr,
     /// `X0` a random value.
     Value,
+    /// `X0` a random binary point (`ICC_BPR0/1_EL1`): bits \[2:0\] only,
+    /// see [`super::target::BPR_MASK`].
+    Bpr,
     /// `X0` a random timer compare value (below [`super::target::CVAL_LIMIT`]).
     Cval,
     /// `X0..X3` a hypercall: random function id (some excluded) and
@@ -33,6 +36,9 @@ pub enum Arg {
     Call,
     /// `X0..X3` a PSCI call with random arguments.
     Psci,
+    /// `X0..X3` PSCI `CPU_SUSPEND` with random arguments: the virtual timer
+    /// is armed first, so that it wakes.
+    Suspend,
     /// `X0` an ICC_SGI1R-style value with small target lists.
     Sgi,
     /// A `WFI`: the virtual timer is armed first, so that it wakes.
@@ -53,6 +59,8 @@ pub enum Access {
 
 /// One fuzzed instruction.
 pub struct Stub {
+    /// The stub's symbol (reports name it).
+    pub name: &'static str,
     /// The class it counts in.
     pub class: Class,
     /// What its arguments are.
@@ -89,6 +97,7 @@ macro_rules! stubs {
         /// Every stub.
         pub static STUBS: &[Stub] = &[
             $(Stub {
+                name: stringify!($name),
                 class: Class::$class,
                 arg: Arg::$arg,
                 access: Access::$access,
@@ -112,6 +121,8 @@ stubs! {
     Smc Call Load 1 fuzz_smc "smc #0";
     Psci Psci Load 1 fuzz_psci_hvc "hvc #0";
     Psci Psci Load 1 fuzz_psci_smc "smc #0";
+    PsciSuspend Suspend Load 1 fuzz_psci_suspend_hvc "hvc #0";
+    PsciSuspend Suspend Load 1 fuzz_psci_suspend_smc "smc #0";
 
     // Loads and stores with a syndrome.
     Mmio Addr Load 1 fuzz_ldrb "ldrb w1, [x0]";
@@ -284,8 +295,8 @@ stubs! {
     Sysreg None Load 1 fuzz_r_ap1r1 "mrs x0, icc_ap1r1_el1";
     Sysreg None Load 1 fuzz_r_igrpen1 "mrs x0, icc_igrpen1_el1";
     Sysreg Value Load 1 fuzz_w_icc_pmr "msr icc_pmr_el1, x0";
-    Sysreg Value Load 1 fuzz_w_bpr1 "msr icc_bpr1_el1, x0";
-    Sysreg Value Load 1 fuzz_w_bpr0 "msr icc_bpr0_el1, x0";
+    Sysreg Bpr Load 1 fuzz_w_bpr1 "msr icc_bpr1_el1, x0";
+    Sysreg Bpr Load 1 fuzz_w_bpr0 "msr icc_bpr0_el1, x0";
     Sysreg Value Load 1 fuzz_w_icc_ctlr "msr icc_ctlr_el1, x0";
     Sysreg Value Load 1 fuzz_w_igrpen1 "msr icc_igrpen1_el1, x0";
     Sysreg Value Load 1 fuzz_w_igrpen0 "msr icc_igrpen0_el1, x0";
