@@ -41,6 +41,7 @@ FOCUSED = re.compile(r"console input goes to VM 99 ")
 FINISHED = re.compile(r"\[fuzz\] fuzz: finished seed (\d+): (\d+) ops on (\d+) vCPUs, (\d+) exceptions taken")
 PROGRESS = re.compile(r"fuzz: vCPU 0 at op (\d+), vCPU 1 at op (\d+)")
 STOPPED = re.compile(r"hv: VM (\d+) \(([^)]*)\) stopped: (.*)$")
+STUCK = re.compile(r"fuzz: vCPU \d+ made no progress .*")
 PANIC = re.compile(r"panicked at|PANIC|Unhandled exception")
 TESTGUEST_OK = "[testguest] testguest: all checks passed"
 TESTGUEST_FAIL = re.compile(r"\[testguest\] (FAIL .*|testguest: \d+ checks failed)")
@@ -81,25 +82,27 @@ def symbolise(elf, pc):
 
 
 def monitor_registers(path):
-    """The text of `info registers -a` from the monitor socket at path."""
+    """The text of `info registers -a` from the monitor socket at path: what
+    arrives within 30 s, until the output has gone quiet for 3 s."""
     try:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(10)
+        s.settimeout(1)
         s.connect(path)
         s.sendall(b"info registers -a\n")
         data = b""
-        deadline = time.time() + 10
+        deadline = time.time() + 30
+        quiet_since = time.time()
         while time.time() < deadline:
             try:
                 chunk = s.recv(65536)
             except socket.timeout:
-                break
+                if b"PC=" in data and time.time() - quiet_since > 3:
+                    break
+                continue
             if not chunk:
                 break
             data += chunk
-            if data.count(b"PC=") >= 1 and data.rstrip().endswith(b"(qemu)") and b"info registers" in data:
-                if data.rstrip().count(b"(qemu)") >= 2:
-                    break
+            quiet_since = time.time()
         s.close()
         return ANSI.sub("", data.decode(errors="replace"))
     except OSError as e:
@@ -137,7 +140,7 @@ def run_seed(args, seed, qemu):
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
     r = {"seed": seed, "ops": 0, "exceptions": None, "stopped": [], "testguest": "did not finish",
-         "warnings": 0, "panic": None, "hang": None, "qemu": None, "report": []}
+         "warnings": 0, "stuck": None, "panic": None, "hang": None, "qemu": None, "report": []}
     buf = b""
     last_line = time.time()
     sent = False
@@ -193,6 +196,9 @@ def run_seed(args, seed, qemu):
                 r["testguest"] = m.group(1)
             if " WARN " in line or "WARN" in line[:40]:
                 r["warnings"] += 1
+            m = STUCK.search(line)
+            if m:
+                r["stuck"] = m.group(0)
             if PANIC.search(line) and r["panic"] is None:
                 r["panic"] = line
     if proc.poll() is None:
@@ -209,7 +215,7 @@ def run_seed(args, seed, qemu):
     r["log"] = log_path
     shutil.rmtree(os.path.dirname(sock), ignore_errors=True)
     r["ok"] = (r["exceptions"] is not None and not r["stopped"] and r["testguest"] == "all checks passed"
-               and r["hang"] is None and r["panic"] is None and r["qemu"] == 0)
+               and r["hang"] is None and r["panic"] is None and r["qemu"] == 0 and r["stuck"] is None)
     return r
 
 
@@ -246,6 +252,8 @@ def main():
             print("  the fuzzer did not finish (ops: up to its last progress line)")
         for s in r["stopped"]:
             print(f"  VM stopped by the hypervisor: {s}")
+        if r["stuck"]:
+            print(f"  {r['stuck']}")
         print(f"  other VM (test guest): {r['testguest']}")
         if r["panic"]:
             print(f"  hypervisor panic: {r['panic']}")

@@ -82,8 +82,13 @@ pub const ALL: [Class; COUNT] = [
 /// they reach an emulated device or an unmapped address: a hypervisor
 /// that does not decode the instruction stops the VM on them, so the
 /// default mix leaves them out.
-pub const NO_SYNDROME: [Class; 5] =
-    [Class::MmioPair, Class::MmioWriteback, Class::MmioExclusive, Class::MmioSimd, Class::DcZva];
+pub const NO_SYNDROME: [Class; 5] = [
+    Class::MmioPair,
+    Class::MmioWriteback,
+    Class::MmioExclusive,
+    Class::MmioSimd,
+    Class::DcZva,
+];
 
 impl Class {
     /// The class's name in the parameter line and the report.

@@ -174,9 +174,15 @@ fn fuzz_main() -> ! {
     // SAFETY: vCPU 1 enters `_secondary_start`, which expects a fresh vCPU
     // and sends this context id to `secondary_main`.
     let ret = unsafe {
-        hvc::call(Conduit::Hvc, psci::CPU_ON_64, [SECOND_VCPU, boot::secondary_entry(), CONTEXT_ID])
+        hvc::call(
+            Conduit::Hvc,
+            psci::CPU_ON_64,
+            [SECOND_VCPU, boot::secondary_entry(), CONTEXT_ID],
+        )
     };
-    let started = timer::wait_ms(START_WAIT_MS, || STARTED.get(SECOND_VCPU as usize).is_some_and(|w| w.load() != 0));
+    let started = timer::wait_ms(START_WAIT_MS, || {
+        STARTED.get(SECOND_VCPU as usize).is_some_and(|w| w.load() != 0)
+    });
     if !started {
         println!("fuzz: vCPU {} did not start (CPU_ON returned {:#x})", SECOND_VCPU, ret);
     }
@@ -243,7 +249,11 @@ pub fn secondary_main() -> ! {
         w.store(1);
     }
     let _ = gic::init_this_cpu();
-    let params = Params { seed: SEED.load(), ops: OPS.load(), classes: CLASSES.load() };
+    let params = Params {
+        seed: SEED.load(),
+        ops: OPS.load(),
+        classes: CLASSES.load(),
+    };
     run_ops(me, &params);
     if let Some(w) = FINISHED.get(me as usize) {
         w.store(1);
@@ -279,7 +289,9 @@ fn run_ops(me: u64, params: &Params) {
     let progress_every = (params.ops / PROGRESS_LINES).clamp(1, PROGRESS_MAX_GAP);
     trap::set_active(true);
     for i in 0..params.ops {
-        let Some((index, stub)) = picker.pick(&mut rng) else { break };
+        let Some((index, stub)) = picker.pick(&mut rng) else {
+            break;
+        };
         let args = target::args(&mut rng, stub);
         let wake = matches!(stub.arg, Arg::Wfi | Arg::Suspend);
         stats::start_op(me, index, &args);

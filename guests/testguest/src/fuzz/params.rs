@@ -40,7 +40,11 @@ pub struct Params {
 
 impl Default for Params {
     fn default() -> Self {
-        Params { seed: DEFAULT_SEED, ops: DEFAULT_OPS, classes: class::default_mask() }
+        Params {
+            seed: DEFAULT_SEED,
+            ops: DEFAULT_OPS,
+            classes: class::default_mask(),
+        }
     }
 }
 
@@ -55,7 +59,11 @@ fn number(text: &str) -> Option<u64> {
 /// Parses a class list (see the module doc); `None` names the first word
 /// it does not know.
 fn classes(text: &str) -> Result<u64, &str> {
-    let mut mask = if text.starts_with('-') { class::default_mask() } else { 0 };
+    let mut mask = if text.starts_with('-') {
+        class::default_mask()
+    } else {
+        0
+    };
     for word in text.split(',').filter(|w| !w.is_empty()) {
         let (remove, name) = match word.strip_prefix('-') {
             Some(name) => (true, name),

@@ -18,7 +18,9 @@ impl Rng {
     /// The stream of vCPU `cpu` for `seed`: each vCPU of a run has its own,
     /// and the same seed gives the same streams.
     pub fn new(seed: u64, cpu: u64) -> Self {
-        let mut rng = Rng { state: seed ^ cpu.wrapping_add(1).wrapping_mul(MIX2) };
+        let mut rng = Rng {
+            state: seed ^ cpu.wrapping_add(1).wrapping_mul(MIX2),
+        };
         // Mix the start so that close seeds give unrelated streams.
         rng.next();
         rng

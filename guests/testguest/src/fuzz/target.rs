@@ -97,7 +97,11 @@ pub fn address(rng: &mut Rng, stub: &Stub) -> u64 {
         8 => rng.below(1 << 40),
         _ => rng.next(),
     };
-    let addr = if rng.one_in(16) { raw } else { raw & !(stub.align.max(1) - 1) };
+    let addr = if rng.one_in(16) {
+        raw
+    } else {
+        raw & !(stub.align.max(1) - 1)
+    };
     if near_ram(addr) {
         return UNMAPPED_ADDR as u64 + (addr & 0xff8);
     }
@@ -140,7 +144,9 @@ const PSCI_CPU_SUSPEND: u64 = 0x1;
 /// MIGRATE_INFO_TYPE, MIGRATE_INFO_UP_CPU, FEATURES, NODE_HW_STATE,
 /// SET_SUSPEND_MODE, STAT_RESIDENCY, STAT_COUNT, MEM_PROTECT,
 /// MEM_PROTECT_CHECK_RANGE, and a number PSCI does not define.
-const PSCI_NUMBERS: [u64; 14] = [0x0, 0x3, 0x4, 0x5, 0x6, 0x7, 0xa, 0xd, 0xf, 0x10, 0x11, 0x13, 0x14, 0x1f];
+const PSCI_NUMBERS: [u64; 14] = [
+    0x0, 0x3, 0x4, 0x5, 0x6, 0x7, 0xa, 0xd, 0xf, 0x10, 0x11, 0x13, 0x14, 0x1f,
+];
 
 /// Whether the PSCI or vendor-hypercall id in the low 32 bits of `id`
 /// must not be called with random arguments.
@@ -216,7 +222,10 @@ fn psci_id(rng: &mut Rng, number: u64) -> u64 {
 
 /// The registers of a random PSCI call (never `CPU_SUSPEND`).
 pub fn psci(rng: &mut Rng) -> [u64; 4] {
-    let number = PSCI_NUMBERS.get(rng.below(PSCI_NUMBERS.len() as u64) as usize).copied().unwrap_or(0);
+    let number = PSCI_NUMBERS
+        .get(rng.below(PSCI_NUMBERS.len() as u64) as usize)
+        .copied()
+        .unwrap_or(0);
     let id = psci_id(rng, number);
     [id, target_cpu(rng), rng.value(), rng.value()]
 }
@@ -224,7 +233,12 @@ pub fn psci(rng: &mut Rng) -> [u64; 4] {
 /// The registers of `CPU_SUSPEND` with a random power state (mostly
 /// standby, 0 or a small number), entry point and context id.
 pub fn suspend(rng: &mut Rng) -> [u64; 4] {
-    [psci_id(rng, PSCI_CPU_SUSPEND), target_cpu(rng), rng.value(), rng.value()]
+    [
+        psci_id(rng, PSCI_CPU_SUSPEND),
+        target_cpu(rng),
+        rng.value(),
+        rng.value(),
+    ]
 }
 
 /// `ICC_SGI1R_EL1.IRM` (bit 40): to every PE but the sender.
