@@ -41,6 +41,7 @@ FOCUSED = re.compile(r"console input goes to VM 99 ")
 FINISHED = re.compile(r"\[fuzz\] fuzz: finished seed (\d+): (\d+) ops on (\d+) vCPUs, (\d+) exceptions taken")
 PROGRESS = re.compile(r"fuzz: vCPU 0 at op (\d+), vCPU 1 at op (\d+)")
 STOPPED = re.compile(r"hv: VM (\d+) \(([^)]*)\) stopped: (.*)$")
+STOP_REASON = re.compile(r"(VM \d+: .*stopping the VM.*)$")
 STUCK = re.compile(r"fuzz: vCPU \d+ made no progress .*")
 PANIC = re.compile(r"panicked at|PANIC|Unhandled exception")
 TESTGUEST_OK = "[testguest] testguest: all checks passed"
@@ -196,6 +197,9 @@ def run_seed(args, seed, qemu):
                 r["testguest"] = m.group(1)
             if " WARN " in line or "WARN" in line[:40]:
                 r["warnings"] += 1
+            m = STOP_REASON.search(line)
+            if m:
+                r["stopped"].append(f"hypervisor log: {m.group(1)}")
             m = STUCK.search(line)
             if m:
                 r["stuck"] = m.group(0)
