@@ -42,7 +42,8 @@ pub enum Class {
     /// debug, implementation defined encodings.
     Sysreg,
     /// The EL1 virtual and physical timers' `CTL`, `CVAL`, `TVAL` with
-    /// random values (compare values below 2^62, see the crate doc).
+    /// random values (compare values below 2^62, timer values not
+    /// negative: see `target.rs`).
     Timer,
     /// `WFI` with the virtual timer armed so that it wakes, `WFE`, `SEV`,
     /// `YIELD`.

@@ -31,7 +31,8 @@
 //! class, with a timer armed); stores to guest RAM and to the few GIC registers that
 //! keep the timer able to wake a `WFI`, and random bytes on the console
 //! (`target.rs`); binary point writes with bits above \[2:0\] (QEMU 7.2
-//! aborts on them, `target.rs`); timer compare values from 2^62 up (with the VM's counter
+//! aborts on them, `target.rs`); negative timer values (`TVAL`: near virtual time zero the compare value
+//! wraps) and timer compare values from 2^62 up (with the VM's counter
 //! offset they could wrap past 2^64, on which QEMU 7.2 itself hangs);
 //! writes of the system registers that hold this program together
 //! (`SCTLR_EL1`, `TTBR*`, `TCR_EL1`, `MAIR_EL1`, `VBAR_EL1`, `CPACR_EL1`,

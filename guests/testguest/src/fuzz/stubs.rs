@@ -31,6 +31,9 @@ pub enum Arg {
     Bpr,
     /// `X0` a random timer compare value (below [`super::target::CVAL_LIMIT`]).
     Cval,
+    /// `X0` a random timer value (`TVAL`): non-negative, below
+    /// [`super::target::TVAL_LIMIT`].
+    Tval,
     /// `X0..X3` a hypercall: random function id (some excluded) and
     /// arguments.
     Call,
@@ -393,10 +396,10 @@ stubs! {
     Timer None Load 1 fuzz_r_cntfrq "mrs x0, cntfrq_el0";
     Timer Value Load 1 fuzz_w_cntv_ctl "msr cntv_ctl_el0, x0";
     Timer Cval Load 1 fuzz_w_cntv_cval "msr cntv_cval_el0, x0";
-    Timer Value Load 1 fuzz_w_cntv_tval "msr cntv_tval_el0, x0";
+    Timer Tval Load 1 fuzz_w_cntv_tval "msr cntv_tval_el0, x0";
     Timer Value Load 1 fuzz_w_cntp_ctl "msr cntp_ctl_el0, x0";
     Timer Cval Load 1 fuzz_w_cntp_cval "msr cntp_cval_el0, x0";
-    Timer Value Load 1 fuzz_w_cntp_tval "msr cntp_tval_el0, x0";
+    Timer Tval Load 1 fuzz_w_cntp_tval "msr cntp_tval_el0, x0";
     Timer Value Load 1 fuzz_w_cntkctl "msr cntkctl_el1, x0";
     Timer Value Load 1 fuzz_w_cntfrq "msr cntfrq_el0, x0";
 

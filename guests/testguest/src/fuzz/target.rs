@@ -31,6 +31,14 @@ use super::stubs::{Access, Arg, Stub};
 /// 2^62).
 pub const CVAL_LIMIT: u64 = 1 << 62;
 
+/// Timer values (`TVAL`, a signed 32-bit count from now) stay below this
+/// and never go negative. A write sets the compare value to the counter
+/// plus the sign-extended value; the virtual counter starts near zero, so a
+/// negative value makes the compare value wrap to just below 2^64, and
+/// with the counter offset added the deadline wraps past 2^64: the case on
+/// which QEMU 7.2 hangs (see [`CVAL_LIMIT`]).
+pub const TVAL_LIMIT: u64 = 1 << 31;
+
 /// The bits of a binary point register write that the fuzzer sets
 /// (`BinaryPoint`, bits \[2:0\]; the rest is RES0). QEMU 7.2's virtual CPU
 /// interface keeps only the low 3 bits of a write after comparing the
@@ -271,6 +279,7 @@ pub fn args(rng: &mut Rng, stub: &Stub) -> [u64; 4] {
         Arg::Value => [rng.value(), 0, 0, 0],
         Arg::Bpr => [rng.value() & BPR_MASK, 0, 0, 0],
         Arg::Cval => [rng.value() % CVAL_LIMIT, 0, 0, 0],
+        Arg::Tval => [rng.value() % TVAL_LIMIT, 0, 0, 0],
         Arg::Call => call(rng),
         Arg::Psci => psci(rng),
         Arg::Suspend => suspend(rng),
