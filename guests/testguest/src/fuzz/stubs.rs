@@ -404,7 +404,7 @@ stubs! {
     Timer Value Load 1 fuzz_w_cntfrq "msr cntfrq_el0, x0";
 
     // Waiting.
-    Wfx Wfi Load 1 fuzz_wfi "wfi";
+    Wfi Wfi Load 1 fuzz_wfi "wfi";
     Wfx None Load 1 fuzz_wfe "wfe";
     Wfx None Load 1 fuzz_sevl_wfe "sevl\nwfe";
     Wfx None Load 1 fuzz_sev "sev";
