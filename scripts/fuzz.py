@@ -38,7 +38,7 @@ PROMPT = "fuzz: parameters?"
 # the fuzzer, which the hypervisor confirms with this line.
 FOCUS_KEYS = b"\x01\x01n"
 FOCUSED = re.compile(r"console input goes to VM 99 ")
-FINISHED = re.compile(r"\[fuzz\] fuzz: finished seed (\d+): (\d+) ops on (\d+) vCPUs, (\d+) exceptions taken")
+FINISHED = re.compile(r"\[[^]]*\] fuzz: finished seed (\d+): (\d+) ops on (\d+) vCPUs, (\d+) exceptions taken")
 PROGRESS = re.compile(r"fuzz: vCPU 0 at op (\d+), vCPU 1 at op (\d+)")
 STOPPED = re.compile(r"hv: VM (\d+) \(([^)]*)\) stopped: (.*)$")
 STOP_REASON = re.compile(r"(VM \d+: .*stopping the VM.*)$")
@@ -46,7 +46,7 @@ STUCK = re.compile(r"fuzz: vCPU \d+ made no progress .*")
 PANIC = re.compile(r"panicked at|PANIC|Unhandled exception")
 TESTGUEST_OK = "[testguest] testguest: all checks passed"
 TESTGUEST_FAIL = re.compile(r"\[testguest\] (FAIL .*|testguest: \d+ checks failed)")
-CLASS_LINE = re.compile(r"\[fuzz\] fuzz: (class|exception class|data abort status) ")
+CLASS_LINE = re.compile(r"\[[^]]*\] fuzz: (class|exception class|data abort status) ")
 QEMU_EXIT = re.compile(r"QEMU exited with status (\d+)")
 PC_LINE = re.compile(r"PC=([0-9a-fA-F]+)")
 PSTATE_EL = re.compile(r"\bEL([0-3])[th]\b")
