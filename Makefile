@@ -105,7 +105,7 @@ QEMU_CMD := $(QEMU) $(QEMU_MACHINE) -smp $(SMP) -m $(MEM) $(QEMU_DEVICES) $(QEMU
 HOST_CRATES := axconfig axlog axalloc axhal axruntime axvcpu axvmconfig axdevice arm_vcpu x86_vcpu axvm axvmm qemu-runner
 
 
-.PHONY: all setup guests build run justrun debug test unittest qemutest fuzzsmoke fuzz-host check bench print-bin clean
+.PHONY: all setup guests build run justrun debug test unittest qemutest fuzzsmoke fuzz-host fuzz check bench print-bin clean
 
 all: build
 
@@ -207,6 +207,26 @@ else
 	@bash scripts/bench-noisy.sh
 endif
 	@python3 scripts/bench-report.py $(ARCH)
+
+# The guest fuzzer (guests/testguest, VM 99) beside the test guest, one
+# QEMU run per seed: make fuzz SEED=1-4,9 OPS=100000 [CLASSES=default|all|
+# hvc,mmio,...|all,-dc_zva] [FUZZ_VMS=tests/configs/fuzz-shared.toml,...]
+# (scripts/fuzz.py says what each run did; logs in target/fuzz/).
+SEED     ?= 1
+OPS      ?= 100000
+CLASSES  ?= default
+FUZZ_VMS ?= tests/configs/fuzz.toml,configs/vms/testguest-aarch64.toml
+FUZZ_STALL_S ?= 120
+GUEST_ELF := guests/testguest/target/aarch64-unknown-none-softfloat/release/testguest
+
+fuzz: setup
+ifneq ($(ARCH),aarch64)
+	$(error make fuzz is aarch64 only)
+endif
+	$(MAKE) ARCH=aarch64 A=apps/hv SMP=4 POWEROFF_WHEN_IDLE=y VM=$(FUZZ_VMS) build
+	python3 scripts/fuzz.py --seeds '$(SEED)' --ops $(OPS) --classes='$(CLASSES)' \
+		--hv-elf $(OUT_DIR)/hv --guest-elf $(GUEST_ELF) --stall-s $(FUZZ_STALL_S) --log-dir target/fuzz -- \
+		$(QEMU) $(QEMU_MACHINE) -smp 4 -m $(MEM) $(QEMU_DEVICES) $(QEMU_ARCH_ARGS) -kernel $(OUT_DIR)/hv$(BIN_SUFFIX)
 
 print-bin:
 	@echo $(BIN)

@@ -22,7 +22,8 @@
 //!
 //! The handler resumes after the faulting instruction (or where the armed
 //! fetch says), records the exception and returns; one exception per
-//! arming. IRQs (taken at EL1h
+//! arming. In the fuzz mode, the exceptions of the fuzzed instructions
+//! are counted and skipped first (`fuzz::trap`). IRQs (taken at EL1h
 //! while a check unmasks them) go to [`irq::dispatch`]. Anything else
 //! prints `FAIL exception ESR=... FAR=... ELR=...` and powers the VM off.
 //! (The crash mode clears `VBAR_EL1` first, so its abort never gets here.)
@@ -227,6 +228,9 @@ extern "C" fn handle_exception(frame: *mut TrapFrame, vector: u64) {
     // SAFETY: the vector code passes the frame it just built on this vCPU's
     // stack; nothing else refers to it until this function returns.
     let frame = unsafe { &mut *frame };
+    if crate::fuzz::absorb(frame, vector) {
+        return;
+    }
     if vector == VECTOR_CURRENT_SPX_IRQ {
         irq::dispatch();
         return;

@@ -89,6 +89,23 @@
 //! SGIs and makes trapping exits of its own. A test destroys it from the
 //! management shell.
 //!
+//! # Fuzz mode
+//!
+//! **VM id 99 fuzzes the hypervisor.** Right after `PASS uart` it prompts
+//! `fuzz: parameters? (SEED OPS [CLASSES])`, reads that line from the
+//! console, and runs a seeded stream of `OPS` hostile operations on each
+//! of its two vCPUs: hypercalls and PSCI calls with random ids and
+//! arguments, loads and stores of every form to the emulated devices and
+//! to unmapped and out-of-range addresses, system registers (GIC CPU
+//! interface, timers, ID, PMU, debug, implementation defined), cache and
+//! TLB maintenance, `WFI`/`WFE`, undefined encodings and SGIs. Its
+//! exception handler counts and skips every exception those instructions
+//! take. At the end it prints the operations and exceptions per class and
+//! `fuzz: finished seed S: N ops on 2 vCPUs, E exceptions taken`, and
+//! powers the VM off. What it leaves out, and why, is in `fuzz/mod.rs`;
+//! `make fuzz` runs it (see the README). It shares the vectors, UART, GIC,
+//! PSCI and timer code of the checks, and replaces only what they do.
+//!
 //! # Passthrough checks
 //!
 //! **VM ids 4 and 5 run three more checks** after the interrupt checks
@@ -118,9 +135,9 @@
 //! in order, the crash, spin and ticker modes and the console input step
 //! included; `timer_stress`, `flood`), `bench`,
 //! `timer` (counters and the EL1 timers), `cpu`, `shared`, `fpsimd` (the
-//! `V31` accesses); `platform` (the addresses above, the timers' and the
-//! RTC's INTIDs, the marker addresses, the crash, spin, ticker, timer
-//! stress, flood and passthrough VM ids).
+//! `V31` accesses), `fuzz` (the fuzz mode); `platform` (the addresses
+//! above, the timers' and the RTC's INTIDs, the marker addresses, the
+//! crash, spin, ticker, timer stress, flood, fuzz and passthrough VM ids).
 //!
 //! Build with `build.sh`; it is its own Cargo workspace, not part of the
 //! root one.
@@ -139,6 +156,7 @@ mod checks;
 mod cpu;
 mod exception;
 mod fpsimd;
+mod fuzz;
 mod gic;
 mod gicframe;
 mod hvc;

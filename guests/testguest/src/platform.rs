@@ -91,6 +91,10 @@ pub const TIMER_STRESS_VM_IDS: [u64; 2] = [55, 56];
 /// trapping exits, forever (see the crate doc): the noisy neighbour.
 pub const FLOOD_VM_ID: u64 = 44;
 
+/// The VM id at which the guest, right after its first check, runs the
+/// fuzzer instead of the checks (see the crate doc and `fuzz/mod.rs`).
+pub const FUZZ_VM_ID: u64 = 99;
+
 /// The most vCPUs a VM running this guest has (the VMs of the usual checks
 /// have 2, those of the passthrough checks 4); vCPU `n` has MPIDR affinity
 /// 0 `n`. A vCPU beyond them parks at boot.

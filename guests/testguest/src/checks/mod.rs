@@ -83,7 +83,8 @@ impl Report {
 /// [`TIMER_STRESS_VM_IDS`](crate::platform::TIMER_STRESS_VM_IDS) it runs
 /// the timer stress and powers off (`timer_stress.rs`), in VM
 /// [`FLOOD_VM_ID`](crate::platform::FLOOD_VM_ID) it floods forever
-/// (`flood.rs`); in the VMs of
+/// (`flood.rs`); in VM [`FUZZ_VM_ID`](crate::platform::FUZZ_VM_ID) it
+/// fuzzes there and powers off (`crate::fuzz`); in the VMs of
 /// [`PASSTHROUGH_VM_IDS`] the passthrough checks (`cpu_on race`,
 /// `passthrough rtc interrupt`, `gic bad input`) follow the interrupt
 /// checks.
@@ -94,6 +95,7 @@ pub fn run_all(report: &mut Report, dtb: u64) {
     ticker::run();
     timer_stress::run();
     flood::run();
+    crate::fuzz::run();
     dtb::run(report, dtb);
     hypercall::run(report);
     mmio::run(report);
@@ -138,6 +140,7 @@ pub extern "C" fn secondary_main(context: u64) -> ! {
         sgi::CONTEXT_ID => sgi::secondary_main(),
         timer_stress::CONTEXT_ID => timer_stress::secondary_main(),
         flood::CONTEXT_ID => flood::secondary_main(),
+        crate::fuzz::CONTEXT_ID => crate::fuzz::secondary_main(),
         cpu_race::CALLER_CONTEXT => cpu_race::caller_main(),
         _ if cpu_race::is_target_context(context) => cpu_race::target_main(context),
         _ => psci::secondary_main(context),
