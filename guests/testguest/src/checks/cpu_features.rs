@@ -233,7 +233,10 @@ fn pmu_registers(report: &mut Report) {
     all_undefined(
         report,
         "pmu registers undefined",
-        &[("PMCR_EL0", testguest_read_pmcr), ("PMCCNTR_EL0", testguest_read_pmccntr)],
+        &[
+            ("PMCR_EL0", testguest_read_pmcr),
+            ("PMCCNTR_EL0", testguest_read_pmccntr),
+        ],
     );
 }
 
@@ -260,7 +263,11 @@ fn debug_registers(report: &mut Report) {
     } else if mdrar != 0 {
         report.fail(name, format_args!("MDRAR_EL1 {:#x}", mdrar));
     } else {
-        all_undefined(report, "debug registers emulated", &[("DBGBVR2_EL1", testguest_read_dbgbvr2)]);
+        all_undefined(
+            report,
+            "debug registers emulated",
+            &[("DBGBVR2_EL1", testguest_read_dbgbvr2)],
+        );
     }
 }
 
