@@ -14,12 +14,22 @@
 # cargo-fuzz is installed when missing (cargo install, about a minute). The
 # sanitizer flags it passes are unstable ones; RUSTC_BOOTSTRAP=1 lets the
 # machine's stable toolchain accept them (no nightly toolchain is needed).
+# The toolchain must ship AddressSanitizer's runtime: rustup's does, the
+# Debian rustc the Makefile may have chosen for cross builds does not, so
+# the Makefile's RUSTC and PATH choice is undone here in favour of rustup's.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root/fuzz"
 secs=${1:-10}
 shift || true
 export RUSTC_BOOTSTRAP=1
+unset RUSTC RUSTDOC CARGO
+[ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
+host=$(rustc -vV | sed -n 's/^host: //p')
+if ! ls "$(rustc --print sysroot)/lib/rustlib/$host/lib/"librustc-*_rt.asan.a >/dev/null 2>&1; then
+  echo "fuzz-host: $(command -v rustc) has no AddressSanitizer runtime; host fuzzing needs rustup's toolchain" >&2
+  exit 1
+fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "fuzz-host: installing cargo-fuzz"
   cargo install -q --locked cargo-fuzz
