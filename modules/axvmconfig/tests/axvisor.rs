@@ -233,6 +233,42 @@ fn gic_partial_passthrough_and_interrupt_controller_entries_are_accepted() {
 }
 
 #[test]
+fn parameter_lists_that_would_be_ignored_are_refused() {
+    // The redistributors' [vcpus, stride, first host CPU] must describe the
+    // emulated ones: one per vCPU (the Linux config has 1) every 0x20000.
+    for (cfg, ok) in [
+        ("[]", true),
+        ("[1]", true),
+        ("[1, 0x2_0000, 3]", true),
+        ("[2, 0x2_0000, 0]", false),
+        ("[1, 0x1_0000, 0]", false),
+        ("[1, 0x2_0000, 0, 9]", false),
+    ] {
+        let text = linux_with(&[(
+            "emu_devices = [\n]",
+            &format!("emu_devices = [\n  [\"gppt-gicr\", 0x080a_0000, 0x2_0000, 0, 0x20, {cfg}],\n]"),
+        )]);
+        let errors = check_a64(&text);
+        if ok {
+            assert_eq!(errors, vec![], "{cfg}");
+        } else {
+            expect_only(&errors, "devices.emu_devices[0].cfg_list", ErrorKind::InvalidValue, "");
+        }
+    }
+    // A device that takes no parameters.
+    let text = linux_with(&[(
+        "emu_devices = [\n]",
+        "emu_devices = [\n  [\"uart\", 0x0a00_0000, 0x1000, 33, 0x2, [115200]],\n]",
+    )]);
+    expect_only(
+        &check_a64(&text),
+        "devices.emu_devices[0].cfg_list",
+        ErrorKind::InvalidValue,
+        "takes no parameters",
+    );
+}
+
+#[test]
 fn images_on_a_filesystem_and_disks_are_refused() {
     let errors = check_a64(&linux_with(&[(
         "image_location = \"memory\"",

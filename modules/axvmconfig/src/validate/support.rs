@@ -57,8 +57,60 @@ pub(super) fn check(config: &AxVMCrateConfig, regions: &[Region], errors: &mut V
             );
         }
     }
+    for (i, dev) in devices.emu_devices.iter().enumerate() {
+        check_cfg_list(i, dev.emu_type, &dev.cfg_list, config.base.cpu_num, errors);
+    }
     check_node_paths(config, errors);
     check_addresses(config, regions, errors);
+}
+
+/// The stride between two vCPUs' redistributors (GICv3: RD and SGI frames).
+const GICR_STRIDE: usize = 0x2_0000;
+
+/// An emulated device's `cfg_list`: only the redistributors take one
+/// (`gicr_v3` and the GIC partial-passthrough redistributor:
+/// `[vcpus, stride, first host CPU]`, each part optional from the end). The
+/// redistributors are emulated here, one per vCPU at the stride of a
+/// GICv3, so the list must agree with that; the first host CPU does not
+/// apply (no host redistributor is handed to the guest). Any other device
+/// takes no parameters: a list given to one would be ignored, so it is
+/// refused.
+fn check_cfg_list(i: usize, t: EmulatedDeviceType, cfg: &[usize], cpu_num: usize, errors: &mut Vec<ConfigError>) {
+    let field = format!("devices.emu_devices[{i}].cfg_list");
+    if matches!(t, EmulatedDeviceType::GPPTRedistributor | EmulatedDeviceType::GicrV3) {
+        // With no vCPUs, base.cpu_num is the error to report.
+        let vcpus_ok = cpu_num == 0 || cfg.first().is_none_or(|&n| n == cpu_num);
+        let stride_ok = cfg.get(1).is_none_or(|&s| s == GICR_STRIDE);
+        if cfg.len() > 3 {
+            push(
+                errors,
+                ErrorKind::InvalidValue,
+                field,
+                format!("expected [vcpus, stride, first host CPU], found {} values", cfg.len()),
+            );
+        } else if !(vcpus_ok && stride_ok) {
+            push(
+                errors,
+                ErrorKind::InvalidValue,
+                field,
+                format!(
+                    "{cfg:?} does not match the emulated redistributors: one per vCPU \
+                     (base.cpu_num = {cpu_num}) every {GICR_STRIDE:#x} bytes"
+                ),
+            );
+        }
+    } else if !cfg.is_empty() && unsupported(t).is_none() {
+        push(
+            errors,
+            ErrorKind::InvalidValue,
+            field,
+            format!(
+                "type 0x{:X} takes no parameters, found {} value(s)",
+                t.number(),
+                cfg.len()
+            ),
+        );
+    }
 }
 
 /// A host node path: absolute, no empty component (`//`), no trailing `/`
