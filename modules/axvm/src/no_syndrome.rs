@@ -12,6 +12,23 @@ use axdevice::AxVmDevices;
 use axvcpu::{AccessWidth, GuestPhysAddr};
 use kspin::SpinNoIrq;
 
+/// Emulates the device access of the last exit, which had no syndrome
+/// (`arm_vcpu::a64`), with the VM's RAM and devices.
+pub(crate) fn emulate<H: AxVMHal, U: axvcpu::AxVCpuHal>(
+    vcpu: &mut crate::arch::ArchVCpu<U>,
+    devices: &AxVmDevices,
+    memory: &SpinNoIrq<GuestMemory<H>>,
+) -> crate::arch::NoSyndrome {
+    let mut bus = DeviceBus { devices, memory };
+    match vcpu.emulate_no_syndrome(&mut bus) {
+        Ok(()) => crate::arch::NoSyndrome::Emulated,
+        Err(why) => {
+            log::debug!("device access without syndrome not emulated: {why:?}");
+            crate::arch::NoSyndrome::Refused
+        }
+    }
+}
+
 /// The VM's RAM (instruction fetch only) and emulated devices (data).
 pub(crate) struct DeviceBus<'a, H: AxVMHal> {
     pub(crate) devices: &'a AxVmDevices,

@@ -53,19 +53,4 @@ pub fn backend_name() -> &'static str {
     "scripted"
 }
 
-/// Emulates the device access of the last exit, which had no syndrome
-/// (`arm_vcpu::a64`), with the VM's RAM and devices.
-pub(crate) fn emulate_without_syndrome<H: crate::AxVMHal, U: axvcpu::AxVCpuHal>(
-    vcpu: &mut ArchVCpu<U>,
-    devices: &axdevice::AxVmDevices,
-    memory: &kspin::SpinNoIrq<crate::memory::GuestMemory<H>>,
-) -> super::NoSyndrome {
-    let mut bus = crate::no_syndrome::DeviceBus { devices, memory };
-    match vcpu.emulate_no_syndrome(&mut bus) {
-        Ok(()) => super::NoSyndrome::Emulated,
-        Err(why) => {
-            log::debug!("device access without syndrome not emulated: {why:?}");
-            super::NoSyndrome::Refused
-        }
-    }
-}
+pub(crate) use crate::no_syndrome::emulate as emulate_without_syndrome;
