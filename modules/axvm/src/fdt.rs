@@ -150,6 +150,12 @@ fn gic_interrupt(intid: usize, flags: u32) -> Option<[u32; 3]> {
 
 /// `values` encoded in `cells` 32-bit cells each (1 or 2), for `property`.
 fn encode_cells(property: &'static str, values: &[u64], cells: usize) -> Result<Vec<u8>, DtbError> {
+    // `cells` may come from a given tree: check it before sizing anything
+    // by it.
+    if !matches!(cells, 1 | 2) {
+        let value = values.first().copied().unwrap_or(0);
+        return Err(DtbError::CellsTooSmall { property, value, cells });
+    }
     let mut out = Vec::with_capacity(values.len() * cells * 4);
     for &value in values {
         match cells {

@@ -237,3 +237,25 @@ fn nesting_is_bounded() {
     assert_eq!(check(&nest(MAX_DEPTH)), Ok(()));
     assert!(problem(&nest(MAX_DEPTH + 1)).contains("too deep"));
 }
+
+#[test]
+fn a_huge_cell_count_is_refused_before_anything_is_sized_by_it() {
+    // Found by the `dtb` fuzz target: a root `#address-cells` of 0xb8000000
+    // made the fixup allocate 12 GiB for one memory node's `reg`.
+    let tree = Tree::default()
+        .begin("")
+        .prop("#address-cells", &0xb800_0000u32.to_be_bytes())
+        .prop("#size-cells", &2u32.to_be_bytes())
+        .begin("memory@40000000")
+        .prop("device_type", b"memory\0")
+        .end()
+        .end()
+        .finish();
+    let blob = tree.blob();
+    assert_eq!(check(&blob), Ok(()));
+    let config = crate::AxVMConfig::from(crate::AxVMCrateConfig::from_toml(CONFIG).unwrap());
+    assert!(matches!(
+        super::super::fixup(&blob, &config, None),
+        Err(DtbError::CellsTooSmall { cells: 0xb800_0000, .. })
+    ));
+}
