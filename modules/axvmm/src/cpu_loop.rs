@@ -13,6 +13,7 @@ use crate::exits::{self, Next};
 use crate::hal::{Power, VmmHal};
 use crate::run::Run;
 use crate::sched;
+use crate::slice::Slice;
 use crate::vmm::{Queue, Vmm};
 use alloc::{sync::Arc, vec::Vec};
 
@@ -79,6 +80,10 @@ impl<P: VmmHal> Vmm<P> {
         };
         if self.retire_stopped(&queue, local) {
             return Step::Ran;
+        }
+        // The pick below sees every vCPU woken so far.
+        if let Some(note) = self.wake_note(cpu) {
+            note.clear();
         }
         let Some((run, vcpu)) = self.pick(&queue, cpu, local) else {
             return Step::Idle;
@@ -176,7 +181,8 @@ impl<P: VmmHal> Vmm<P> {
         sched::pick(chosen).and_then(|i| entries.get(i).cloned())
     }
 
-    /// Runs vCPU `vcpu` of `run` until it yields, waits, or its VM stops.
+    /// Runs vCPU `vcpu` of `run` until it yields, waits, or its VM stops,
+    /// or its slice is over ([`crate::slice`]).
     fn run_slice(&self, queue: &Queue, run: &Arc<Run>, vcpu: usize, cpu: usize, local: &mut CpuLocal) {
         let Some(slot) = run.vcpus.get(vcpu) else { return };
         slot.clear_wait();
@@ -195,9 +201,12 @@ impl<P: VmmHal> Vmm<P> {
         // The halted vCPUs here whose timers are saved wake up when due
         // even while this one runs (a guest that never leaves its CPU by
         // itself, looping on trapping instructions, included): the host
-        // timer ends this slice then, not a later tick.
-        self.arm_saved_timers(queue, local);
+        // timer ends this slice then, not a later tick, and so does the
+        // first exit after the deadline (the host may take its timer
+        // interrupt in the hypervisor, where it ends no guest run).
+        let timer = self.arm_saved_timers(queue, local);
         let t0 = P::now_ns();
+        let slice = Slice::new(t0, timer, self.wake_note(cpu));
         loop {
             slot.set_in_guest(true);
             let exit = run.vm.run_vcpu(vcpu);
@@ -210,7 +219,7 @@ impl<P: VmmHal> Vmm<P> {
                 }
             };
             match next {
-                Next::Resume if run.schedulable() => continue,
+                Next::Resume if run.schedulable() && !slice.over(P::now_ns(), P::now_ticks()) => continue,
                 Next::Halt if !run.vm.vcpu_has_pending_irq(vcpu) => slot.set_halted(true),
                 _ => {}
             }
@@ -225,8 +234,8 @@ impl<P: VmmHal> Vmm<P> {
     /// of them is due. A deadline
     /// already past is left out: [`Self::has_work`], asked next, runs a
     /// vCPU for it once (a guest that leaves its timer expired but masked
-    /// must not keep the CPU awake).
-    fn arm_saved_timers(&self, queue: &Queue, local: &CpuLocal) {
+    /// must not keep the CPU awake). The deadline it armed, if any.
+    fn arm_saved_timers(&self, queue: &Queue, local: &CpuLocal) -> Option<u64> {
         let now = P::now_ticks();
         let first = queue
             .lock()
@@ -239,6 +248,7 @@ impl<P: VmmHal> Vmm<P> {
         if let Some(deadline) = first {
             P::wake_no_later_than_ticks(deadline);
         }
+        first
     }
 
     /// After a pass that found nothing to run: waits for an interrupt
@@ -250,7 +260,7 @@ impl<P: VmmHal> Vmm<P> {
     pub fn idle_wait(&self, cpu: usize, local: &CpuLocal) {
         P::wait_for_irq_unless(&mut || {
             if let Some(queue) = self.queue(cpu) {
-                self.arm_saved_timers(&queue, local);
+                let _ = self.arm_saved_timers(&queue, local);
             }
             self.has_work(cpu, local)
         });

@@ -9,7 +9,8 @@
 //!   off stops its VM and its reset restarts it.
 //! - Where vCPUs run ([`placement`]: `phys_cpu_ids`, `phys_cpu_sets`, least
 //!   loaded CPU) and in which order ([`sched`]: equal shares of a shared
-//!   CPU, time slices from the host timer, halted vCPUs cost nothing), the
+//!   CPU, time slices of at most a host tick ([`mod@slice`]), halted vCPUs
+//!   cost nothing and run first when they wake), the
 //!   vCPUs' power state as the guest sees it ([`vcpu`]), and each CPU's
 //!   loop ([`cpu_loop`]) with the exits it handles ([`exits`]).
 //! - The host console: VM output by name on one shared screen
@@ -62,6 +63,7 @@ pub mod run;
 pub mod sched;
 pub mod screen;
 pub mod shell;
+pub mod slice;
 pub mod vcpu;
 mod vmm;
 

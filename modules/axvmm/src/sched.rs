@@ -8,8 +8,10 @@
 //! time, whatever they do: a guest that spins with its interrupts masked
 //! still leaves the guest at every host tick, and then the other vCPUs,
 //! whose pass is now smaller, run first. A halted vCPU is not runnable and
-//! costs nothing; when it wakes, its pass is raised to the smallest pass of
-//! the others, so a long sleep does not buy it a long burst.
+//! costs nothing; when it wakes, its pass is raised to just below the
+//! smallest pass of the others: a long sleep does not buy it a long burst,
+//! and it runs next (before the vCPU it interrupted, whose slice ended for
+//! it: [`crate::slice`]) unless it already had more time than the others.
 
 /// The index of the candidate to run: the smallest pass, the first on a
 /// tie. `candidates` yields `(index, pass)` of runnable vCPUs.
@@ -24,9 +26,10 @@ pub fn pick(candidates: impl IntoIterator<Item = (usize, u64)>) -> Option<usize>
 }
 
 /// The pass of a vCPU that becomes runnable after waiting: not below the
-/// smallest pass of the vCPUs that kept running (`floor`).
+/// smallest pass of the vCPUs that kept running (`floor`) less one, so
+/// that it comes before them on what would be a tie.
 pub fn on_wake(pass: u64, floor: Option<u64>) -> u64 {
-    floor.map_or(pass, |f| pass.max(f))
+    floor.map_or(pass, |f| pass.max(f.saturating_sub(1)))
 }
 
 /// The pass after running for `ran_ns`.
@@ -67,9 +70,13 @@ mod tests {
 
     #[test]
     fn a_sleeper_does_not_get_a_burst() {
-        assert_eq!(on_wake(10, Some(1_000_000)), 1_000_000);
+        assert_eq!(on_wake(10, Some(1_000_000)), 999_999);
         assert_eq!(on_wake(2_000_000, Some(1_000_000)), 2_000_000);
         assert_eq!(on_wake(10, None), 10);
+        assert_eq!(on_wake(0, Some(0)), 0);
+        // It comes first on what would be a tie with the vCPU that kept
+        // running.
+        assert_eq!(pick([(0, 1_000_000), (1, on_wake(10, Some(1_000_000)))]), Some(1));
         // So after waking, the two alternate instead of the sleeper running
         // until it caught up.
         let mut pass = [on_wake(0, Some(500)), 500];

@@ -38,6 +38,9 @@ struct Host {
     armed: Option<u64>,
     /// What each `wait_for_irq_unless` found: true if it did not wait.
     waits: Vec<bool>,
+    /// Something that happens on another CPU while a guest runs: called
+    /// from the first `run_vcpu` that ends at or after the given time.
+    meanwhile: Option<(u64, Box<dyn FnOnce()>)>,
 }
 
 std::thread_local! {
@@ -104,6 +107,9 @@ impl ManagedVm for MockVm {
             .pop_front()
             .unwrap_or((SLICE_NS, AxVCpuExitReason::ExternalInterrupt { vector: 26 }));
         host(|h| h.now += ns);
+        if let Some((_, f)) = host(|h| h.meanwhile.take_if(|(at, _)| *at <= h.now)) {
+            f();
+        }
         Ok(exit)
     }
     fn unbind_vcpu(&self, vcpu: usize) {
@@ -767,4 +773,115 @@ fn a_running_vcpu_does_not_hold_back_a_saved_timer() {
     host(|h| h.armed = None);
     assert_eq!(step(&vmm, 0, &mut l), Step::Ran, "the busy VM runs");
     assert_eq!(host(|h| h.armed), Some(now + 5_000));
+}
+
+/// `n` hypercall exits of `ns` each for vCPU 0 of `vm`: a guest that
+/// never leaves its CPU by itself (the hypervisor answers every exit and
+/// enters it again at once; the host takes its interrupts meanwhile, so
+/// they end no guest run).
+fn push_hypercalls(vm: &MockVm, n: usize, ns: u64) {
+    for _ in 0..n {
+        vm.push(0, ns, AxVCpuExitReason::Hypercall { nr: 7, args: [0; 6] });
+    }
+}
+
+/// A halted vCPU woken (an SGI from its VM's vCPU on another CPU) while a
+/// busy vCPU of another VM runs on its CPU making exits the hypervisor
+/// answers at once: the busy one leaves at its next exit, and the woken
+/// one runs next, before the busy one again although it comes first on
+/// the CPU.
+#[test]
+fn a_woken_vcpu_runs_at_the_next_exit_of_a_busy_one() {
+    let vmm: &'static TestVmm = Box::leak(Box::new(booted(
+        vec![
+            image("busy", 1, vec![CpuChoice::Fixed(0)], 16, true),
+            image("sleeper", 2, vec![CpuChoice::Fixed(0)], 16, true),
+        ],
+        1,
+        false,
+    )));
+    let (busy, sleeper) = (mock(0), mock(1));
+    busy.push(0, 10, AxVCpuExitReason::Halt);
+    sleeper.push(0, 10, AxVCpuExitReason::Halt);
+    let mut l = CpuLocal::default();
+    step(vmm, 0, &mut l); // the busy VM's vCPU halts (it is set up)
+    step(vmm, 0, &mut l); // the sleeper halts
+    // The busy one wakes and makes 100 ms of hypercalls; 2 ms in, the
+    // sleeper's VM kicks it from another CPU.
+    push_hypercalls(&busy, 1000, 100_000);
+    assert!(vmm.kick(1, 0));
+    let kick_at = host(|h| h.now) + 2_000_000;
+    host(|h| {
+        h.meanwhile = Some((
+            kick_at,
+            Box::new(move || {
+                on_cpu(1);
+                assert!(vmm.kick(2, 0));
+                on_cpu(0);
+            }),
+        ))
+    });
+    assert_eq!(step(vmm, 0, &mut l), Step::Ran);
+    let busy_runs = busy.ran().len();
+    assert_eq!(busy_runs, 1 + 20, "the busy vCPU leaves at the exit after the kick");
+    assert_eq!(host(|h| h.now), kick_at);
+    sleeper.push(0, 10, AxVCpuExitReason::Halt);
+    assert_eq!(step(vmm, 0, &mut l), Step::Ran);
+    assert_eq!(sleeper.ran().len(), 2, "the woken vCPU runs next");
+    assert_eq!(busy.ran().len(), busy_runs);
+}
+
+/// Two vCPUs on one CPU that never leave it by themselves (hypercalls
+/// only, no host interrupt in the guest) still take turns, a slice of at
+/// most a host tick each.
+#[test]
+fn vcpus_that_only_make_hypercalls_take_turns() {
+    let vmm = booted(
+        vec![
+            image("a", 1, vec![CpuChoice::Fixed(0)], 16, true),
+            image("b", 2, vec![CpuChoice::Fixed(0)], 16, true),
+        ],
+        1,
+        false,
+    );
+    let (a, b) = (mock(0), mock(1));
+    push_hypercalls(&a, 1000, 100_000);
+    push_hypercalls(&b, 1000, 100_000);
+    let mut l = CpuLocal::default();
+    step(&vmm, 0, &mut l);
+    assert_eq!((a.ran().len(), b.ran().len()), (100, 0), "a runs one slice: 10 ms");
+    step(&vmm, 0, &mut l);
+    assert_eq!((a.ran().len(), b.ran().len()), (100, 100), "then b");
+    step(&vmm, 0, &mut l);
+    assert_eq!(a.ran().len(), 200);
+}
+
+/// A halted vCPU's saved timer deadline passing ends the slice of a vCPU
+/// that makes hypercalls only, at its first exit after the deadline.
+#[test]
+fn a_saved_timer_ends_the_slice_of_a_vcpu_that_makes_hypercalls_only() {
+    let vmm = booted(
+        vec![
+            image("sleeper", 1, vec![CpuChoice::Fixed(0)], 16, true),
+            image("busy", 2, vec![CpuChoice::Fixed(0)], 16, true),
+        ],
+        1,
+        false,
+    );
+    let (sleeper, busy) = (mock(0), mock(1));
+    sleeper.push(0, 10, AxVCpuExitReason::Halt);
+    let mut l = CpuLocal::default();
+    step(&vmm, 0, &mut l); // the sleeper halts
+    let now = host(|h| h.now);
+    sleeper.deadline.store(now + 550_000, Ordering::Release);
+    push_hypercalls(&busy, 1000, 100_000);
+    step(&vmm, 0, &mut l);
+    assert_eq!(
+        busy.ran().len(),
+        6,
+        "the busy vCPU leaves at its first exit after 0.55 ms"
+    );
+    sleeper.push(0, 10, AxVCpuExitReason::Halt);
+    step(&vmm, 0, &mut l);
+    assert_eq!(sleeper.ran().len(), 2, "the sleeper runs for its timer");
 }

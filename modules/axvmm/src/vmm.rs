@@ -13,6 +13,7 @@ use crate::lifecycle::{Plan, Request, VmState, plan};
 use crate::outbox::Printer;
 use crate::placement::place;
 use crate::run::Run;
+use crate::slice::WakeNote;
 use alloc::{format, string::String, sync::Arc, vec::Vec};
 use axdevice::{ConsoleSink, PrefixingSink};
 use core::fmt;
@@ -49,6 +50,8 @@ pub struct Vmm<P: VmmHal> {
     pub(crate) images: SpinNoIrq<Vec<VmImage>>,
     pub(crate) records: SpinNoIrq<Vec<Record>>,
     pub(crate) queues: SpinNoIrq<Vec<Arc<Queue>>>,
+    /// Per CPU: one of its halted vCPUs was woken ([`crate::slice`]).
+    pub(crate) wake_notes: SpinNoIrq<Vec<Arc<WakeNote>>>,
     pub(crate) console: Console,
     poweroff_when_idle: AtomicBool,
     /// Set by CPU 0 when it powers off: the other CPUs stop looking.
@@ -72,6 +75,7 @@ impl<P: VmmHal> Vmm<P> {
             images: SpinNoIrq::new(Vec::new()),
             records: SpinNoIrq::new(Vec::new()),
             queues: SpinNoIrq::new(Vec::new()),
+            wake_notes: SpinNoIrq::new(Vec::new()),
             console: Console::new(),
             poweroff_when_idle: AtomicBool::new(true),
             powering_off: AtomicBool::new(false),
@@ -87,6 +91,7 @@ impl<P: VmmHal> Vmm<P> {
     pub fn init(&self, images: Vec<VmImage>, cpus: usize, poweroff_when_idle: bool) {
         *self.images.lock() = images;
         *self.queues.lock() = (0..cpus).map(|_| Arc::new(Queue::new(Vec::new()))).collect();
+        *self.wake_notes.lock() = (0..cpus).map(|_| Arc::new(WakeNote::default())).collect();
         self.poweroff_when_idle.store(poweroff_when_idle, Ordering::Release);
         self.memory_before_vms.store(P::used_memory_bytes(), Ordering::Release);
     }
@@ -131,6 +136,10 @@ impl<P: VmmHal> Vmm<P> {
 
     pub(crate) fn queue(&self, cpu: usize) -> Option<Arc<Queue>> {
         self.queues.lock().get(cpu).cloned()
+    }
+
+    pub(crate) fn wake_note(&self, cpu: usize) -> Option<Arc<WakeNote>> {
+        self.wake_notes.lock().get(cpu).cloned()
     }
 
     /// Prints a line on the host console, after the VM output queued
@@ -210,12 +219,22 @@ impl<P: VmmHal> Vmm<P> {
     /// interrupted then, and the vCPU takes in everything pending before it
     /// enters the guest again): a guest flooding another vCPU with
     /// interrupts costs that vCPU's CPU one interrupt per run of the vCPU,
-    /// not one per interrupt. False if there is no such vCPU.
+    /// not one per interrupt. A halted vCPU that is woken also ends the
+    /// slice of whatever vCPU runs on its CPU at that one's next exit
+    /// ([`crate::slice`]), even an exit the host interrupt did not cause.
+    /// False if there is no such vCPU.
     pub fn kick(&self, vm_id: usize, vcpu: usize) -> bool {
         let Some(run) = self.run_of(vm_id) else { return false };
         let Some(slot) = run.vcpus.get(vcpu) else { return false };
-        if slot.note_wake() && slot.pcpu != P::cpu_id() {
-            P::wake_cpu(slot.pcpu);
+        if slot.note_wake() {
+            if slot.halted()
+                && let Some(note) = self.wake_note(slot.pcpu)
+            {
+                note.set();
+            }
+            if slot.pcpu != P::cpu_id() {
+                P::wake_cpu(slot.pcpu);
+            }
         }
         true
     }
