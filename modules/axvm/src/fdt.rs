@@ -158,13 +158,11 @@ fn encode_cells(property: &'static str, values: &[u64], cells: usize) -> Result<
     }
     let mut out = Vec::with_capacity(values.len() * cells * 4);
     for &value in values {
-        match cells {
-            1 => {
-                let v = u32::try_from(value).map_err(|_| DtbError::CellsTooSmall { property, value, cells })?;
-                out.extend_from_slice(&v.to_be_bytes());
-            }
-            2 => out.extend_from_slice(&value.to_be_bytes()),
-            _ => return Err(DtbError::CellsTooSmall { property, value, cells }),
+        if cells == 1 {
+            let v = u32::try_from(value).map_err(|_| DtbError::CellsTooSmall { property, value, cells })?;
+            out.extend_from_slice(&v.to_be_bytes());
+        } else {
+            out.extend_from_slice(&value.to_be_bytes());
         }
     }
     Ok(out)
