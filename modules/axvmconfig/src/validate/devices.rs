@@ -5,7 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use super::{Region, overlaps, push, range_of, show};
+use super::{Region, gpa_range, overlaps, push, range_of, show};
 use crate::crate_config::VMDevicesConfig;
 use crate::defaults::DefaultDevice;
 use crate::device::DeviceSpace;
@@ -162,16 +162,7 @@ fn device_range(errors: &mut Vec<ConfigError>, field: &str, base: usize, length:
         );
         return None;
     }
-    let range = range_of(base, length);
-    if range.is_none() {
-        push(
-            errors,
-            ErrorKind::Overflow,
-            format!("{field}.size"),
-            format!("gpa {base:#x} + size {length:#x} overflows the address space"),
-        );
-    }
-    range
+    gpa_range(errors, field, base, length)
 }
 
 /// Adds a device range to `placed`, reporting overlaps with those already there.

@@ -5,7 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use super::{PAGE_SIZE, Region, ValidateContext, overlaps, push, range_of, region_field, show};
+use super::{PAGE_SIZE, Region, ValidateContext, gpa_range, overlaps, push, range_of, region_field, show};
 use crate::crate_config::{VMKernelConfig, VmMemConfig};
 use crate::defaults::{DTB_ALIGN, DefaultDtbPlace, DtbPlacement, GENERATED_DTB_MAX_SIZE};
 use crate::error::{ConfigError, ErrorKind};
@@ -51,16 +51,7 @@ pub(super) fn check_regions(regions: &[VmMemConfig], errors: &mut Vec<ConfigErro
                 format!("{:#x} is not a multiple of 4 KiB ({PAGE_SIZE:#x})", region.size),
             );
         }
-        let Some(range) = range_of(region.gpa, region.size) else {
-            push(
-                errors,
-                ErrorKind::Overflow,
-                format!("{field}.size"),
-                format!(
-                    "gpa {:#x} + size {:#x} overflows the address space",
-                    region.gpa, region.size
-                ),
-            );
+        let Some(range) = gpa_range(errors, &field, region.gpa, region.size) else {
             continue;
         };
         for other in good.iter().filter(|o| overlaps(&o.range, &range)) {

@@ -193,6 +193,20 @@ fn range_of(start: usize, size: usize) -> Option<Range<usize>> {
     Some(start..start.checked_add(size)?)
 }
 
+/// `gpa..gpa + size`, or `None` with an overflow error at `{field}.size`.
+fn gpa_range(errors: &mut Vec<ConfigError>, field: &str, gpa: usize, size: usize) -> Option<Range<usize>> {
+    let range = range_of(gpa, size);
+    if range.is_none() {
+        push(
+            errors,
+            ErrorKind::Overflow,
+            format!("{field}.size"),
+            format!("gpa {gpa:#x} + size {size:#x} overflows the address space"),
+        );
+    }
+    range
+}
+
 fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
     a.start < b.end && b.start < a.end
 }

@@ -6,7 +6,7 @@
 use alloc::format;
 use alloc::vec::Vec;
 
-use super::{PAGE_SIZE, Region, overlaps, push, range_of, show};
+use super::{PAGE_SIZE, Region, gpa_range, overlaps, push, show};
 use crate::crate_config::AxVMCrateConfig;
 use crate::device::EmulatedDeviceType;
 use crate::error::{ConfigError, ErrorKind};
@@ -186,16 +186,7 @@ fn check_addresses(config: &AxVMCrateConfig, regions: &[Region], errors: &mut Ve
                 ),
             );
         }
-        let Some(range) = range_of(w.base_gpa, w.length) else {
-            push(
-                errors,
-                ErrorKind::Overflow,
-                format!("{field}.size"),
-                format!(
-                    "gpa {:#x} + size {:#x} overflows the address space",
-                    w.base_gpa, w.length
-                ),
-            );
+        let Some(range) = gpa_range(errors, &field, w.base_gpa, w.length) else {
             continue;
         };
         for region in regions.iter().filter(|r| overlaps(&r.range, &range)) {
