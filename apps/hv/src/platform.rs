@@ -31,6 +31,10 @@ impl VmmHal for HvPlatform {
         axhal::time::current_ticks()
     }
 
+    fn ticks_per_second() -> u64 {
+        axhal::time::ticks_per_sec()
+    }
+
     fn wake_no_later_than_ticks(deadline: u64) {
         axhal::time::wake_no_later_than_ticks(deadline);
     }

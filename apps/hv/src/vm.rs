@@ -31,8 +31,8 @@ impl ManagedVm for HvVm {
         self.0.vcpu_num()
     }
 
-    fn run_vcpu(&self, vcpu: usize) -> AxResult<AxVCpuExitReason> {
-        self.0.run_vcpu(vcpu)
+    fn run_vcpu(&self, vcpu: usize, answer: Option<u64>) -> AxResult<AxVCpuExitReason> {
+        self.0.run_vcpu(vcpu, answer)
     }
 
     fn unbind_vcpu(&self, vcpu: usize) {

@@ -129,7 +129,7 @@ fn a_vm_without_a_console_gets_the_default_pl011() {
         data: u64::from(data),
     };
     crate::arch_mock::script([write(b'o'), write(b'k'), write(b'\n'), AxVCpuExitReason::Halt]);
-    assert_eq!(vm.run_vcpu(0), Ok(AxVCpuExitReason::Halt));
+    assert_eq!(vm.run_vcpu(0, None), Ok(AxVCpuExitReason::Halt));
     let out = String::from_utf8(console.0.lock().unwrap().clone()).unwrap();
     assert_eq!(out, "bare:obare:kbare:\n", "each byte reaches the VM's console sink");
 

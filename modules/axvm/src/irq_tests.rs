@@ -98,14 +98,18 @@ fn a_guest_sgi_reaches_the_other_vcpu_and_its_cpu_is_notified() {
         },
         hypercall(),
     ]);
-    assert_eq!(vm.run_vcpu(0), Ok(hypercall()), "the SGI is handled inside the VM");
+    assert_eq!(
+        vm.run_vcpu(0, None),
+        Ok(hypercall()),
+        "the SGI is handled inside the VM"
+    );
     assert_eq!(kicks(), [(3, 1)], "vCPU 1 of VM 3 is notified, not the sender");
     assert!(vm.vcpu_has_pending_irq(1));
     assert!(!vm.vcpu_has_pending_irq(0));
     // This thread plays vCPU 1's CPU now.
     vm.vcpu(0).unwrap().lock().unbind().unwrap();
     script([hypercall()]);
-    assert_eq!(vm.run_vcpu(1), Ok(hypercall()));
+    assert_eq!(vm.run_vcpu(1, None), Ok(hypercall()));
     assert_eq!(lrs(&vm, 1), [(5, lr::STATE_PENDING)], "SGI 5 went into a list register");
 }
 
@@ -115,7 +119,7 @@ fn the_timer_line_is_delivered_and_resampled_after_the_guest_ends_it() {
     enable_private(&vm, 0);
     set_timer_level(true);
     script([hypercall()]);
-    vm.run_vcpu(0).unwrap();
+    vm.run_vcpu(0, None).unwrap();
     assert_eq!(lrs(&vm, 0), [(27, lr::STATE_PENDING)]);
     {
         let mut cell = vm.vcpu(0).unwrap().lock();
@@ -131,19 +135,19 @@ fn the_timer_line_is_delivered_and_resampled_after_the_guest_ends_it() {
     set_guest(Some(end_all));
     set_timer_level(false);
     script([hypercall()]);
-    vm.run_vcpu(0).unwrap();
+    vm.run_vcpu(0, None).unwrap();
     set_guest(None);
     script([hypercall()]);
-    vm.run_vcpu(0).unwrap();
+    vm.run_vcpu(0, None).unwrap();
     assert_eq!(lrs(&vm, 0), [], "not pending again: the line is low");
     // Still high after the guest ended it: pending again.
     set_timer_level(true);
     set_guest(Some(end_all));
     script([hypercall()]);
-    vm.run_vcpu(0).unwrap();
+    vm.run_vcpu(0, None).unwrap();
     set_guest(None);
     script([hypercall()]);
-    vm.run_vcpu(0).unwrap();
+    vm.run_vcpu(0, None).unwrap();
     assert_eq!(lrs(&vm, 0), [(27, lr::STATE_PENDING)]);
 }
 
@@ -161,7 +165,7 @@ fn a_halt_unmasks_the_timer_interrupt_the_guest_rearmed() {
     enable_private(&vm, 0);
     set_timer_level(true);
     script([hypercall()]);
-    vm.run_vcpu(0).unwrap();
+    vm.run_vcpu(0, None).unwrap();
     assert_eq!(lrs(&vm, 0), [(27, lr::STATE_PENDING)]);
     unmasks();
     fn end_rearm_and_wait(l: &mut ListRegs) {
@@ -172,7 +176,7 @@ fn a_halt_unmasks_the_timer_interrupt_the_guest_rearmed() {
     }
     set_guest(Some(end_rearm_and_wait));
     script([AxVCpuExitReason::Halt]);
-    assert_eq!(vm.run_vcpu(0), Ok(AxVCpuExitReason::Halt));
+    assert_eq!(vm.run_vcpu(0, None), Ok(AxVCpuExitReason::Halt));
     set_guest(None);
     assert!(!vm.vcpu_has_pending_irq(0));
     assert_eq!(unmasks(), [27], "the idle timer line is unmasked at the halt");
@@ -187,7 +191,7 @@ fn a_halt_with_the_timer_line_high_delivers_it_and_keeps_it_masked() {
     set_timer_level(true);
     script([AxVCpuExitReason::Halt]);
     unmasks();
-    assert_eq!(vm.run_vcpu(0), Ok(AxVCpuExitReason::Halt));
+    assert_eq!(vm.run_vcpu(0, None), Ok(AxVCpuExitReason::Halt));
     assert!(vm.vcpu_has_pending_irq(0), "the WFI ends at once");
     assert_eq!(unmasks(), [], "a high line stays masked");
 }
@@ -198,7 +202,7 @@ fn a_disabled_timer_interrupt_stays_pending_in_the_model() {
     write(&vm, DEFAULT_GICD_BASE + GICD_CTLR, ENABLE_GRP1);
     set_timer_level(true);
     script([hypercall()]);
-    vm.run_vcpu(0).unwrap();
+    vm.run_vcpu(0, None).unwrap();
     assert_eq!(lrs(&vm, 0), [], "PPI 27 is not enabled");
     assert!(!vm.vcpu_has_pending_irq(0));
     let ispendr0 = read(&vm, DEFAULT_GICR_BASE + SGI_BASE + 0x200);
@@ -213,10 +217,10 @@ fn interrupts_of_the_guests_own_devices_reenter_the_guest() {
         AxVCpuExitReason::ExternalInterrupt { vector: 25 },
         hypercall(),
     ]);
-    assert_eq!(vm.run_vcpu(0), Ok(hypercall()));
+    assert_eq!(vm.run_vcpu(0, None), Ok(hypercall()));
     script([AxVCpuExitReason::ExternalInterrupt { vector: 26 }]);
     assert_eq!(
-        vm.run_vcpu(0),
+        vm.run_vcpu(0, None),
         Ok(AxVCpuExitReason::ExternalInterrupt { vector: 26 }),
         "the host's own timer goes to the host"
     );
@@ -272,7 +276,7 @@ fn a_saved_timer_deadline_is_only_reported_for_an_unloaded_vcpu() {
         "never bound: its timers are saved"
     );
     script([hypercall()]);
-    vm.run_vcpu(0).unwrap();
+    vm.run_vcpu(0, None).unwrap();
     assert_eq!(
         vm.vcpu_timer_deadline(0),
         None,

@@ -203,7 +203,7 @@ fn guest_memory_round_trip_and_bounds() {
 #[test]
 fn bad_vcpu_id_is_invalid_input() {
     let (vm, _) = vm();
-    assert_eq!(vm.run_vcpu(2), Err(AxError::InvalidInput));
+    assert_eq!(vm.run_vcpu(2, None), Err(AxError::InvalidInput));
 }
 
 fn mmio_read(
@@ -233,7 +233,7 @@ fn mmio_reads_complete_the_register_with_extension() {
         mmio_read(0x0a00_0010, AccessWidth::Word, 7, true, AccessWidth::Dword),
         STOP,
     ]);
-    assert_eq!(vm.run_vcpu(0), Ok(STOP), "handled exits do not reach the caller");
+    assert_eq!(vm.run_vcpu(0, None), Ok(STOP), "handled exits do not reach the caller");
     assert_eq!(
         take_events(),
         [
@@ -245,6 +245,14 @@ fn mmio_reads_complete_the_register_with_extension() {
 }
 
 #[test]
+fn a_hypercall_answer_is_set_before_the_next_entry() {
+    let (vm, _) = vm();
+    script([STOP]);
+    assert_eq!(vm.run_vcpu(0, Some(0x1234)), Ok(STOP));
+    assert_eq!(take_events(), [Event::Gpr(0, 0x1234)]);
+}
+
+#[test]
 fn mmio_write_reaches_the_device_and_the_console() {
     let (vm, console) = vm();
     let write = |addr: usize, data: u64| AxVCpuExitReason::MmioWrite {
@@ -253,7 +261,7 @@ fn mmio_write_reaches_the_device_and_the_console() {
         data,
     };
     script([write(0x0900_0000, b'h' as u64), write(0x0900_0000, b'\n' as u64), STOP]);
-    assert_eq!(vm.run_vcpu(0), Ok(STOP));
+    assert_eq!(vm.run_vcpu(0, None), Ok(STOP));
     assert!(take_events().is_empty());
     let out = String::from_utf8(console.0.lock().unwrap().clone()).unwrap();
     assert!(out.contains('h') && out.starts_with("unit:"), "{out:?}");
@@ -279,7 +287,7 @@ fn accesses_nothing_answers_become_guest_faults() {
         },
         STOP,
     ]);
-    assert_eq!(vm.run_vcpu(0), Ok(STOP));
+    assert_eq!(vm.run_vcpu(0, None), Ok(STOP));
     assert_eq!(
         take_events(),
         [
@@ -296,7 +304,7 @@ fn a_guest_that_cannot_take_its_fault_stops_the_run() {
     let (vm, _) = vm();
     vm.vcpu(1).unwrap().lock().get_arch_vcpu().refuse_faults = true;
     script([mmio_read(0x2000_0000, AccessWidth::Dword, 1, false, AccessWidth::Dword)]);
-    assert_eq!(vm.run_vcpu(1), Err(AxError::BadState));
+    assert_eq!(vm.run_vcpu(1, None), Err(AxError::BadState));
 }
 
 /// A device access without syndrome at the test device's scratch register.
@@ -328,7 +336,7 @@ fn device_access_without_syndrome_is_emulated_by_the_vcpu() {
         Ok(())
     }));
     script([NO_SYNDROME_WRITE, STOP]);
-    let result = vm.run_vcpu(0);
+    let result = vm.run_vcpu(0, None);
     set_emulation(None);
     assert_eq!(result, Ok(STOP));
     assert_eq!(take_events(), []);
@@ -353,13 +361,13 @@ fn device_access_without_syndrome_that_fails_becomes_a_guest_abort() {
         }))
     }));
     script([NO_SYNDROME_WRITE, STOP]);
-    let result = vm.run_vcpu(0);
+    let result = vm.run_vcpu(0, None);
     set_emulation(None);
     assert_eq!(result, Ok(STOP));
     assert_eq!(take_events(), [Event::Fault(LastExitFault::Access)]);
     // An exit the vCPU cannot emulate at all (not a data abort): the same.
     script([NO_SYNDROME_WRITE, STOP]);
-    assert_eq!(vm.run_vcpu(0), Ok(STOP));
+    assert_eq!(vm.run_vcpu(0, None), Ok(STOP));
     assert_eq!(take_events(), [Event::Fault(LastExitFault::Access)]);
 }
 
@@ -371,8 +379,8 @@ fn other_exits_go_to_the_caller() {
         args: [0; 6],
     };
     script([hc.clone(), AxVCpuExitReason::SystemDown]);
-    assert_eq!(vm.run_vcpu(0), Ok(hc));
-    assert_eq!(vm.run_vcpu(0), Ok(AxVCpuExitReason::SystemDown));
+    assert_eq!(vm.run_vcpu(0, None), Ok(hc));
+    assert_eq!(vm.run_vcpu(0, None), Ok(AxVCpuExitReason::SystemDown));
 }
 
 #[test]

@@ -323,18 +323,23 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
     }
 
     /// Runs vCPU `vcpu_id` on the calling physical CPU (binding it on first
-    /// use) until an exit the VM does not handle itself, and returns it.
-    /// MMIO, system-register and nested page fault exits are handled here;
+    /// use) until an exit the VM does not handle itself, and returns it;
+    /// `answer`, if any, is first set as the value of the hypercall it
+    /// made last. MMIO, system-register and nested page fault exits are
+    /// handled here;
     /// an access nothing answers becomes a fault in the guest.
     ///
     /// Errors: `InvalidInput` for a bad id; `BadState` when the vCPU cannot
     /// run (not bound here, broken) or the guest cannot take a fault it
     /// caused; the caller stops the VM on any error.
-    pub fn run_vcpu(&self, vcpu_id: usize) -> AxResult<AxVCpuExitReason> {
+    pub fn run_vcpu(&self, vcpu_id: usize, answer: Option<u64>) -> AxResult<AxVCpuExitReason> {
         let cell = self.vcpus.get(vcpu_id).ok_or(AxError::InvalidInput)?;
         let mut vcpu = cell.lock();
         if vcpu.state() == VCpuState::Free {
             vcpu.bind()?;
+        }
+        if let Some(value) = answer {
+            vcpu.set_return_value(value as usize)?;
         }
         if let Some(exit) = self.pc.as_ref().and_then(|p| p.take_pending_exit(vcpu_id)) {
             return Ok(exit);

@@ -11,6 +11,7 @@
 
 use crate::exits::{self, Next};
 use crate::hal::{Power, VmmHal};
+use crate::lifecycle::VmState;
 use crate::run::Run;
 use crate::sched;
 use crate::slice::Slice;
@@ -206,10 +207,11 @@ impl<P: VmmHal> Vmm<P> {
         // interrupt in the hypervisor, where it ends no guest run).
         let timer = self.arm_saved_timers(queue, local);
         let t0 = P::now_ns();
-        let slice = Slice::new(t0, timer, self.wake_note(cpu));
+        let slice = Slice::new(P::now_ticks(), P::ticks_per_second(), timer, self.wake_note(cpu));
+        let mut answer = None;
         loop {
             slot.set_in_guest(true);
-            let exit = run.vm.run_vcpu(vcpu);
+            let exit = run.vm.run_vcpu(vcpu, answer.take());
             slot.set_in_guest(false);
             let next = match exit {
                 Ok(exit) => exits::handle(self, run, vcpu, exit),
@@ -218,8 +220,15 @@ impl<P: VmmHal> Vmm<P> {
                     Next::Yield
                 }
             };
+            // `handle` resumes no vCPU of a VM that shuts down.
+            let resume = || run.state() == VmState::Running && !slice.over(P::now_ticks());
             match next {
-                Next::Resume if run.schedulable() && !slice.over(P::now_ns(), P::now_ticks()) => continue,
+                Next::Resume if resume() => continue,
+                Next::Answer(value) if resume() => {
+                    answer = Some(value);
+                    continue;
+                }
+                Next::Answer(value) => run.vm.set_return_value(vcpu, value),
                 Next::Halt if !run.vm.vcpu_has_pending_irq(vcpu) => slot.set_halted(true),
                 _ => {}
             }

@@ -14,8 +14,11 @@ use core::sync::atomic::{AtomicBool, Ordering};
 /// What the CPU does after an exit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Next {
-    /// Run the same vCPU again at once (a hypercall answered, ...).
+    /// Run the same vCPU again at once.
     Resume,
+    /// Run the same vCPU again at once, its hypercall returning this value
+    /// (set as it enters, or at once if it does not run again now).
+    Answer(u64),
     /// Its time slice ended (a host interrupt) or it stopped: look at the
     /// other vCPUs of this CPU.
     Yield,
@@ -59,7 +62,7 @@ pub fn handle<P: VmmHal>(vmm: &Vmm<P>, run: &Arc<Run>, vcpu: usize, exit: AxVCpu
         }
         AxVCpuExitReason::Hypercall { nr, args } => {
             let value = P::hypercall(&Caller { run, vcpu }, nr, args);
-            vm.set_return_value(vcpu, value);
+            return answer(run, vcpu, value);
         }
         AxVCpuExitReason::CpuUp {
             target_cpu,
@@ -68,7 +71,7 @@ pub fn handle<P: VmmHal>(vmm: &Vmm<P>, run: &Arc<Run>, vcpu: usize, exit: AxVCpu
         } => {
             let result = cpu_on::<P>(run, target_cpu, entry_point.as_usize(), arg);
             if let Some(status) = P::cpu_on_status(result) {
-                vm.set_return_value(vcpu, status);
+                return answer(run, vcpu, status);
             }
         }
         AxVCpuExitReason::CpuDown { .. } => {
@@ -96,6 +99,17 @@ pub fn handle<P: VmmHal>(vmm: &Vmm<P>, run: &Arc<Run>, vcpu: usize, exit: AxVCpu
         other => vmm.stop_run(run, format_args!("vCPU {vcpu}: unhandled exit {other:?}")),
     }
     if vm.shutting_down() { Next::Yield } else { Next::Resume }
+}
+
+/// Resumes vCPU `vcpu` with `value` as its hypercall's result, or sets
+/// the result now if its VM stops.
+fn answer(run: &Run, vcpu: usize, value: u64) -> Next {
+    if run.vm.shutting_down() {
+        run.vm.set_return_value(vcpu, value);
+        Next::Yield
+    } else {
+        Next::Answer(value)
+    }
 }
 
 /// A guest's CPU_ON of the vCPU it names `target`: exactly one caller wins

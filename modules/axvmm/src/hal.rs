@@ -17,9 +17,11 @@ pub trait ManagedVm: Send + Sync {
     /// How many vCPUs it has.
     fn vcpu_num(&self) -> usize;
     /// Runs vCPU `vcpu` on the calling CPU until an exit the VM does not
-    /// handle itself. An error means the vCPU cannot go on (the manager
-    /// stops the VM).
-    fn run_vcpu(&self, vcpu: usize) -> AxResult<AxVCpuExitReason>;
+    /// handle itself; `answer`, if any, is first set as the value its last
+    /// hypercall returns (the lock [`Self::set_return_value`] takes is
+    /// taken once for both). An error means the vCPU cannot go on (the
+    /// manager stops the VM).
+    fn run_vcpu(&self, vcpu: usize, answer: Option<u64>) -> AxResult<AxVCpuExitReason>;
     /// Saves vCPU `vcpu`'s state and unloads it from the calling CPU, if it
     /// is loaded there.
     fn unbind_vcpu(&self, vcpu: usize);
@@ -127,6 +129,8 @@ pub trait VmmHal: 'static {
     fn now_ns() -> u64;
     /// Host time in ticks of the guests' timer counter.
     fn now_ticks() -> u64;
+    /// The frequency of that counter, in Hz.
+    fn ticks_per_second() -> u64;
     /// Makes sure this CPU is woken no later than `deadline` (ticks).
     fn wake_no_later_than_ticks(deadline: u64);
     /// Host memory in use, in bytes.

@@ -43,28 +43,33 @@ impl WakeNote {
     }
 }
 
-/// The running slice of a CPU.
+/// The running slice of a CPU. It is asked after every exit, so it works
+/// in counter ticks only (no conversion to ns on that path): its end is
+/// the earlier of [`SLICE_NS`] from its start and the first saved timer
+/// deadline.
 pub struct Slice {
-    /// When it started, in host ns.
-    start_ns: u64,
-    /// The first saved timer deadline of a halted vCPU here, in ticks.
-    timer: Option<u64>,
+    /// When it ends, in ticks.
+    end: u64,
     /// The CPU's wake note.
     note: Option<Arc<WakeNote>>,
 }
 
 impl Slice {
-    /// A slice starting at `start_ns`, which ends at the tick deadline
-    /// `timer` at the latest and when `note` is set.
-    pub fn new(start_ns: u64, timer: Option<u64>, note: Option<Arc<WakeNote>>) -> Self {
-        Self { start_ns, timer, note }
+    /// A slice starting at `start_ticks` of a counter running at
+    /// `ticks_per_second`, which ends at the tick deadline `timer` at the
+    /// latest and when `note` is set.
+    pub fn new(start_ticks: u64, ticks_per_second: u64, timer: Option<u64>, note: Option<Arc<WakeNote>>) -> Self {
+        let len = (u128::from(SLICE_NS) * u128::from(ticks_per_second) / 1_000_000_000).max(1);
+        let end = start_ticks.saturating_add(u64::try_from(len).unwrap_or(u64::MAX));
+        Self {
+            end: timer.map_or(end, |t| t.min(end)),
+            note,
+        }
     }
 
-    /// Whether the slice is over at `now_ns` (host ns) and `now_ticks`.
-    pub fn over(&self, now_ns: u64, now_ticks: u64) -> bool {
-        now_ns.saturating_sub(self.start_ns) >= SLICE_NS
-            || self.timer.is_some_and(|t| t <= now_ticks)
-            || self.note.as_ref().is_some_and(|n| n.is_set())
+    /// Whether the slice is over at `now_ticks`.
+    pub fn over(&self, now_ticks: u64) -> bool {
+        self.end <= now_ticks || self.note.as_ref().is_some_and(|n| n.is_set())
     }
 }
 
@@ -74,18 +79,30 @@ mod tests {
 
     #[test]
     fn a_slice_ends_at_the_tick_at_a_due_timer_and_at_a_wake() {
-        let s = Slice::new(100, None, None);
-        assert!(!s.over(100 + SLICE_NS - 1, 0));
-        assert!(s.over(100 + SLICE_NS, 0));
-        let s = Slice::new(0, Some(50), None);
-        assert!(!s.over(10, 49));
-        assert!(s.over(10, 50));
+        // A 62.5 MHz counter: the 10 ms slice is 625,000 ticks.
+        const HZ: u64 = 62_500_000;
+        let s = Slice::new(100, HZ, None, None);
+        assert!(!s.over(100 + 624_999));
+        assert!(s.over(100 + 625_000));
+        let s = Slice::new(0, HZ, Some(50), None);
+        assert!(!s.over(49));
+        assert!(s.over(50));
+        // A deadline after the slice's end does not lengthen it.
+        let s = Slice::new(0, HZ, Some(10_000_000), None);
+        assert!(s.over(625_000));
         let note = Arc::new(WakeNote::default());
-        let s = Slice::new(0, None, Some(note.clone()));
-        assert!(!s.over(10, 10));
+        let s = Slice::new(0, HZ, None, Some(note.clone()));
+        assert!(!s.over(10));
         note.set();
-        assert!(s.over(10, 10));
+        assert!(s.over(10));
         note.clear();
-        assert!(!s.over(10, 10));
+        assert!(!s.over(10));
+    }
+
+    #[test]
+    fn a_slice_near_the_end_of_the_counter_does_not_wrap() {
+        let s = Slice::new(u64::MAX - 10, 1_000_000_000, None, None);
+        assert!(!s.over(u64::MAX - 1));
+        assert!(s.over(u64::MAX));
     }
 }

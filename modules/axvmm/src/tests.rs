@@ -97,9 +97,12 @@ impl ManagedVm for MockVm {
     fn vcpu_num(&self) -> usize {
         self.vcpus
     }
-    fn run_vcpu(&self, vcpu: usize) -> AxResult<AxVCpuExitReason> {
+    fn run_vcpu(&self, vcpu: usize, answer: Option<u64>) -> AxResult<AxVCpuExitReason> {
         if vcpu >= self.vcpus {
             return Err(AxError::InvalidInput);
+        }
+        if let Some(value) = answer {
+            self.set_return_value(vcpu, value);
         }
         self.ran.lock().unwrap().push((vcpu, host(|h| h.cpu)));
         self.exits.fetch_add(1, Ordering::Relaxed);
@@ -172,6 +175,10 @@ impl VmmHal for MockHal {
     }
     fn now_ticks() -> u64 {
         host(|h| h.now)
+    }
+    /// The mock's clock counts ns and ticks alike.
+    fn ticks_per_second() -> u64 {
+        1_000_000_000
     }
     fn wake_no_later_than_ticks(deadline: u64) {
         host(|h| h.armed = Some(h.armed.map_or(deadline, |a| a.min(deadline))));
@@ -566,6 +573,23 @@ fn hypercalls_reach_the_arch_handler_with_the_caller() {
     step(&vmm, 0, &mut l);
     assert_eq!(vm.returns.lock().unwrap()[..2], [(0, 300), (0, 0)]);
     assert!(printed().contains("[a] x\n"), "one line, prefixed with the VM's name");
+}
+
+#[test]
+fn a_hypercall_answer_survives_the_end_of_the_slice() {
+    let vmm = booted(vec![image("a", 3, vec![CpuChoice::Any], 16, true)], 1, false);
+    let vm = mock(0);
+    // The hypercall exit comes as the slice ends: the vCPU does not run
+    // again now, and its answer is set at once instead of on entry.
+    vm.push(
+        0,
+        crate::slice::SLICE_NS,
+        AxVCpuExitReason::Hypercall { nr: 9, args: [0; 6] },
+    );
+    let mut l = CpuLocal::default();
+    step(&vmm, 0, &mut l);
+    assert_eq!(vm.ran().len(), 1, "the slice ended after one run");
+    assert_eq!(*vm.returns.lock().unwrap(), [(0, 300)]);
 }
 
 #[test]

@@ -295,7 +295,11 @@ impl Vgic {
         if !self.has_work(vcpu) {
             // Nothing was held or pending since the last flush (which
             // cleared the registers): no lock needed.
-            lrs.lr.iter_mut().take(count).for_each(|lr| *lr = 0);
+            // Usually they are clear already: stored only where not (no
+            // call to `memset` on every entry).
+            for lr in lrs.lr.iter_mut().take(count).filter(|lr| **lr != 0) {
+                *lr = 0;
+            }
             lrs.underflow_exit = false;
             return;
         }
