@@ -14,7 +14,7 @@ that holds one counts). Prints the median and mean instructions per exit and the
 by hypervisor function (the symbol each block starts in; inlined code
 counts for its caller).
 
-    scripts/profile-exits.py hvc|mmio   (builds what scripts/bench-exits.sh
+    scripts/profile-exits.py hvc|mmio|vtimer  (builds what scripts/bench-exits.sh
                                         measures; the log is kept in
                                         target/profile/)
 """
@@ -29,6 +29,9 @@ OUT = os.path.join(ROOT, "target/profile")
 BENCHES = {
     "hvc": ("hvc", "testguest: console input:", "bench: hvc round trip total"),
     "mmio": ("ldr", "bench: hvc round trip total", "bench: mmio read round trip total"),
+    # The guest spins until its handler ran: every hypervisor run in the
+    # window is one interrupt exit (the guest's whole text is logged).
+    "vtimer": (None, "bench: mmio read round trip total", "bench: vtimer irq latency total"),
 }
 
 
@@ -59,7 +62,11 @@ def run(kind):
     hv = symbols(HV)
     lo = min(a for a, _, _ in hv)
     hi = max(a + s for a, s, _ in hv)
-    main = [(a, s) for a, s, n in symbols(GUEST) if n.endswith("primary_main")]
+    guest = symbols(GUEST)
+    if insn is None:
+        main = [(min(a for a, _, _ in guest), max(a + s for a, s, _ in guest) - min(a for a, _, _ in guest))]
+    else:
+        main = [(a, s) for a, s, n in guest if n.endswith("primary_main")]
     if not main:
         sys.exit("profile: no primary_main in the test guest")
     os.makedirs(OUT, exist_ok=True)
@@ -128,8 +135,8 @@ def analyse(log, hv, text, insn):
                         length[cur] = 0
                     length[cur] += 1
                     last.setdefault(cur, set()).add(m.group(2))
-    sel = [r for r in runs if insn in (r["after"] or ())]
-    print(f"profile: {len(runs)} hypervisor runs, {len(sel)} after a guest block with {insn}")
+    sel = [r for r in runs if insn is None or insn in (r["after"] or ())]
+    print(f"profile: {len(runs)} hypervisor runs, {len(sel)} after a guest block with {insn or 'anything'}")
     if not sel:
         return
     tot = [r["total"] for r in sel]
@@ -144,6 +151,6 @@ def analyse(log, hv, text, insn):
 if __name__ == "__main__":
     kind = sys.argv[1] if len(sys.argv) > 1 else "hvc"
     if kind not in BENCHES:
-        sys.exit(f"usage: {sys.argv[0]} hvc|mmio")
+        sys.exit(f"usage: {sys.argv[0]} {'|'.join(BENCHES)}")
     log, hv, text = run(kind)
     analyse(log, hv, text, BENCHES[kind][0])

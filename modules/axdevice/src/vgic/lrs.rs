@@ -5,8 +5,8 @@
 use axvcpu::virq::lr;
 use axvcpu::{ListRegs, MAX_LIST_REGS};
 
-use super::regs::NR_PRIVATE;
-use super::state::{Held, Irq, IrqFlags, Op, VgicState};
+use super::regs::{INTIDS_PER_WORD, NR_PRIVATE};
+use super::state::{Held, Irq, IrqFlags, Op, VgicState, bits};
 
 /// A list-register candidate; the derived order is the order of delivery.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -134,9 +134,13 @@ impl VgicState {
         let Some(cpu) = self.cpus.get_mut(vcpu) else {
             return;
         };
-        let held = cpu.held;
         let count = core::mem::take(&mut cpu.held_count);
-        for (slot, entry) in held.iter().take(count).enumerate() {
+        // Entry by entry (fold_one does not change them), not a copy of
+        // the whole array.
+        for slot in 0..count {
+            let Some(entry) = self.cpus.get(vcpu).and_then(|cpu| cpu.held.get(slot)).copied() else {
+                break;
+            };
             let value = if slot < lrs.count {
                 lrs.lr.get(slot).copied().unwrap_or(0)
             } else {
@@ -145,7 +149,7 @@ impl VgicState {
             let state = value & lr::STATE_MASK;
             let active = state & lr::STATE_ACTIVE != 0;
             let pending = state & lr::STATE_PENDING != 0;
-            self.fold_one(vcpu, *entry, active, pending);
+            self.fold_one(vcpu, entry, active, pending);
         }
     }
 
@@ -190,12 +194,16 @@ impl VgicState {
         let Ok(owner) = u8::try_from(vcpu) else {
             return;
         };
-        for intid in self.live_spis() {
-            let release = self
-                .irq(vcpu, intid)
-                .is_some_and(|irq| intid >= NR_PRIVATE && irq.owner == owner && !irq.has(IrqFlags::ACTIVE));
-            if release {
-                self.update(vcpu, intid, Op::Disown);
+        // Word by word, each read before the updates below change it.
+        for word in bits(self.live_words()) {
+            let first = word * INTIDS_PER_WORD;
+            for intid in bits(self.live_word(word)).map(|bit| first + bit) {
+                let release = self
+                    .irq(vcpu, intid)
+                    .is_some_and(|irq| intid >= NR_PRIVATE && irq.owner == owner && !irq.has(IrqFlags::ACTIVE));
+                if release {
+                    self.update(vcpu, intid, Op::Disown);
+                }
             }
         }
     }

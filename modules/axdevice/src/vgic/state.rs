@@ -207,6 +207,9 @@ pub(super) struct CpuState {
     /// How many list registers the last flush filled; zero once they have
     /// been synced.
     pub held_count: usize,
+    /// Its private interrupts a flush must look at ([`Irq::live`]), bit `n`
+    /// for INTID `n`: a flush visits only these, not all 32.
+    pub live_private: u32,
 }
 
 impl CpuState {
@@ -245,6 +248,9 @@ pub(super) struct VgicState {
     spis: Vec<Irq>,
     /// SPIs a flush must look at ([`Irq::live`]), by INTID.
     live: [u32; BITMAP_WORDS],
+    /// Bit `w` set when word `w` of [`live`](Self::live) is not zero, so
+    /// that a flush skips the empty words without reading them.
+    live_words: u32,
     /// Each vCPU's list registers and redistributor state.
     pub cpus: Vec<CpuState>,
     /// Forwarded SPIs the guest ended, by INTID, for the host to unmask.
@@ -291,6 +297,7 @@ impl VgicState {
             private,
             spis: vec![Irq::reset(false); usize::try_from(nr_spis).unwrap_or(0)],
             live: [0; BITMAP_WORDS],
+            live_words: 0,
             cpus: vec![CpuState::reset(); nr_vcpus],
             unmask: [0; BITMAP_WORDS],
             notes: Notes::default(),
@@ -412,6 +419,8 @@ impl VgicState {
     pub(super) fn move_latch(&mut self, vcpu: usize, intid: u32) {
         if let Some(irq) = self.irq_mut(vcpu, intid) {
             irq.flags.remove(IrqFlags::LATCH);
+            let irq = *irq;
+            self.note_live(vcpu, intid, &irq);
         }
     }
 
@@ -422,9 +431,7 @@ impl VgicState {
         if before == after {
             return;
         }
-        if intid >= NR_PRIVATE {
-            self.set_live(intid, after.live());
-        }
+        self.note_live(vcpu, intid, after);
         let Some(to) = home(vcpu, intid, after) else {
             return;
         };
@@ -433,6 +440,21 @@ impl VgicState {
         let moved = home(vcpu, intid, before) != Some(to);
         if after.deliverable(self.ctlr) && (moved || !before.deliverable(self.ctlr)) {
             self.notes.kicks |= bit;
+        }
+    }
+
+    /// Records whether interrupt `intid` of `vcpu`, now `irq`, is one a
+    /// flush must look at.
+    fn note_live(&mut self, vcpu: usize, intid: u32, irq: &Irq) {
+        if intid >= NR_PRIVATE {
+            self.set_live(intid, irq.live());
+        } else if let Some(cpu) = self.cpus.get_mut(vcpu) {
+            let bit = 1u32 << intid;
+            if irq.live() {
+                cpu.live_private |= bit;
+            } else {
+                cpu.live_private &= !bit;
+            }
         }
     }
 
@@ -445,18 +467,39 @@ impl VgicState {
             } else {
                 *w &= !bit;
             }
+            let summary = 1u32 << (word % 32);
+            if *w != 0 {
+                self.live_words |= summary;
+            } else {
+                self.live_words &= !summary;
+            }
         }
     }
 
-    /// The SPIs a flush must look at, as of the call.
-    pub(super) fn live_spis(&self) -> impl Iterator<Item = u32> + use<> {
-        bits(self.live)
+    /// The SPIs a flush must look at.
+    pub(super) fn live_spis(&self) -> impl Iterator<Item = u32> + '_ {
+        bits(self.live_words).flat_map(move |word| {
+            let first = word * INTIDS_PER_WORD;
+            let value = self.live.get(word as usize).copied().unwrap_or(0);
+            bits(value).map(move |bit| first + bit)
+        })
     }
 
-    /// The interrupts that can go to `vcpu`'s list registers: its private
-    /// ones and the live SPIs whose home it is.
+    /// Word `word` of the live SPI bitmap.
+    pub(super) fn live_word(&self, word: u32) -> u32 {
+        self.live.get(word as usize).copied().unwrap_or(0)
+    }
+
+    /// Which words of the live SPI bitmap are not empty.
+    pub(super) fn live_words(&self) -> u32 {
+        self.live_words
+    }
+
+    /// The interrupts that can go to `vcpu`'s list registers: its live
+    /// private ones and the live SPIs whose home it is.
     pub(super) fn candidates(&self, vcpu: usize) -> impl Iterator<Item = (u32, &Irq)> + '_ {
-        let private = (0..NR_PRIVATE).filter_map(move |intid| Some((intid, self.irq(vcpu, intid)?)));
+        let live_private = self.cpus.get(vcpu).map_or(0, |cpu| cpu.live_private);
+        let private = bits(live_private).filter_map(move |intid| Some((intid, self.irq(vcpu, intid)?)));
         let spis = self
             .live_spis()
             .filter_map(move |intid| Some((intid, self.irq(vcpu, intid)?)))
@@ -516,15 +559,13 @@ impl VgicState {
     }
 }
 
-/// The INTIDs of the bits set in `bitmap`.
-fn bits(bitmap: [u32; BITMAP_WORDS]) -> impl Iterator<Item = u32> {
-    (0u32..).step_by(32).zip(bitmap).flat_map(|(first, mut word)| {
-        core::iter::from_fn(move || {
-            (word != 0).then(|| {
-                let bit = word.trailing_zeros();
-                word &= word - 1;
-                first + bit
-            })
+/// The numbers of the bits set in `word`, lowest first.
+pub(super) fn bits(mut word: u32) -> impl Iterator<Item = u32> {
+    core::iter::from_fn(move || {
+        (word != 0).then(|| {
+            let bit = word.trailing_zeros();
+            word &= word - 1;
+            bit
         })
     })
 }

@@ -433,3 +433,38 @@ fn hw_linked_spi_goes_to_the_physical_gic_without_an_unmask() {
     assert_eq!(g.vgic.take_unmasks(&mut out), 1);
     assert_eq!(out[0], 51);
 }
+
+#[test]
+fn private_interrupts_reach_the_list_registers_however_they_became_pending() {
+    // A flush visits only the private interrupts noted as live: each way
+    // of making one pending or active must note it.
+    let g = Gic::new(2, 32);
+    g.wd(gicd::CTLR, gicd::CTLR_ENABLE_GRP1);
+    g.ws(1, irq::IGROUPR, u32::MAX);
+    g.ws(1, irq::ISENABLER, u32::MAX);
+    g.ws(1, irq::ISPENDR, 1 << 20); // a PPI pended through the redistributor
+    g.ws(1, irq::ISACTIVER, 1 << 21); // one made active
+    g.vgic.set_level(1, 27, true); // a line
+    let mut lrs = list_regs(4);
+    g.flush(1, &mut lrs);
+    let mut got = held(&lrs);
+    got.sort_unstable();
+    assert_eq!(got, [20, 21, 27]);
+    // The guest takes and ends all of them; the line drops.
+    for slot in 0..3 {
+        ack(&mut lrs, slot);
+        deactivate(&mut lrs, slot);
+    }
+    g.vgic.set_level(1, 27, false);
+    g.sync(1, &lrs);
+    g.flush(1, &mut lrs);
+    assert!(held(&lrs).is_empty(), "nothing left: {:?}", held(&lrs));
+    // Pended again after it ended: noted again.
+    g.ws(1, irq::ISPENDR, 1 << 20);
+    g.flush(1, &mut lrs);
+    assert_eq!(held(&lrs), [20]);
+    // vCPU 0 saw none of it.
+    let mut lrs0 = list_regs(4);
+    g.flush(0, &mut lrs0);
+    assert!(held(&lrs0).is_empty());
+}
