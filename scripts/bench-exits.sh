@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Per-exit costs of the hypervisor, deterministic: the test guest measures
-# 10,000 HVC round trips and 10,000 MMIO reads of the test device, and the
+# 10,000 HVC round trips and 10,000 MMIO reads of the test device, the
 # latency of 1,000 virtual timer interrupts (from the timer's compare value
-# to the guest's handler), in CNTVCT ticks under QEMU `-icount shift=0,sleep=off` (one
+# to the guest's handler), and 1,000 SGI round trips between its two vCPUs
+# on two physical CPUs (send, the other's handler, its SGI back, the
+# sender's handler; both wait in WFI), in CNTVCT ticks under QEMU `-icount shift=0,sleep=off` (one
 # instruction = 1 ns of virtual time, so the figures do not depend on the
 # machine or its load). Prints the guest's figures and the same in ns and
 # instructions.
@@ -15,7 +17,8 @@ freq=$(sed -n 's/.*bench: counter frequency \([0-9]*\) Hz.*/\1/p' <<<"$out")
 # figure (as the guest names it), how many it measured, what one of them is
 for figure in "hvc round trip|10000|round trip" \
               "mmio read round trip|10000|round trip" \
-              "vtimer irq latency|1000|interrupt"; do
+              "vtimer irq latency|1000|interrupt" \
+              "sgi round trip|1000|round trip"; do
   IFS='|' read -r what count unit <<<"$figure"
   total=$(sed -n "s/.*bench: $what total \([0-9]*\) ticks.*/\1/p" <<<"$out")
   [ -n "$total" ] || { echo "bench: the test guest printed no figure for $what" >&2; exit 1; }

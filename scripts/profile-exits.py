@@ -9,7 +9,8 @@ while the benchmark of interest runs (the log of a whole run would be tens
 of gigabytes). Each CPU's stream of executed blocks is cut into guest runs
 and hypervisor runs; a hypervisor run that follows a guest block ending in
 the benchmark's trapping instruction (`hvc`, or the `ldr` of the MMIO read)
-is one exit (a block that faults on a load ends there, so a block
+is one exit (for vtimer and sgi, every run in the window counts, and the
+figures are per iteration; a block that faults on a load ends there, so a block
 that holds one counts). Prints the median and mean instructions per exit and the mean
 by hypervisor function (the symbol each block starts in; inlined code
 counts for its caller).
@@ -32,7 +33,11 @@ BENCHES = {
     # The guest spins until its handler ran: every hypervisor run in the
     # window is one interrupt exit (the guest's whole text is logged).
     "vtimer": (None, "bench: mmio read round trip total", "bench: vtimer irq latency total"),
+    # Both vCPUs' CPUs: the sums are per round trip (1,000 of them).
+    "sgi": (None, "bench: vtimer irq latency total", "bench: sgi round trip total"),
 }
+# Iterations of the benchmarks whose exits are not told apart.
+ITERATIONS = {"vtimer": 1000, "sgi": 1000}
 
 
 def symbols(elf):
@@ -92,7 +97,7 @@ def run(kind):
     return log, hv, (lo, hi)
 
 
-def analyse(log, hv, text, insn):
+def analyse(log, hv, text, insn, iterations=None):
     addrs = [a for a, _, _ in hv]
     def sym(pc):
         i = bisect.bisect_right(addrs, pc) - 1
@@ -141,11 +146,15 @@ def analyse(log, hv, text, insn):
         return
     tot = [r["total"] for r in sel]
     print(f"profile: hypervisor instructions per exit: median {statistics.median(tot)}, mean {statistics.mean(tot):.0f}")
+    per = iterations or len(sel)
+    if iterations:
+        print(f"profile: per iteration ({iterations}): {sum(tot) / iterations:.0f} hypervisor instructions"
+              f" in {len(sel) / iterations:.1f} runs")
     by = collections.Counter()
     for r in sel:
         by.update(r["by"])
     for s, n in by.most_common(30):
-        print(f"{n / len(sel):8.1f}  {s}")
+        print(f"{n / per:8.1f}  {s}")
 
 
 if __name__ == "__main__":
@@ -153,4 +162,4 @@ if __name__ == "__main__":
     if kind not in BENCHES:
         sys.exit(f"usage: {sys.argv[0]} {'|'.join(BENCHES)}")
     log, hv, text = run(kind)
-    analyse(log, hv, text, BENCHES[kind][0])
+    analyse(log, hv, text, BENCHES[kind][0], ITERATIONS.get(kind))

@@ -1,5 +1,5 @@
-//! Exit round-trip benchmarks and the virtual timer's interrupt latency, in
-//! virtual counter ticks. Under QEMU `-icount` the counter follows the
+//! Exit round-trip benchmarks, the virtual timer's interrupt latency and
+//! the SGI round trip between the two vCPUs, in virtual counter ticks. Under QEMU `-icount` the counter follows the
 //! instruction count, so the numbers repeat from run to run.
 
 use crate::platform::VTIMER_INTID;
@@ -101,6 +101,33 @@ fn vtimer_latency() {
     }
 }
 
+/// SGI round trips the latency benchmark takes.
+const SGI_ITERATIONS: u64 = 1000;
+
+/// Runs the SGI round-trip benchmark (vCPU 0 to vCPU 1 and back) and
+/// prints its lines.
+fn sgi_round_trips() {
+    if !gic::ready() {
+        println!("bench: sgi round trip not measured (the GIC is not set up)");
+        return;
+    }
+    irq::mask();
+    match crate::checks::sgi::round_trips(SGI_ITERATIONS) {
+        Ok(total) => {
+            println!(
+                "bench: sgi round trip {} ticks (avg of {})",
+                total / SGI_ITERATIONS,
+                SGI_ITERATIONS
+            );
+            println!("bench: sgi round trip total {} ticks", total);
+        }
+        Err(crate::checks::sgi::NotMeasured::OneVcpu) => {
+            println!("bench: sgi round trip not measured (1 vCPU)")
+        }
+        Err(why) => println!("FAIL sgi round trip: {}", why),
+    }
+}
+
 /// Runs the benchmarks and prints their results.
 pub fn run() {
     let total = measure(|| {
@@ -115,6 +142,8 @@ pub fn run() {
     print_result("mmio read", total);
 
     vtimer_latency();
+
+    sgi_round_trips();
 
     println!("bench: counter frequency {} Hz", timer::frequency());
 }

@@ -28,6 +28,10 @@ const CONSOLE_TURNS_PER_PASS: usize = 4;
 pub struct CpuLocal {
     /// The vCPU whose state is loaded on this CPU.
     bound: Option<(Arc<Run>, usize)>,
+    /// Scratch copies of the queue for a pass (kept so that a pass does
+    /// not allocate once they have grown to the queue's length).
+    entries: Vec<(Arc<Run>, usize)>,
+    ready: Vec<bool>,
 }
 
 impl CpuLocal {
@@ -60,7 +64,7 @@ impl<P: VmmHal> Vmm<P> {
         loop {
             match self.step(cpu, &mut local) {
                 Step::Ran => {}
-                Step::Idle => self.idle_wait(cpu, &local),
+                Step::Idle => self.idle_wait(cpu, &mut local),
                 Step::PowerOff => return,
             }
         }
@@ -87,8 +91,10 @@ impl<P: VmmHal> Vmm<P> {
             note.clear();
         }
         let Some((run, vcpu)) = self.pick(&queue, cpu, local) else {
+            local.entries.clear();
             return Step::Idle;
         };
+        local.entries.clear();
         self.run_slice(&queue, &run, vcpu, cpu, local);
         Step::Ran
     }
@@ -97,6 +103,9 @@ impl<P: VmmHal> Vmm<P> {
     fn retire_stopped(&self, queue: &Queue, local: &mut CpuLocal) -> bool {
         let gone: Vec<(Arc<Run>, usize)> = {
             let mut q = queue.lock();
+            if !q.iter().any(|(r, _)| r.vm.shutting_down()) {
+                return false;
+            }
             let (gone, kept) = core::mem::take(&mut *q)
                 .into_iter()
                 .partition(|(r, _)| r.vm.shutting_down());
@@ -158,18 +167,32 @@ impl<P: VmmHal> Vmm<P> {
         slot.power() == Power::On && (!slot.halted() || Self::wants_to_run(run, vcpu, local.is_bound(run, vcpu), cpu))
     }
 
-    /// The next vCPU of this CPU to run.
-    fn pick(&self, queue: &Queue, cpu: usize, local: &CpuLocal) -> Option<(Arc<Run>, usize)> {
-        let entries = queue.lock().clone();
-        let ready: Vec<bool> = entries.iter().map(|(r, v)| self.runnable(r, *v, cpu, local)).collect();
+    /// The next vCPU of this CPU to run (`local.entries` holds a copy of
+    /// the queue afterwards; the caller clears it).
+    fn pick(&self, queue: &Queue, cpu: usize, local: &mut CpuLocal) -> Option<(Arc<Run>, usize)> {
+        let mut entries = core::mem::take(&mut local.entries);
+        let mut ready = core::mem::take(&mut local.ready);
+        entries.clear();
+        entries.extend(queue.lock().iter().cloned());
+        ready.clear();
+        ready.extend(entries.iter().map(|(r, v)| self.runnable(r, *v, cpu, local)));
+        let chosen = Self::choose(&entries, &ready);
+        local.entries = entries;
+        local.ready = ready;
+        chosen
+    }
+
+    /// Among `entries`, those `ready` to run, the one to run next.
+    fn choose(entries: &[(Arc<Run>, usize)], ready: &[bool]) -> Option<(Arc<Run>, usize)> {
+        let ready = |i: usize| ready.get(i).copied().unwrap_or(false);
         let pass = |i: usize| entries[i].0.vcpus.get(entries[i].1).map_or(u64::MAX, |s| s.pass());
         // The floor for vCPUs that wake: the smallest pass of those that
         // were not waiting.
         let floor = (0..entries.len())
-            .filter(|&i| ready[i] && !entries[i].0.vcpus.get(entries[i].1).is_some_and(|s| s.halted()))
+            .filter(|&i| ready(i) && !entries[i].0.vcpus.get(entries[i].1).is_some_and(|s| s.halted()))
             .map(pass)
             .min();
-        let candidates = (0..entries.len()).filter(|&i| ready[i]).map(|i| {
+        let candidates = (0..entries.len()).filter(|&i| ready(i)).map(|i| {
             let (run, vcpu) = &entries[i];
             if let Some(s) = run.vcpus.get(*vcpu)
                 && s.halted()
@@ -178,8 +201,7 @@ impl<P: VmmHal> Vmm<P> {
             }
             (i, pass(i))
         });
-        let chosen: Vec<(usize, u64)> = candidates.collect();
-        sched::pick(chosen).and_then(|i| entries.get(i).cloned())
+        sched::pick(candidates).and_then(|i| entries.get(i).cloned())
     }
 
     /// Runs vCPU `vcpu` of `run` until it yields, waits, or its VM stops,
@@ -206,8 +228,8 @@ impl<P: VmmHal> Vmm<P> {
         // first exit after the deadline (the host may take its timer
         // interrupt in the hypervisor, where it ends no guest run).
         let timer = self.arm_saved_timers(queue, local);
-        let t0 = P::now_ns();
-        let slice = Slice::new(P::now_ticks(), P::ticks_per_second(), timer, self.wake_note(cpu));
+        let t0 = P::now_ticks();
+        let slice = Slice::new(t0, P::ticks_per_second(), timer, self.wake_note(cpu));
         let mut answer = None;
         loop {
             slot.set_in_guest(true);
@@ -234,7 +256,7 @@ impl<P: VmmHal> Vmm<P> {
             }
             break;
         }
-        slot.set_pass(sched::charge(slot.pass(), P::now_ns().saturating_sub(t0)));
+        slot.set_pass(sched::charge(slot.pass(), P::now_ticks().saturating_sub(t0)));
     }
 
     /// Before this CPU waits or runs a vCPU: the halted vCPUs here whose
@@ -266,7 +288,7 @@ impl<P: VmmHal> Vmm<P> {
     /// between the pass and the wait re-arms the timer for its own period,
     /// and would push an earlier wake-up back); a deadline that passes
     /// between the arming and the check is then seen by the check.
-    pub fn idle_wait(&self, cpu: usize, local: &CpuLocal) {
+    pub fn idle_wait(&self, cpu: usize, local: &mut CpuLocal) {
         P::wait_for_irq_unless(&mut || {
             if let Some(queue) = self.queue(cpu) {
                 let _ = self.arm_saved_timers(&queue, local);
@@ -277,13 +299,15 @@ impl<P: VmmHal> Vmm<P> {
 
     /// Whether this CPU has something to do (asked with interrupts masked
     /// before it waits).
-    fn has_work(&self, cpu: usize, local: &CpuLocal) -> bool {
+    fn has_work(&self, cpu: usize, local: &mut CpuLocal) -> bool {
         if cpu == 0 && self.console.has_input::<P>() {
             return true;
         }
         let Some(queue) = self.queue(cpu) else { return false };
-        let entries = queue.lock().clone();
-        entries.iter().any(|(run, vcpu)| {
+        let mut entries = core::mem::take(&mut local.entries);
+        entries.clear();
+        entries.extend(queue.lock().iter().cloned());
+        let work = entries.iter().any(|(run, vcpu)| {
             if run.vm.shutting_down() {
                 return true;
             }
@@ -291,6 +315,9 @@ impl<P: VmmHal> Vmm<P> {
             run.schedulable()
                 && s.power() != Power::Off
                 && (!s.halted() || Self::wants_to_run(run, *vcpu, local.is_bound(run, *vcpu), cpu))
-        })
+        });
+        entries.clear();
+        local.entries = entries;
+        work
     }
 }

@@ -223,14 +223,20 @@ impl Outboxes {
 
     /// One chunk of each non-empty queue; false if all were empty.
     fn turn(&self, out: &mut dyn Printer) -> bool {
-        let boxes = self.boxes.lock().clone();
+        // Box by box (no copy of the list: CPU 0 asks on every pass, and
+        // mostly nothing is queued); a box added meanwhile waits for the
+        // next turn.
         let mut any = false;
-        for b in &boxes {
+        let count = self.boxes.lock().len();
+        for i in 0..count {
+            let Some(b) = self.boxes.lock().get(i).cloned() else {
+                break;
+            };
             if let Some((chunk, report)) = b.pop() {
                 any = true;
-                out.chunk(b, &chunk);
+                out.chunk(&b, &chunk);
                 if let Some(r) = report {
-                    out.report(b, r);
+                    out.report(&b, r);
                 }
             }
         }

@@ -1,7 +1,7 @@
 //! Which vCPU a physical CPU runs next.
 //!
-//! Each vCPU has a *pass*: the guest time it has had on its CPU, in
-//! nanoseconds. A CPU runs, among its runnable vCPUs, the one with the
+//! Each vCPU has a *pass*: the guest time it has had on its CPU, in ticks
+//! of the host counter (no conversion on the exit path). A CPU runs, among its runnable vCPUs, the one with the
 //! smallest pass (the lowest index on a tie), until its next exit the VM
 //! does not handle, at the latest the host timer tick; its pass then grows
 //! by the time it ran. So vCPUs sharing a CPU get equal shares of it over
@@ -32,11 +32,11 @@ pub fn on_wake(pass: u64, floor: Option<u64>) -> u64 {
     floor.map_or(pass, |f| pass.max(f.saturating_sub(1)))
 }
 
-/// The pass after running for `ran_ns`.
-pub fn charge(pass: u64, ran_ns: u64) -> u64 {
+/// The pass after running for `ran` ticks.
+pub fn charge(pass: u64, ran: u64) -> u64 {
     // At least 1: a run that took no measurable time still moves the vCPU
     // behind its equals.
-    pass.saturating_add(ran_ns.max(1))
+    pass.saturating_add(ran.max(1))
 }
 
 #[cfg(test)]

@@ -741,7 +741,7 @@ fn the_saved_timer_wake_up_is_armed_right_before_the_wait() {
     assert_eq!(step(&vmm, 0, &mut l), Step::Idle, "not due yet");
     // A host tick comes in between and arms the timer for its next period.
     host(|h| h.armed = Some(now + 10_000_000));
-    vmm.idle_wait(0, &l);
+    vmm.idle_wait(0, &mut l);
     assert_eq!(host(|h| h.waits.clone()), [false], "nothing to run: it waits");
     assert_eq!(host(|h| h.armed), Some(now + 1_000), "woken when the sleeper is due");
 }

@@ -21,7 +21,7 @@ pub struct VCpuSlot {
     in_guest: AtomicBool,
     /// Entry and first argument of a pending CPU_ON.
     start: SpinNoIrq<(usize, u64)>,
-    /// Its scheduling pass: guest time it has had on its CPU, in ns
+    /// Its scheduling pass: guest time it has had on its CPU, in host counter ticks
     /// ([`crate::sched`]).
     pass: AtomicU64,
     /// The saved timer deadline it last ran for (so an expired timer that

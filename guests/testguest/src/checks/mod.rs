@@ -21,7 +21,7 @@ mod mmio;
 mod mmio_forms;
 mod psci;
 mod rtc_irq;
-mod sgi;
+pub mod sgi;
 mod spin;
 mod ticker;
 mod timer_irq;

@@ -12,6 +12,16 @@
 //!
 //! In a VM with one vCPU (PSCI refuses `AFFINITY_INFO` of vCPU 1) the check
 //! prints `SKIP sgi between vcpus (1 vCPU)`.
+//!
+//! [`round_trips`] (the `sgi round trip` benchmark) does the same many times
+//! over: vCPU 1 answers every request until it has answered as many as it
+//! was told.
+//!
+//! vCPU 0 waits in `WFI`, never spinning: for vCPU 1 to be ready (it sends
+//! SGI [`READY_SGI`] once it has published its state) and for each reply,
+//! each wait bounded by its virtual timer. Under QEMU `-icount` the emulated
+//! CPUs take turns in one thread, and a vCPU spinning on one of them can
+//! hold the other back for a long time.
 
 use core::fmt;
 
@@ -20,7 +30,7 @@ use aarch64_cpu::asm::wfi;
 use super::Report;
 use super::gic::Unusable;
 use crate::gic::GicError;
-use crate::platform::SECONDARY_VCPU;
+use crate::platform::{SECONDARY_VCPU, VTIMER_INTID};
 use crate::psci::{self, AffinityState, SUCCESS};
 use crate::shared::SharedWord;
 use crate::{boot, cpu, gic, irq, timer};
@@ -31,6 +41,8 @@ pub const CONTEXT_ID: u64 = 0x5615;
 const REQUEST_SGI: u32 = 5;
 /// The SGI vCPU 1 sends back to vCPU 0.
 const REPLY_SGI: u32 = 6;
+/// The SGI vCPU 1 sends to vCPU 0 once it is ready (or has failed).
+const READY_SGI: u32 = 7;
 /// The vCPU the reply goes to (its MPIDR affinity 0).
 const PRIMARY_VCPU: u64 = 0;
 /// How long vCPU 0 waits for vCPU 1 to be ready, in seconds.
@@ -51,13 +63,15 @@ const STATE_FAILED: u64 = 2;
 static SECONDARY_STATE: SharedWord = SharedWord::new(STATE_STARTING);
 /// Index into [`GicError::ALL`] of vCPU 1's set-up failure.
 static SECONDARY_ERROR: SharedWord = SharedWord::new(0);
-/// Set by vCPU 1's handler when it takes the request.
+/// How many requests vCPU 1's handler took.
 static REQUEST_TAKEN: SharedWord = SharedWord::new(0);
+/// How many requests vCPU 1 answers before it turns itself off.
+static REQUESTS_WANTED: SharedWord = SharedWord::new(1);
 /// Set by vCPU 0's handler when it takes the reply.
 static REPLY_TAKEN: SharedWord = SharedWord::new(0);
 
 /// Why the check failed, for its `FAIL` line.
-enum Why {
+pub enum Why {
     /// `CPU_ON` returned this error.
     CpuOn(i32),
     /// vCPU 1 published nothing in time.
@@ -77,9 +91,10 @@ impl fmt::Display for Why {
     }
 }
 
-/// vCPU 1's handler of the request: records it, replies.
+/// vCPU 1's handler of the request: counts it, replies.
 fn on_request(_intid: u32) {
-    REQUEST_TAKEN.store(1);
+    // Only vCPU 1 writes it.
+    REQUEST_TAKEN.store(REQUEST_TAKEN.load().wrapping_add(1));
     gic::send_sgi(REPLY_SGI, PRIMARY_VCPU);
 }
 
@@ -101,10 +116,11 @@ pub fn secondary_main() -> ! {
         irq::set_handler(REQUEST_SGI, Some(on_request));
         gic::enable(REQUEST_SGI);
         SECONDARY_STATE.store(STATE_READY);
+        gic::send_sgi(READY_SGI, PRIMARY_VCPU);
         // Masked while looking at the flag, so that the request cannot slip
         // in between the look and the WFI (which wakes on a pending
         // interrupt even while masked).
-        while REQUEST_TAKEN.load() == 0 {
+        while REQUEST_TAKEN.load() < REQUESTS_WANTED.load() {
             wfi();
             irq::unmask();
             irq::mask();
@@ -116,17 +132,67 @@ pub fn secondary_main() -> ! {
     cpu::halt()
 }
 
-/// Starts vCPU 1 in [`secondary_main`] and waits until it is ready.
-fn start_secondary() -> Result<(), Why> {
+/// Nothing to do: the SGI only wakes vCPU 0 from `WFI`.
+fn on_ready(_intid: u32) {}
+
+/// Stops the virtual timer that bounds a wait.
+fn on_timeout(_intid: u32) {
+    timer::vtimer_stop();
+}
+
+/// Takes the SGIs and the timer interrupt vCPU 0's waits need (`on`), or
+/// gives them back; IRQs stay masked except inside [`wait`].
+fn setup_primary(on: bool) {
+    for (intid, handler) in [
+        (REPLY_SGI, on_reply as fn(u32)),
+        (READY_SGI, on_ready as fn(u32)),
+        (VTIMER_INTID, on_timeout as fn(u32)),
+    ] {
+        if on {
+            irq::set_handler(intid, Some(handler));
+            gic::enable(intid);
+        } else {
+            let _ = gic::disable(intid);
+            gic::clear_pending(intid);
+            irq::set_handler(intid, None);
+        }
+    }
+    if !on {
+        timer::vtimer_stop();
+    }
+}
+
+/// Waits in `WFI` until `done` or `ticks` have passed (the virtual timer
+/// wakes it then); whether `done`. IRQs are masked while it looks at
+/// `done`, so that the interrupt that makes it true cannot slip in between
+/// the look and the `WFI` (which wakes on a pending interrupt even while
+/// masked), and taken between.
+fn wait(ticks: u64, mut done: impl FnMut() -> bool) -> bool {
+    irq::mask();
+    let deadline = timer::counter().wrapping_add(ticks);
+    timer::vtimer_arm(deadline);
+    while !done() && timer::counter() < deadline {
+        wfi();
+        irq::unmask();
+        irq::mask();
+    }
+    done()
+}
+
+/// Starts vCPU 1 in [`secondary_main`], to answer `requests` requests, and
+/// waits until it is ready.
+fn start_secondary(requests: u64) -> Result<(), Why> {
     SECONDARY_STATE.store(STATE_STARTING);
     REQUEST_TAKEN.store(0);
+    REQUESTS_WANTED.store(requests);
     // SAFETY: _secondary_start sets up its own stack and vectors and
     // expects only the context id in X0.
     let ret = unsafe { psci::cpu_on(SECONDARY_VCPU, boot::secondary_entry(), CONTEXT_ID) };
     if ret != SUCCESS {
         return Err(Why::CpuOn(ret));
     }
-    if !timer::wait_until(READY_TIMEOUT_S, || SECONDARY_STATE.load() != STATE_STARTING) {
+    let ready = timer::ticks_per_second().saturating_mul(READY_TIMEOUT_S);
+    if !wait(ready, || SECONDARY_STATE.load() != STATE_STARTING) {
         return Err(Why::NotReady);
     }
     match SECONDARY_STATE.load() {
@@ -151,17 +217,12 @@ pub fn run(report: &mut Report, gic: Result<(), Unusable>) {
         return;
     }
     REPLY_TAKEN.store(0);
-    irq::set_handler(REPLY_SGI, Some(on_reply));
-    gic::enable(REPLY_SGI);
-    let result = start_secondary().map(|()| {
-        irq::unmask();
+    setup_primary(true);
+    let result = start_secondary(1).map(|()| {
         gic::send_sgi(REQUEST_SGI, SECONDARY_VCPU);
-        timer::wait_ms(REPLY_TIMEOUT_MS, || REPLY_TAKEN.load() != 0)
+        wait(timer::ms_to_ticks(REPLY_TIMEOUT_MS), || REPLY_TAKEN.load() != 0)
     });
-    irq::mask();
-    let _ = gic::disable(REPLY_SGI);
-    gic::clear_pending(REPLY_SGI);
-    irq::set_handler(REPLY_SGI, None);
+    setup_primary(false);
     match result {
         Ok(true) => report.pass(name),
         Ok(false) => report.fail(
@@ -180,4 +241,50 @@ pub fn run(report: &mut Report, gic: Result<(), Unusable>) {
         ),
         Err(why) => report.fail(name, format_args!("{}", why)),
     }
+}
+
+/// Why [`round_trips`] measured nothing.
+pub enum NotMeasured {
+    /// The VM has one vCPU.
+    OneVcpu,
+    /// vCPU 1 could not be started.
+    Start(Why),
+    /// The reply to request `n` did not come within [`REPLY_TIMEOUT_MS`].
+    Lost(u64),
+}
+
+impl fmt::Display for NotMeasured {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            NotMeasured::OneVcpu => f.write_str("1 vCPU"),
+            NotMeasured::Start(why) => write!(f, "{}", why),
+            NotMeasured::Lost(n) => write!(f, "no reply to request {} within {} ms", n, REPLY_TIMEOUT_MS),
+        }
+    }
+}
+
+/// `count` request/reply round trips between vCPU 0 and vCPU 1 (on another
+/// physical CPU); returns the counter ticks they took in all, from each
+/// send to the reply's handler having run (the timer arming of [`wait`]
+/// included). Needs the GIC set up and vCPU 1 off.
+pub fn round_trips(count: u64) -> Result<u64, NotMeasured> {
+    if let AffinityState::Error(_) = psci::affinity_info(SECONDARY_VCPU) {
+        return Err(NotMeasured::OneVcpu);
+    }
+    setup_primary(true);
+    let result = start_secondary(count).map_err(NotMeasured::Start).and_then(|()| {
+        let mut total = 0u64;
+        for n in 0..count {
+            REPLY_TAKEN.store(0);
+            let start = timer::counter();
+            gic::send_sgi(REQUEST_SGI, SECONDARY_VCPU);
+            if !wait(timer::ms_to_ticks(REPLY_TIMEOUT_MS), || REPLY_TAKEN.load() != 0) {
+                return Err(NotMeasured::Lost(n));
+            }
+            total = total.wrapping_add(timer::counter().wrapping_sub(start));
+        }
+        Ok(total)
+    });
+    setup_primary(false);
+    result
 }
