@@ -167,10 +167,6 @@ pub fn build(e: &EmbeddedVm, id: usize, pcpus: &[usize], console: Arc<dyn Consol
     }
     crate::arch::forward_device_irqs(&vm, pcpus.first().copied().unwrap_or(0));
     let took_us = axhal::time::current_time_nanos().saturating_sub(started) / 1000;
-    log::info!(
-        "VM {id} ({name}): built in {}.{:03} ms",
-        took_us / 1000,
-        took_us % 1000
-    );
+    log::info!("VM {id} ({name}): built in {}.{:03} ms", took_us / 1000, took_us % 1000);
     Ok(vm)
 }
