@@ -16,26 +16,27 @@ pub(crate) const CAPACITY: usize = 32;
 
 /// Most known-zero pieces one allocation reports; the rest of its frames
 /// are treated as dirty.
-pub const MAX_REPORTED: usize = 4;
+pub(crate) const MAX_REPORTED: usize = 4;
 
 /// The parts of one allocation (frame ranges, in address order, disjoint)
 /// that were known to hold zeros when it was taken. Every frame of the
 /// allocation outside these parts may hold old data and must be zeroed
 /// before anyone else sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct KnownZeroParts {
+pub(crate) struct KnownZeroParts {
     parts: [Range<usize>; MAX_REPORTED],
     len: usize,
 }
 
 impl KnownZeroParts {
     /// The known-zero frame ranges, in address order.
-    pub fn as_slice(&self) -> &[Range<usize>] {
+    pub(crate) fn as_slice(&self) -> &[Range<usize>] {
         self.parts.get(..self.len).unwrap_or(&[])
     }
 
     /// How many frames are known zero.
-    pub fn frames(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn frames(&self) -> usize {
         self.as_slice().iter().map(|r| r.len()).sum()
     }
 
@@ -51,7 +52,7 @@ impl KnownZeroParts {
 
     /// The parts of `frames` not in `self` (which lies inside `frames`), in
     /// address order: what must be zeroed.
-    pub fn dirty_parts(&self, frames: Range<usize>) -> impl Iterator<Item = Range<usize>> + '_ {
+    pub(crate) fn dirty_parts(&self, frames: Range<usize>) -> impl Iterator<Item = Range<usize>> + '_ {
         let mut at = frames.start;
         let ends = self.as_slice().iter().map(|r| (r.start, r.end));
         ends.chain(core::iter::once((frames.end, frames.end)))
