@@ -42,7 +42,7 @@ pub struct AllocStats {
 /// Heap plus frames, each behind its own IRQ-safe lock. The two locks are
 /// never held together. Heap growth takes frames, and the frame pool
 /// allocates its bookkeeping from the heap under the frame lock: growth
-/// starts early ([`HEAP_LOW_WATER`]) and one CPU at a time (`growing`), and
+/// starts early (`HEAP_LOW_WATER`) and one CPU at a time (`growing`), and
 /// an allocation made during a growth never starts another, so the frame
 /// lock is never asked for by the CPU that holds it.
 pub struct GlobalAllocator {

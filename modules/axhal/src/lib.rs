@@ -8,7 +8,7 @@
 //! platform facts from what the boot loader passes.
 //!
 //! Which free RAM holds zeros at boot is a platform fact it reports
-//! ([`mem::boot_ram_zero_from`], from the platform's
+//! (`boot_ram_zero_from` in [`mem`], from the platform's
 //! `memory.boot-ram-zero`): the allocator skips zeroing that RAM the first
 //! time it hands it out. A port whose firmware leaves RAM dirty must say
 //! none is known zero (`boot-ram-zero = false`).
