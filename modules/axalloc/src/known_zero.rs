@@ -40,14 +40,12 @@ impl KnownZeroParts {
         self.as_slice().iter().map(|r| r.len()).sum()
     }
 
-    /// Records `frames`; `false` (and nothing recorded) when full.
-    fn push(&mut self, frames: Range<usize>) -> bool {
-        let Some(slot) = self.parts.get_mut(self.len) else {
-            return false;
-        };
-        *slot = frames;
-        self.len += 1;
-        true
+    /// Records `frames`; when full, leaves them out (they count as dirty).
+    fn push(&mut self, frames: Range<usize>) {
+        if let Some(slot) = self.parts.get_mut(self.len) {
+            *slot = frames;
+            self.len += 1;
+        }
     }
 
     /// The parts of `frames` not in `self` (which lies inside `frames`), in
