@@ -10,6 +10,11 @@
 //! Allocation is first fit from the lowest address: ordinary allocations
 //! fill RAM from the bottom up, which leaves the top of RAM free the longest
 //! for reservations at fixed addresses.
+//!
+//! The pool also knows which free frames hold zeros ([`KnownZero`]): the
+//! parts of the init ranges the caller declared zero, minus everything
+//! handed out since. Each allocation and reservation says which of its
+//! frames were in that set, so that only the others need zeroing.
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -17,6 +22,7 @@ use core::fmt;
 use core::ops::Range;
 
 use crate::global::PAGE_SIZE;
+use crate::known_zero::{KnownZero, KnownZeroParts};
 
 /// Why a range could not be reserved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +88,8 @@ pub(crate) struct FramePool {
     /// The frame ranges given at init.
     managed: Vec<Range<usize>>,
     reservations: Vec<Reservation>,
+    /// Free frames known to hold zeros (a subset of `free`).
+    known_zero: KnownZero,
     pub(crate) total: usize,
     pub(crate) used: usize,
 }
@@ -92,24 +100,36 @@ impl FramePool {
             free: BTreeMap::new(),
             managed: Vec::new(),
             reservations: Vec::new(),
+            known_zero: KnownZero::new(),
             total: 0,
             used: 0,
         }
     }
 
-    /// Adds the free frames `frames` (a range the pool does not have yet).
-    pub(crate) fn add(&mut self, frames: Range<usize>) {
+    /// Adds the free frames `frames` (a range the pool does not have yet),
+    /// of which the frames from `zero_from` up are known to hold zeros
+    /// (`None`: none are).
+    pub(crate) fn add(&mut self, frames: Range<usize>, zero_from: Option<usize>) {
         if frames.is_empty() || self.managed.iter().any(|m| overlaps(m, &frames)) {
             return;
         }
         self.total += frames.len();
         self.managed.push(frames.clone());
+        if let Some(z) = zero_from {
+            self.known_zero.add(frames.start.max(z)..frames.end);
+        }
         self.insert_free(frames);
     }
 
+    /// Free frames known to hold zeros.
+    pub(crate) fn known_zero_frames(&self) -> usize {
+        self.known_zero.frames()
+    }
+
     /// Takes `count` frames whose first is a multiple of `align` (a power of
-    /// two), the lowest such run. Returns the first frame number.
-    pub(crate) fn alloc(&mut self, count: usize, align: usize) -> Option<usize> {
+    /// two), the lowest such run. Returns the first frame number and which
+    /// of the frames are known to hold zeros.
+    pub(crate) fn alloc(&mut self, count: usize, align: usize) -> Option<(usize, KnownZeroParts)> {
         if count == 0 || !align.is_power_of_two() {
             return None;
         }
@@ -117,9 +137,9 @@ impl FramePool {
             let at = start.checked_add(align - 1)? & !(align - 1);
             (at.checked_add(count)? <= end).then_some((start, end, at))
         })?;
-        self.take(start, end, at..at + count);
+        let zero = self.take(start, end, at..at + count);
         self.used += count;
-        Some(at)
+        Some((at, zero))
     }
 
     /// Returns `count` frames from `first` to the free ranges. A range that
@@ -138,8 +158,8 @@ impl FramePool {
     }
 
     /// Takes the frames of `[addr, addr + size)` for `owner`, if all of
-    /// them are free.
-    pub(crate) fn reserve(&mut self, addr: usize, size: usize, owner: usize) -> Result<(), ReserveError> {
+    /// them are free; says which of them are known to hold zeros.
+    pub(crate) fn reserve(&mut self, addr: usize, size: usize, owner: usize) -> Result<KnownZeroParts, ReserveError> {
         let frames = byte_range_to_frames(addr, size)?;
         if let Some(at) = self.first_unmanaged_in(&frames) {
             return Err(ReserveError::NotManaged { at: at * PAGE_SIZE });
@@ -160,10 +180,10 @@ impl FramePool {
             let at = self.first_used_in(&frames).unwrap_or(frames.start);
             return Err(ReserveError::InUse { at: at * PAGE_SIZE });
         };
-        self.take(start, end, frames.clone());
+        let zero = self.take(start, end, frames.clone());
         self.used += frames.len();
         self.reservations.push(Reservation { frames, owner });
-        Ok(())
+        Ok(zero)
     }
 
     /// Gives back the reservation of exactly `[addr, addr + size)`;
@@ -177,8 +197,10 @@ impl FramePool {
         Some(r.owner)
     }
 
-    /// Removes `taken` from the free range `start..end` that holds it.
-    fn take(&mut self, start: usize, end: usize, taken: Range<usize>) {
+    /// Removes `taken` from the free range `start..end` that holds it (and
+    /// from the known-zero frames: from now on it is dirty).
+    fn take(&mut self, start: usize, end: usize, taken: Range<usize>) -> KnownZeroParts {
+        let zero = self.known_zero.take(&taken);
         self.free.remove(&start);
         if start < taken.start {
             self.free.insert(start, taken.start);
@@ -186,6 +208,7 @@ impl FramePool {
         if taken.end < end {
             self.free.insert(taken.end, end);
         }
+        zero
     }
 
     /// Adds `frames` (none of them free) to the free ranges, merged with

@@ -1,6 +1,7 @@
 //! The allocator itself: a growing buddy heap over the frame pool.
 
 use crate::frames::{FramePool, ReserveError};
+use crate::known_zero::KnownZeroParts;
 use buddy_system_allocator::Heap;
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::NonNull;
@@ -34,12 +35,14 @@ pub struct AllocStats {
     pub free_frames: usize,
     /// Frames handed out (heap growth included).
     pub used_frames: usize,
+    /// Free frames known to hold zeros (handed out without zeroing).
+    pub known_zero_frames: usize,
 }
 
 /// Heap plus frames, each behind its own IRQ-safe lock. The two locks are
 /// never held together. Heap growth takes frames, and the frame pool
 /// allocates its bookkeeping from the heap under the frame lock: growth
-/// starts early ([`HEAP_LOW_WATER`]) and one CPU at a time (`growing`), and
+/// starts early (`HEAP_LOW_WATER`) and one CPU at a time (`growing`), and
 /// an allocation made during a growth never starts another, so the frame
 /// lock is never asked for by the CPU that holds it.
 pub struct GlobalAllocator {
@@ -73,7 +76,13 @@ impl GlobalAllocator {
     /// heap; the rest becomes frames. The regions must be RAM that nothing
     /// else uses, mapped read-write at these addresses. Fails if no region
     /// is large enough for the initial heap.
-    pub fn init(&self, regions: &[(usize, usize)]) -> Result<(), &'static str> {
+    ///
+    /// `zero_from`: the RAM of the regions at and above this address holds
+    /// zeros now (nothing has written it since power-on), so it is handed
+    /// out without being zeroed the first time; `None` when the platform
+    /// cannot promise that for any of it. A wrong promise gives one VM
+    /// whatever was left in that RAM.
+    pub fn init(&self, regions: &[(usize, usize)], zero_from: Option<usize>) -> Result<(), &'static str> {
         let mut heap_taken = false;
         let mut frames = whole_frames(regions);
         // First pass: the heap, so the frame allocator's lists have memory.
@@ -89,24 +98,26 @@ impl GlobalAllocator {
         if !heap_taken {
             return Err("no free RAM region of 2 MiB for the initial heap");
         }
+        // A partly zero frame is not a zero frame: round up.
+        let zero_frame = zero_from
+            .and_then(|z| z.checked_add(PAGE_SIZE - 1))
+            .map(|z| z / PAGE_SIZE);
         for (start, end) in frames.iter().copied().filter(|r| r.0 < r.1) {
-            self.frames.lock().add(start / PAGE_SIZE..end / PAGE_SIZE);
+            self.frames.lock().add(start / PAGE_SIZE..end / PAGE_SIZE, zero_frame);
         }
         Ok(())
     }
 
-    /// Allocates `count` contiguous frames aligned to `align_pages` frames
-    /// (a power of two; 0 counts as 1) and zeroes them: the lowest free run
-    /// that fits. `None` when out of memory or for a bad request (zero
-    /// count, alignment not a power of two).
+    /// Allocates `count` contiguous zeroed frames aligned to `align_pages`
+    /// frames (a power of two; 0 counts as 1): the lowest free run that
+    /// fits. `None` when out of memory or for a bad request (zero count,
+    /// alignment not a power of two). Frames known to hold zeros already
+    /// are not written.
     pub fn alloc_frames(&self, count: usize, align_pages: usize) -> Option<usize> {
-        let size = count.checked_mul(PAGE_SIZE)?;
-        let frame = self.frames.lock().alloc(count, align_pages.max(1))?;
-        let addr = frame * PAGE_SIZE;
-        // SAFETY: the frames were just taken from the free pool, which only
-        // holds RAM the caller of `init` gave us, mapped read-write.
-        unsafe { core::ptr::write_bytes(addr as *mut u8, 0, size) };
-        Some(addr)
+        count.checked_mul(PAGE_SIZE)?;
+        let (frame, zero) = self.frames.lock().alloc(count, align_pages.max(1))?;
+        zero_dirty_parts(frame..frame + count, &zero);
+        Some(frame * PAGE_SIZE)
     }
 
     /// Gives back frames from [`Self::alloc_frames`], with the same count
@@ -121,14 +132,14 @@ impl GlobalAllocator {
     }
 
     /// Takes the frames of `[addr, addr + size)` (whole frames) for `owner`
-    /// (a VM id, for the messages of later refusals) and zeroes them. Fails,
-    /// taking nothing, unless every frame of the range is free RAM that the
-    /// allocator was given at init; the error says what is in the way.
+    /// (a VM id, for the messages of later refusals) and zeroes them (those
+    /// not known to hold zeros already). Fails, taking nothing, unless every
+    /// frame of the range is free RAM that the allocator was given at init;
+    /// the error says what is in the way.
     pub fn reserve_range(&self, addr: usize, size: usize, owner: usize) -> Result<(), ReserveError> {
-        self.frames.lock().reserve(addr, size, owner)?;
-        // SAFETY: the frames were just taken from the free pool, which only
-        // holds RAM the caller of `init` gave us, mapped read-write.
-        unsafe { core::ptr::write_bytes(addr as *mut u8, 0, size) };
+        let zero = self.frames.lock().reserve(addr, size, owner)?;
+        let first = addr / PAGE_SIZE;
+        zero_dirty_parts(first..first + size / PAGE_SIZE, &zero);
         Ok(())
     }
 
@@ -168,6 +179,7 @@ impl GlobalAllocator {
             heap_used,
             free_frames,
             used_frames,
+            known_zero_frames: f.known_zero_frames(),
         }
     }
 
@@ -211,6 +223,18 @@ impl GlobalAllocator {
         // SAFETY: the frames are ours from now on and are mapped read-write.
         unsafe { self.heap.lock().add_to_heap(addr, addr + bytes) };
         true
+    }
+}
+
+/// Zeroes the frames of `frames` (just taken from the pool) that `zero`
+/// does not say hold zeros already. Called without the pool lock: the
+/// frames belong to the caller now.
+fn zero_dirty_parts(frames: core::ops::Range<usize>, zero: &KnownZeroParts) {
+    for dirty in zero.dirty_parts(frames) {
+        // SAFETY: the frames were just taken from the free pool, which only
+        // holds RAM the caller of `init` gave us, mapped read-write; the
+        // range is inside them (frame numbers that fit in an address).
+        unsafe { core::ptr::write_bytes((dirty.start * PAGE_SIZE) as *mut u8, 0, dirty.len() * PAGE_SIZE) };
     }
 }
 

@@ -16,6 +16,17 @@
 //! identity-mapped VM needs ([`reserve_range`]). Each sits behind a `kspin`
 //! IRQ-safe lock. The pool keeps its ranges on the heap, which is why the
 //! heap is set up first.
+//!
+//! Every frame handed out (by [`alloc_frames`] or [`reserve_range`]) holds
+//! zeros, so no VM ever sees another's data or the hypervisor's. Zeroing a
+//! Linux guest's RAM is most of the time it takes to create the VM, so the
+//! pool remembers which free frames are *known zero*: RAM the platform
+//! says was zero at boot (the `zero_from` of [`init`]) and that has not
+//! been handed out since. Those are handed out as they are; all other
+//! frames (freed ones included) are zeroed outside the pool lock when they
+//! are handed out. The known-zero set is a fixed array of ranges
+//! (`known_zero`): when it runs out of room, frames drop out of it and are
+//! zeroed like any other, which is slower, never wrong.
 
 #![cfg_attr(not(test), no_std)]
 
@@ -23,6 +34,7 @@ extern crate alloc;
 
 mod frames;
 mod global;
+mod known_zero;
 
 pub use frames::ReserveError;
 pub use global::{AllocStats, GlobalAllocator, PAGE_SIZE};
@@ -31,10 +43,11 @@ pub use global::{AllocStats, GlobalAllocator, PAGE_SIZE};
 #[cfg_attr(target_os = "none", global_allocator)]
 pub static GLOBAL: GlobalAllocator = GlobalAllocator::new();
 
-/// Hands the free RAM regions (`(start, size)` in bytes) to the allocator.
-/// See [`GlobalAllocator::init`].
-pub fn init(regions: &[(usize, usize)]) -> Result<(), &'static str> {
-    GLOBAL.init(regions)
+/// Hands the free RAM regions (`(start, size)` in bytes) to the allocator;
+/// the RAM of those regions from `zero_from` up holds zeros (`None`: the
+/// platform cannot say so of any). See [`GlobalAllocator::init`].
+pub fn init(regions: &[(usize, usize)], zero_from: Option<usize>) -> Result<(), &'static str> {
+    GLOBAL.init(regions, zero_from)
 }
 
 /// Allocates `count` contiguous zeroed 4 KiB frames aligned to `align_pages`
@@ -59,5 +72,7 @@ pub fn release_range(addr: usize, size: usize) -> Option<usize> {
     GLOBAL.release_range(addr, size)
 }
 
+#[cfg(test)]
+mod known_zero_tests;
 #[cfg(test)]
 mod tests;

@@ -17,14 +17,14 @@ fn ram(mib: usize) -> (usize, usize) {
 fn init_needs_a_region_for_the_heap() {
     let a = GlobalAllocator::new();
     let (p, _) = ram(1);
-    assert!(a.init(&[(p, 1 << 20)]).is_err());
+    assert!(a.init(&[(p, 1 << 20)], None).is_err());
 }
 
 #[test]
 fn frames_are_aligned_zeroed_and_reused() {
     let a = GlobalAllocator::new();
     let (p, size) = ram(8);
-    a.init(&[(p + 3, size - 3)]).unwrap(); // unaligned start is trimmed
+    a.init(&[(p + 3, size - 3)], None).unwrap(); // unaligned start is trimmed
     let s = a.stats();
     assert_eq!(s.heap_total, 2 << 20);
     let total = s.free_frames;
@@ -51,7 +51,7 @@ fn frames_are_aligned_zeroed_and_reused() {
 fn bad_frame_requests_fail_cleanly() {
     let a = GlobalAllocator::new();
     let (p, size) = ram(4);
-    a.init(&[(p, size)]).unwrap();
+    a.init(&[(p, size)], None).unwrap();
     assert_eq!(a.alloc_frames(0, 1), None);
     assert_eq!(a.alloc_frames(1, 3), None, "alignment must be a power of two");
     assert_eq!(a.alloc_frames(usize::MAX, 1), None);
@@ -64,7 +64,7 @@ fn bad_frame_requests_fail_cleanly() {
 fn heap_grows_from_frames_when_full() {
     let a = GlobalAllocator::new();
     let (p, size) = ram(16);
-    a.init(&[(p, size)]).unwrap();
+    a.init(&[(p, size)], None).unwrap();
     let layout = Layout::from_size_align(3 << 20, 8).unwrap();
     // SAFETY: layout has non-zero size.
     let big = unsafe { a.alloc(layout) };
@@ -82,7 +82,7 @@ fn heap_grows_from_frames_when_full() {
 fn heap_exhaustion_returns_null() {
     let a = GlobalAllocator::new();
     let (p, size) = ram(4);
-    a.init(&[(p, size)]).unwrap();
+    a.init(&[(p, size)], None).unwrap();
     let layout = Layout::from_size_align(64 << 20, 8).unwrap();
     // SAFETY: layout has non-zero size.
     assert!(unsafe { a.alloc(layout) }.is_null());
@@ -93,7 +93,7 @@ fn heap_exhaustion_returns_null() {
 fn pool(mib: usize) -> (GlobalAllocator, usize, usize) {
     let a = GlobalAllocator::new();
     let (p, size) = ram(mib);
-    a.init(&[(p, size)]).unwrap();
+    a.init(&[(p, size)], None).unwrap();
     (a, p + (2 << 20), p + size)
 }
 
@@ -219,7 +219,7 @@ fn the_heap_grows_before_it_runs_dry() {
     // at least HEAP_LOW_WATER bytes are still free.
     let a = GlobalAllocator::new();
     let (p, size) = ram(16);
-    a.init(&[(p, size)]).unwrap();
+    a.init(&[(p, size)], None).unwrap();
     let layout = Layout::from_size_align(16 << 10, 8).unwrap();
     let mut grew = false;
     for _ in 0..256 {

@@ -7,6 +7,12 @@
 //! CPUs, per-CPU data (the `percpu` crate), power off, and reading the
 //! platform facts from what the boot loader passes.
 //!
+//! Which free RAM holds zeros at boot is a platform fact it reports
+//! (`boot_ram_zero_from` in [`mem`], from the platform's
+//! `memory.boot-ram-zero`): the allocator skips zeroing that RAM the first
+//! time it hands it out. A port whose firmware leaves RAM dirty must say
+//! none is known zero (`boot-ram-zero = false`).
+//!
 //! Does not own: the init order (that is `axruntime`), memory allocation
 //! (`axalloc`), logging (`axlog`), or anything about guests.
 //!
@@ -102,6 +108,9 @@ mod platform;
 #[cfg(target_os = "none")]
 pub mod time;
 
+/// Where the RAM known to hold zeros at boot starts (for `axalloc::init`).
+#[cfg(target_os = "none")]
+pub use mem::boot_ram_zero_from;
 #[cfg(all(target_os = "none", target_arch = "aarch64"))]
 pub use platform::{
     BOOT_INFO_NAME, device_tree, info as platform_info, init_early, init_irq_primary, init_memory, init_secondary,

@@ -51,6 +51,27 @@ pub fn free_ranges(ram: &[PhysRange], reserved: &[PhysRange]) -> List<PhysRange,
     out
 }
 
+/// Where the free RAM known to hold zeros at boot starts: every free byte
+/// from here up has not been written since power-on, so the allocator may
+/// hand it out without zeroing it once (`axalloc::init`). `None` when the
+/// platform cannot promise that of any RAM.
+///
+/// It is the platform's `memory.boot-ram-zero`: true only where RAM is zero
+/// at power-on and no firmware runs before the kernel (QEMU `virt` with
+/// `-kernel`). Even there the boot loader writes below the kernel's end
+/// (its boot stub at the start of RAM, the kernel image itself), so only
+/// RAM above the image counts; the device tree it places higher is
+/// reserved and never reaches the allocator. A port whose firmware or boot
+/// loader leaves RAM dirty must set `boot-ram-zero = false`.
+#[cfg(target_os = "none")]
+pub fn boot_ram_zero_from() -> Option<usize> {
+    if axconfig::memory::BOOT_RAM_ZERO {
+        kernel_image().end()
+    } else {
+        None
+    }
+}
+
 /// The kernel image in memory: `[_skernel, _ekernel)` from the linker script.
 #[cfg(target_os = "none")]
 pub fn kernel_image() -> PhysRange {

@@ -93,11 +93,17 @@ fn rust_main(cpu_id: usize, boot_info: usize) -> ! {
     for (slot, r) in regions.iter_mut().zip(free.as_slice()) {
         *slot = (r.base, r.size);
     }
-    if let Err(e) = axalloc::init(&regions[..free.len()]) {
+    if let Err(e) = axalloc::init(&regions[..free.len()], axhal::boot_ram_zero_from()) {
         fatal(format_args!("memory: {e}"));
     }
     let total: usize = free.as_slice().iter().map(|r| r.size).sum();
-    log::info!("free memory: {} MiB in {} ranges", total >> 20, free.len());
+    let known_zero = axalloc::GLOBAL.stats().known_zero_frames * axalloc::PAGE_SIZE;
+    log::info!(
+        "free memory: {} MiB in {} ranges, {} MiB of it known zero",
+        total >> 20,
+        free.len(),
+        known_zero >> 20
+    );
 
     if !axhal::init_irq_primary(count) {
         fatal(format_args!("no usable interrupt controller"));

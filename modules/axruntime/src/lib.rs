@@ -3,7 +3,8 @@
 //!
 //! Owns: the init order on the boot CPU (per-CPU data, console, boot
 //! information (device tree; PVH start info and ACPI on x86_64), logger,
-//! memory, interrupt controller, timer tick, secondary CPUs,
+//! memory (the free RAM and the part of it the platform knows is zero,
+//! from `axhal` to `axalloc`), interrupt controller, timer tick, secondary CPUs,
 //! then the app's `main`), the same for each secondary CPU (ending in the
 //! app's `secondary_main`), the periodic timer tick and its per-CPU count
 //! (and that of wake-up interrupts),
