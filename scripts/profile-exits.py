@@ -15,9 +15,17 @@ that holds one counts). Prints the median and mean instructions per exit and the
 by hypervisor function (the symbol each block starts in; inlined code
 counts for its caller).
 
-    scripts/profile-exits.py hvc|mmio|vtimer  (builds what scripts/bench-exits.sh
+    scripts/profile-exits.py hvc|mmio|vtimer|sgi [VM,VM...]  (builds what scripts/bench-exits.sh
                                         measures; the log is kept in
                                         target/profile/)
+
+With a VM list (the hypervisor's `VM=`, the test guest first: it must
+run on CPUs 0 and 1), the other VMs run beside the benchmark; the
+instructions each CPU executed in the window (hypervisor and guest) are
+printed per iteration, so that what a neighbour on other CPUs costs the
+test guest's CPUs shows apart from QEMU's turn-taking (under -icount the
+CPUs share one virtual clock, so the guest's own figure counts the
+neighbour's instructions too).
 """
 import bisect, collections, os, re, socket, statistics, subprocess, sys, time
 
@@ -58,11 +66,11 @@ def monitor(sock_path, cmd):
     s.close()
 
 
-def run(kind):
+def run(kind, vms):
     insn, start_line, end_line = BENCHES[kind]
-    # The build scripts/bench-exits.sh measures.
+    # The build scripts/bench-exits.sh measures (by default).
     subprocess.run(["make", "-s", "-C", ROOT, "A=apps/hv", "SMP=4", "POWEROFF_WHEN_IDLE=y",
-                    "VM=configs/vms/testguest-aarch64.toml", "build"], check=True, stdout=subprocess.DEVNULL,
+                    f"VM={vms}", "build"], check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
     hv = symbols(HV)
     lo = min(a for a, _, _ in hv)
@@ -109,6 +117,7 @@ def analyse(log, hv, text, insn, iterations=None):
     asm = re.compile(r"^0x([0-9a-f]+):\s+[0-9a-f]{8}\s+(\S+)")
     state = collections.defaultdict(lambda: {"last": None, "run": None})
     runs = []
+    per_cpu = collections.Counter()  # (cpu, "hv"/"guest") -> instructions
     with open(log, errors="replace") as f:
         for line in f:
             if line.startswith("Trace "):
@@ -117,6 +126,7 @@ def analyse(log, hv, text, insn, iterations=None):
                 if not m:
                     continue
                 cpu, pc = m.group(1), int(m.group(2), 16)
+                per_cpu[(cpu, "hv" if lo <= pc < hi else "guest")] += length.get(pc, 0)
                 st = state[cpu]
                 if lo <= pc < hi:
                     if st["run"] is None:
@@ -140,6 +150,10 @@ def analyse(log, hv, text, insn, iterations=None):
                         length[cur] = 0
                     length[cur] += 1
                     last.setdefault(cur, set()).add(m.group(2))
+    if iterations:
+        for cpu in sorted({c for c, _ in per_cpu}):
+            print(f"profile: CPU {cpu}: {per_cpu[(cpu, 'hv')] / iterations:.0f} hypervisor and "
+                  f"{per_cpu[(cpu, 'guest')] / iterations:.0f} guest instructions per iteration")
     sel = [r for r in runs if insn is None or insn in (r["after"] or ())]
     print(f"profile: {len(runs)} hypervisor runs, {len(sel)} after a guest block with {insn or 'anything'}")
     if not sel:
@@ -159,7 +173,8 @@ def analyse(log, hv, text, insn, iterations=None):
 
 if __name__ == "__main__":
     kind = sys.argv[1] if len(sys.argv) > 1 else "hvc"
+    vms = sys.argv[2] if len(sys.argv) > 2 else "configs/vms/testguest-aarch64.toml"
     if kind not in BENCHES:
-        sys.exit(f"usage: {sys.argv[0]} {'|'.join(BENCHES)}")
-    log, hv, text = run(kind)
+        sys.exit(f"usage: {sys.argv[0]} {'|'.join(BENCHES)} [VM,VM...]")
+    log, hv, text = run(kind, vms)
     analyse(log, hv, text, BENCHES[kind][0], ITERATIONS.get(kind))

@@ -3,8 +3,8 @@
 //!
 //! - `SEED`: the PRNG seed (decimal or `0x` hex);
 //! - `OPS`: operations per vCPU;
-//! - `CLASSES`: `default` (every class whose accesses have a syndrome, see
-//!   [`class::NO_SYNDROME`]), `all`, or a comma-separated list of class
+//! - `CLASSES`: `default` (today every class, as `all`), `all`, or a
+//!   comma-separated list of class
 //!   names, each optionally prefixed by `-` to take it out of what the
 //!   list has so far (`all,-dc_zva`); a list that starts with a name
 //!   starts from nothing, one that starts with `-` from the default.
