@@ -198,22 +198,10 @@ impl<A: AxArchVCpu> AxVCpu<A> {
     pub fn run(&mut self) -> AxResult<AxVCpuExitReason> {
         self.expect_state(VCpuState::Ready)?;
         self.expect_bound_here()?;
-        // Ready -> Running -> Ready (or Invalid if the run failed), both
-        // bound states: the CPU's record of this vCPU stays as it is.
+        // Ready -> Running needs no bookkeeping (both are bound states),
+        // so only the way back runs through the transition.
         self.state = VCpuState::Running;
-        let result = self.arch.run();
-        if let Err(err) = &result {
-            log::error!(
-                "VM {} vCPU {}: run failed ({err:?}), vCPU is now invalid",
-                self.vm_id,
-                self.vcpu_id
-            );
-            current::clear_current_vcpu(self.ident());
-            self.state = VCpuState::Invalid;
-        } else {
-            self.state = VCpuState::Ready;
-        }
-        result
+        self.with_state_transition(VCpuState::Running, VCpuState::Ready, A::run)
     }
 
     /// Ready → Blocked: parks the vCPU (it stays bound) until

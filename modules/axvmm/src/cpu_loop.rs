@@ -91,10 +91,8 @@ impl<P: VmmHal> Vmm<P> {
             note.clear();
         }
         let Some((run, vcpu)) = self.pick(&queue, cpu, local) else {
-            local.entries.clear();
             return Step::Idle;
         };
-        local.entries.clear();
         self.run_slice(&queue, &run, vcpu, cpu, local);
         Step::Ran
     }
@@ -167,8 +165,7 @@ impl<P: VmmHal> Vmm<P> {
         slot.power() == Power::On && (!slot.halted() || Self::wants_to_run(run, vcpu, local.is_bound(run, vcpu), cpu))
     }
 
-    /// The next vCPU of this CPU to run (`local.entries` holds a copy of
-    /// the queue afterwards; the caller clears it).
+    /// The next vCPU of this CPU to run.
     fn pick(&self, queue: &Queue, cpu: usize, local: &mut CpuLocal) -> Option<(Arc<Run>, usize)> {
         let mut entries = core::mem::take(&mut local.entries);
         let mut ready = core::mem::take(&mut local.ready);
@@ -177,6 +174,9 @@ impl<P: VmmHal> Vmm<P> {
         ready.clear();
         ready.extend(entries.iter().map(|(r, v)| self.runnable(r, *v, cpu, local)));
         let chosen = Self::choose(&entries, &ready);
+        // Emptied (the allocation kept): the queue's vCPUs are not held
+        // past the pass.
+        entries.clear();
         local.entries = entries;
         local.ready = ready;
         chosen
