@@ -11,7 +11,8 @@
 //! - A line matching any `forbid` pattern is recorded and ends matching.
 //! - `input` rules fire in order, each once, each on a line after the one that
 //!   fired the previous rule. A rule may fire on a partial line (a prompt that
-//!   has no newline yet); that line then counts as used by the rule.
+//!   has no newline yet), unless it asks for whole lines; that line then
+//!   counts as used by the rule.
 
 use crate::spec::Spec;
 
@@ -101,7 +102,7 @@ impl<'s> Matcher<'s> {
         {
             self.unordered[slot] = Some(index);
         }
-        step.send = self.try_input(index, line);
+        step.send = self.try_input(index, line, false);
         step
     }
 
@@ -111,11 +112,14 @@ impl<'s> Matcher<'s> {
         if self.forbidden.is_some() {
             return None;
         }
-        self.try_input(self.lines, partial)
+        self.try_input(self.lines, partial, true)
     }
 
-    fn try_input(&mut self, index: usize, text: &str) -> Option<usize> {
+    fn try_input(&mut self, index: usize, text: &str, partial: bool) -> Option<usize> {
         let rule = self.spec.input.get(self.sent)?;
+        if partial && rule.whole_line {
+            return None;
+        }
         if self.last_send_line.is_some_and(|last| index <= last) || !rule.after.is_match(text) {
             return None;
         }
@@ -294,6 +298,24 @@ expect_unordered = ['\[a\] done', '\[b\] done', "done"]"#,
         assert_eq!(m.feed_line("$ ").send, None);
         assert_eq!(m.feed_partial("$ "), Some(1));
         assert_eq!(m.inputs_sent(), 2);
+    }
+
+    #[test]
+    fn whole_line_input_waits_for_the_newline() {
+        let spec = spec(
+            r#"
+            [[input]]
+            after = 'tick \d+$'
+            send = "next\n"
+            whole_line = true
+        "#,
+        );
+        let mut m = Matcher::new(&spec);
+        // The first half of a longer line would match; it must not fire.
+        assert_eq!(m.feed_partial("tick 4"), None);
+        assert_eq!(m.feed_line("tick 4 after a gap of 1000 ms").send, None);
+        assert_eq!(m.feed_partial("tick 5"), None);
+        assert_eq!(m.feed_line("tick 5").send, Some(0));
     }
 
     #[test]

@@ -52,6 +52,8 @@ struct RawSpec {
 struct RawInput {
     after: String,
     send: String,
+    #[serde(default)]
+    whole_line: bool,
 }
 
 fn default_timeout_s() -> f64 {
@@ -95,6 +97,10 @@ pub struct InputRule {
     pub after: Pattern,
     /// What to write to the child's stdin, verbatim.
     pub send: String,
+    /// Whether `after` is tried only on complete lines. By default it is
+    /// also tried on a line still waiting for its newline (a prompt), where
+    /// `tick \\d+$` would fire on the first half of `tick 4 after a gap`.
+    pub whole_line: bool,
 }
 
 /// One validated test.
@@ -201,6 +207,7 @@ impl Spec {
                 Ok(InputRule {
                     after: compile(format!("input[{i}].after"), &rule.after)?,
                     send: rule.send.clone(),
+                    whole_line: rule.whole_line,
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
