@@ -6,7 +6,7 @@ use crate::hal::{AxVCpuHalImpl, AxVMHalImpl};
 use alloc::{format, string::String, sync::Arc};
 use axdevice::ConsoleSink;
 use axerrno::AxResult;
-use axvcpu::{AxVCpuExitReason, GuestPhysAddr, VCpuState};
+use axvcpu::{AxVCpuExitReason, GuestPhysAddr, TimerDeadlines, VCpuState};
 use axvm::{AxVMConfig, AxVMCrateConfig};
 use axvmm::{ManagedVm, VmImage};
 
@@ -61,8 +61,8 @@ impl ManagedVm for HvVm {
         self.0.vcpu_has_pending_irq(vcpu)
     }
 
-    fn vcpu_timer_deadline(&self, vcpu: usize) -> Option<u64> {
-        self.0.vcpu_timer_deadline(vcpu)
+    fn vcpu_timer_deadlines(&self, vcpu: usize) -> TimerDeadlines {
+        self.0.vcpu_timer_deadlines(vcpu)
     }
 
     /// A PSCI CPU_ON names the target by its MPIDR affinity, an x86

@@ -105,16 +105,16 @@ pub trait AxArchVCpu: Sized {
     /// The interrupt lines the vCPU's own hardware drives (its timers), with
     /// their current levels; the vCPU must be bound to the calling CPU. The
     /// default has none.
-    fn local_irq_lines(&self) -> [Option<crate::LocalIrqLine>; 2] {
-        [None; 2]
+    fn local_irq_lines(&self) -> [Option<crate::LocalIrqLine>; crate::LOCAL_TIMERS] {
+        [None; crate::LOCAL_TIMERS]
     }
 
     /// For a vCPU that is not bound to a CPU (its timers are saved, not
-    /// running): the physical counter value at which the first of its
-    /// enabled, unmasked timers fires, so that the host can wake up then if
-    /// the vCPU waits for it. `None` (the default) when none is armed.
-    fn saved_timer_deadline(&self) -> Option<u64> {
-        None
+    /// running): the physical counter value at which each of its enabled,
+    /// unmasked timers fires, so that the host can wake up then if the vCPU
+    /// waits for it. All `None` (the default) when none is armed.
+    fn saved_timer_deadlines(&self) -> crate::TimerDeadlines {
+        [None; crate::LOCAL_TIMERS]
     }
 }
 

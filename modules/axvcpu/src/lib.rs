@@ -91,4 +91,4 @@ pub use exit::{AccessFlags, AccessWidth, AxVCpuExitReason, Port, SysRegAddr};
 pub use hal::AxVCpuHal;
 pub use per_cpu::{AxArchPerCpu, AxPerCpu};
 pub use vcpu::{AxVCpu, VCpuState};
-pub use virq::{ListRegs, LocalIrqLine, MAX_LIST_REGS};
+pub use virq::{LOCAL_TIMERS, ListRegs, LocalIrqLine, MAX_LIST_REGS, TimerDeadlines};

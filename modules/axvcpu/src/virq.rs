@@ -62,6 +62,17 @@ pub struct ListRegs {
     pub underflow_exit: bool,
 }
 
+/// How many timers of its own a vCPU has (on aarch64 the EL1 virtual and
+/// physical timers; on x86 the local APIC timer, and one unused).
+pub const LOCAL_TIMERS: usize = 2;
+
+/// The saved deadline of each of a vCPU's own timers, in the order of
+/// [`AxArchVCpu::local_irq_lines`](crate::AxArchVCpu::local_irq_lines):
+/// the physical counter value at which it fires, `None` for a timer that
+/// is off or masked. Kept apart, not folded into the earliest: a timer
+/// that fired long ago (and was dealt with) must not hide a later one.
+pub type TimerDeadlines = [Option<u64>; LOCAL_TIMERS];
+
 /// An interrupt line the vCPU's own hardware drives while the vCPU is bound
 /// (on aarch64: the EL1 virtual timer, PPI 27, and the EL1 physical timer,
 /// PPI 30), with its level as the guest programmed it.

@@ -167,8 +167,8 @@ impl<U: AxVCpuHal> AxArchVCpu for ScriptedVCpu<U> {
     fn list_regs(&mut self) -> Option<&mut ListRegs> {
         Some(&mut self.lrs)
     }
-    fn saved_timer_deadline(&self) -> Option<u64> {
-        SAVED_DEADLINE.with(|d| *d.borrow())
+    fn saved_timer_deadlines(&self) -> axvcpu::TimerDeadlines {
+        [SAVED_DEADLINE.with(|d| *d.borrow()), None]
     }
     fn local_irq_lines(&self) -> [Option<LocalIrqLine>; 2] {
         let level = TIMER_LEVEL.with(|t| *t.borrow());

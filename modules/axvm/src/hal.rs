@@ -29,7 +29,7 @@ pub trait AxVMHal: Sized {
     /// Host monotonic time in nanoseconds.
     fn current_time_nanos() -> u64;
     /// Host time in ticks of the counter timer deadlines are given in
-    /// (`vcpu_timer_deadline`).
+    /// (`vcpu_timer_deadlines`).
     fn current_ticks() -> u64;
     /// Ticks of that counter per second.
     fn ticks_per_sec() -> u64;

@@ -271,18 +271,18 @@ fn a_saved_timer_deadline_is_only_reported_for_an_unloaded_vcpu() {
     let vm = vm_with(CONFIG);
     set_saved_deadline(Some(12_345));
     assert_eq!(
-        vm.vcpu_timer_deadline(0),
-        Some(12_345),
+        vm.vcpu_timer_deadlines(0),
+        [Some(12_345), None],
         "never bound: its timers are saved"
     );
     script([hypercall()]);
     vm.run_vcpu(0, None).unwrap();
     assert_eq!(
-        vm.vcpu_timer_deadline(0),
-        None,
+        vm.vcpu_timer_deadlines(0),
+        [None, None],
         "bound: its timer raises its own interrupt"
     );
     vm.vcpu(0).unwrap().lock().unbind().unwrap();
-    assert_eq!(vm.vcpu_timer_deadline(0), Some(12_345));
-    assert_eq!(vm.vcpu_timer_deadline(7), None, "no such vCPU");
+    assert_eq!(vm.vcpu_timer_deadlines(0), [Some(12_345), None]);
+    assert_eq!(vm.vcpu_timer_deadlines(7), [None, None], "no such vCPU");
 }

@@ -9,7 +9,9 @@ use alloc::{boxed::Box, format, string::String, sync::Arc, vec::Vec};
 use axaddrspace::GuestPhysAddr as AsGpa;
 use axdevice::{AxVmDevices, ConsoleSink, DeviceContext, PowerRequest, Vgic};
 use axerrno::{AxError, AxResult};
-use axvcpu::{AxVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, VCpuState};
+use axvcpu::{
+    AxVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, TimerDeadlines, VCpuState,
+};
 use axvmconfig::EmulatedDeviceType;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use cpumask::CpuMask;
@@ -301,20 +303,23 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
             || self.pc.as_ref().is_some_and(|p| p.has_pending(vcpu_id))
     }
 
-    /// When vCPU `vcpu_id`, if it is not loaded on a CPU, has a timer
-    /// armed: the physical counter value at which it fires (the host wakes
-    /// up then for a vCPU halted in WFI).
+    /// When vCPU `vcpu_id`, if it is not loaded on a CPU, has timers
+    /// armed: the physical counter value at which each fires (the host
+    /// wakes up then for a vCPU halted in WFI), all `None` if it has none.
     /// An x86 vCPU's timer is its emulated local APIC's, loaded or not.
-    pub fn vcpu_timer_deadline(&self, vcpu_id: usize) -> Option<u64> {
+    pub fn vcpu_timer_deadlines(&self, vcpu_id: usize) -> TimerDeadlines {
+        const NONE: TimerDeadlines = [None; axvcpu::LOCAL_TIMERS];
         if let Some(pc) = &self.pc {
-            return pc.timer_deadline(vcpu_id);
+            return [pc.timer_deadline(vcpu_id), None];
         }
-        let cell = self.vcpus.get(vcpu_id)?;
+        let Some(cell) = self.vcpus.get(vcpu_id) else {
+            return NONE;
+        };
         let mut vcpu = cell.lock();
         if vcpu.state() != VCpuState::Free {
-            return None;
+            return NONE;
         }
-        axvcpu::AxArchVCpu::saved_timer_deadline(vcpu.get_arch_vcpu())
+        axvcpu::AxArchVCpu::saved_timer_deadlines(vcpu.get_arch_vcpu())
     }
 
     /// The VM's virtual GIC, if it has interrupts.

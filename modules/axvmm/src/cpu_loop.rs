@@ -142,9 +142,7 @@ impl<P: VmmHal> Vmm<P> {
         let timer = if bound_here {
             P::guest_timer_fired(cpu)
         } else {
-            run.vm
-                .vcpu_timer_deadline(vcpu)
-                .is_some_and(|d| slot.timer_due(d, P::now_ticks()))
+            slot.timer_due(&run.vm.vcpu_timer_deadlines(vcpu), P::now_ticks())
         };
         slot.woken() || timer || run.vm.vcpu_has_pending_irq(vcpu)
     }
@@ -213,9 +211,7 @@ impl<P: VmmHal> Vmm<P> {
         if !local.is_bound(run, vcpu) {
             // Loading it samples its timers: a deadline that passed is
             // taken care of by this run.
-            if let Some(d) = run.vm.vcpu_timer_deadline(vcpu).filter(|&d| d <= P::now_ticks()) {
-                slot.saw_timer(d);
-            }
+            slot.saw_timers(&run.vm.vcpu_timer_deadlines(vcpu), P::now_ticks());
             if let Some((r, v)) = local.bound.take() {
                 r.vm.unbind_vcpu(v);
             }
@@ -273,7 +269,8 @@ impl<P: VmmHal> Vmm<P> {
             .iter()
             .filter(|(r, v)| r.schedulable() && !local.is_bound(r, *v))
             .filter(|(r, v)| r.vcpus.get(*v).is_some_and(|s| s.power() == Power::On))
-            .filter_map(|(r, v)| r.vm.vcpu_timer_deadline(*v))
+            .flat_map(|(r, v)| r.vm.vcpu_timer_deadlines(*v))
+            .flatten()
             .filter(|&deadline| deadline > now)
             .min();
         if let Some(deadline) = first {

@@ -5,7 +5,7 @@
 use alloc::{string::String, sync::Arc, vec::Vec};
 use axdevice::ConsoleSink;
 use axerrno::AxResult;
-use axvcpu::AxVCpuExitReason;
+use axvcpu::{AxVCpuExitReason, TimerDeadlines};
 
 /// One VM as the manager drives it: one boot of it (a restart builds a new
 /// one). Every method takes `&self`; the VM locks what it must.
@@ -32,8 +32,9 @@ pub trait ManagedVm: Send + Sync {
     fn set_return_value(&self, vcpu: usize, value: u64);
     /// Whether its interrupt controller holds an interrupt for `vcpu`.
     fn vcpu_has_pending_irq(&self, vcpu: usize) -> bool;
-    /// When the timer of `vcpu` (not loaded on a CPU) fires, in host ticks.
-    fn vcpu_timer_deadline(&self, vcpu: usize) -> Option<u64>;
+    /// When each timer of `vcpu` (not loaded on a CPU) fires, in host
+    /// ticks; all `None` while it is loaded or has no timer armed.
+    fn vcpu_timer_deadlines(&self, vcpu: usize) -> TimerDeadlines;
     /// The vCPU a guest names `arch_id` in a CPU_ON (MPIDR, APIC id).
     fn vcpu_by_arch_id(&self, arch_id: u64) -> Option<usize>;
     /// Stops it: its vCPUs return from their next run, its devices stop

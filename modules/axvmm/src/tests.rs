@@ -11,7 +11,7 @@ use crate::shell::Manager;
 use crate::{CpuLocal, Step, Vmm};
 use alloc::{string::String, sync::Arc, vec, vec::Vec};
 use axerrno::{AxError, AxResult};
-use axvcpu::AxVCpuExitReason;
+use axvcpu::{AxVCpuExitReason, TimerDeadlines};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -67,8 +67,11 @@ struct MockVm {
     returns: Mutex<Vec<(usize, u64)>>,
     uart: Mutex<Vec<u8>>,
     pending_irq: AtomicBool,
-    /// Its saved timer deadline (ticks = mock ns); `u64::MAX`: none.
+    /// The saved deadline of its first timer (ticks = mock ns);
+    /// `u64::MAX`: none.
     deadline: AtomicU64,
+    /// The same, of its second timer.
+    deadline2: AtomicU64,
 }
 
 impl Drop for MockVm {
@@ -128,11 +131,11 @@ impl ManagedVm for MockVm {
     fn vcpu_has_pending_irq(&self, _vcpu: usize) -> bool {
         self.pending_irq.load(Ordering::Acquire)
     }
-    fn vcpu_timer_deadline(&self, _vcpu: usize) -> Option<u64> {
-        match self.deadline.load(Ordering::Acquire) {
+    fn vcpu_timer_deadlines(&self, _vcpu: usize) -> TimerDeadlines {
+        [&self.deadline, &self.deadline2].map(|d| match d.load(Ordering::Acquire) {
             u64::MAX => None,
             d => Some(d),
-        }
+        })
     }
     fn vcpu_by_arch_id(&self, arch_id: u64) -> Option<usize> {
         // Like MPIDR: bit 31 set, Aff0 the index.
@@ -222,6 +225,7 @@ impl VmmHal for MockHal {
             uart: Mutex::new(Vec::new()),
             pending_irq: AtomicBool::new(false),
             deadline: AtomicU64::new(u64::MAX),
+            deadline2: AtomicU64::new(u64::MAX),
         });
         host(|h| {
             h.used += image.memory_bytes;
@@ -713,6 +717,42 @@ fn a_halted_vcpu_runs_when_its_saved_timer_is_due_once_per_deadline() {
     // It halts again with the same (expired) deadline: no busy loop. The
     // other vCPU is unbound now, and not due either.
     assert_eq!(step(&vmm, 0, &mut l), Step::Idle);
+    assert_eq!(sleeper.ran().len(), 2);
+}
+
+/// A vCPU's two timers are due each on its own: one that fired long ago
+/// (the guest left it expired, its interrupt disabled) does not hide a
+/// later deadline of the other, which arms the host timer and wakes the
+/// vCPU. (The guest fuzzer found this: a vCPU waiting in WFI for its
+/// virtual timer, with a physical timer at compare value 0, slept forever
+/// once another VM had run on its CPU.)
+#[test]
+fn a_timer_seen_long_ago_does_not_hide_the_other_timers_deadline() {
+    let vmm = booted(
+        vec![
+            image("sleeper", 1, vec![CpuChoice::Fixed(0)], 16, true),
+            image("other", 2, vec![CpuChoice::Fixed(0)], 16, true),
+        ],
+        1,
+        false,
+    );
+    let (sleeper, other) = (mock(0), mock(1));
+    // The sleeper's second timer expired at 0; it runs (seeing that) and
+    // halts, with its first timer armed ahead.
+    sleeper.deadline2.store(0, Ordering::Release);
+    sleeper.push(0, 10, AxVCpuExitReason::Halt);
+    other.push(0, 10, AxVCpuExitReason::Halt);
+    let mut l = CpuLocal::default();
+    step(&vmm, 0, &mut l); // the sleeper halts
+    step(&vmm, 0, &mut l); // the other runs (now bound) and halts
+    let now = host(|h| h.now);
+    sleeper.deadline.store(now + 1_000, Ordering::Release);
+    host(|h| h.armed = None);
+    vmm.idle_wait(0, &mut l);
+    assert_eq!(host(|h| h.armed), Some(now + 1_000), "woken for the first timer");
+    host(|h| h.now += 1_000);
+    sleeper.push(0, 10, AxVCpuExitReason::Halt);
+    assert_eq!(step(&vmm, 0, &mut l), Step::Ran, "due: it runs");
     assert_eq!(sleeper.ran().len(), 2);
 }
 

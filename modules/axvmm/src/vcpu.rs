@@ -3,6 +3,7 @@
 //! and its scheduling account.
 
 use crate::hal::Power;
+use axvcpu::{LOCAL_TIMERS, TimerDeadlines};
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use kspin::SpinNoIrq;
 
@@ -24,10 +25,11 @@ pub struct VCpuSlot {
     /// Its scheduling pass: guest time it has had on its CPU, in host counter ticks
     /// ([`crate::sched`]).
     pass: AtomicU64,
-    /// The saved timer deadline it last ran for (so an expired timer that
-    /// the guest keeps masked in its interrupt controller wakes it once,
-    /// not at every pass).
-    timer_seen: AtomicU64,
+    /// Per timer, the saved deadline it last ran for (so an expired timer
+    /// that the guest keeps masked in its interrupt controller wakes it
+    /// once, not at every pass; and one timer's old deadline does not hide
+    /// the other's new one).
+    timer_seen: [AtomicU64; LOCAL_TIMERS],
 }
 
 impl VCpuSlot {
@@ -42,7 +44,7 @@ impl VCpuSlot {
             in_guest: AtomicBool::new(false),
             start: SpinNoIrq::new((0, 0)),
             pass: AtomicU64::new(0),
-            timer_seen: AtomicU64::new(u64::MAX),
+            timer_seen: [const { AtomicU64::new(u64::MAX) }; LOCAL_TIMERS],
         }
     }
 
@@ -137,15 +139,23 @@ impl VCpuSlot {
         self.pass.store(pass, Ordering::Release);
     }
 
-    /// Whether its saved timer `deadline` has passed at `now` and it has
-    /// not run for that deadline yet.
-    pub fn timer_due(&self, deadline: u64, now: u64) -> bool {
-        deadline <= now && deadline != self.timer_seen.load(Ordering::Acquire)
+    /// Whether one of its saved timer `deadlines` has passed at `now` and
+    /// it has not run for that deadline yet.
+    pub fn timer_due(&self, deadlines: &TimerDeadlines, now: u64) -> bool {
+        deadlines
+            .iter()
+            .zip(&self.timer_seen)
+            .any(|(d, seen)| d.is_some_and(|d| d <= now && d != seen.load(Ordering::Acquire)))
     }
 
-    /// It runs for its saved timer `deadline`.
-    pub fn saw_timer(&self, deadline: u64) {
-        self.timer_seen.store(deadline, Ordering::Release);
+    /// It runs with its saved timer `deadlines` at `now`: those that have
+    /// passed are taken care of by this run.
+    pub fn saw_timers(&self, deadlines: &TimerDeadlines, now: u64) {
+        for (d, seen) in deadlines.iter().zip(&self.timer_seen) {
+            if let Some(d) = d.filter(|&d| d <= now) {
+                seen.store(d, Ordering::Release);
+            }
+        }
     }
 }
 
@@ -180,5 +190,23 @@ mod tests {
         assert!(!s.note_wake(), "a second one is not");
         s.clear_wait();
         assert!(s.note_wake(), "it ran: news again");
+    }
+
+    #[test]
+    fn each_timer_is_due_once_per_deadline() {
+        let s = VCpuSlot::new(0, 0, Power::On);
+        // The physical timer fired long ago and was seen; the virtual
+        // timer is armed later.
+        let deadlines = [Some(500), Some(0)];
+        s.saw_timers(&deadlines, 100);
+        assert!(!s.timer_due(&deadlines, 100), "the seen one is not due again");
+        assert!(!s.timer_due(&deadlines, 499));
+        assert!(s.timer_due(&deadlines, 500), "the other one, due, is not hidden by it");
+        s.saw_timers(&deadlines, 500);
+        assert!(!s.timer_due(&deadlines, 10_000));
+        assert!(
+            s.timer_due(&[Some(500), Some(7_000)], 10_000),
+            "a new deadline of the seen timer"
+        );
     }
 }

@@ -19,7 +19,7 @@ use crate::vmid::Vmid;
 use axerrno::{AxError, AxResult};
 use axvcpu::{
     AxArchVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, ListRegs, LocalIrqLine,
-    VCpuId, VMId,
+    TimerDeadlines, VCpuId, VMId,
 };
 use core::marker::PhantomData;
 
@@ -524,23 +524,22 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
     }
 
     /// From the EL1 timer registers saved at `unbind`: the virtual timer's
-    /// compare value plus the VM's CNTVOFF_EL2, or the physical timer's.
-    fn saved_timer_deadline(&self) -> Option<u64> {
+    /// compare value plus the VM's CNTVOFF_EL2 (the virtual timer first,
+    /// as in [`Self::local_irq_lines`]), and the physical timer's.
+    fn saved_timer_deadlines(&self) -> TimerDeadlines {
         /// CNTx_CTL_EL0: ENABLE, IMASK.
         const ENABLE: u64 = 1 << 0;
         const IMASK: u64 = 1 << 1;
         let armed = |ctl: u64| ctl & (ENABLE | IMASK) == ENABLE;
-        let virt = armed(self.sys.cntv_ctl_el0).then(|| self.sys.cntv_cval_el0.saturating_add(self.cntvoff));
-        let phys = armed(self.sys.cntp_ctl_el0).then_some(self.sys.cntp_cval_el0);
-        match (virt, phys) {
-            (Some(v), Some(p)) => Some(v.min(p)),
-            (v, p) => v.or(p),
-        }
+        [
+            armed(self.sys.cntv_ctl_el0).then(|| self.sys.cntv_cval_el0.saturating_add(self.cntvoff)),
+            armed(self.sys.cntp_ctl_el0).then_some(self.sys.cntp_cval_el0),
+        ]
     }
 
     /// The EL1 virtual timer (PPI 27) and physical timer (PPI 30), read from
     /// the live CNTV_CTL_EL0 / CNTP_CTL_EL0 (the vCPU is bound here).
-    fn local_irq_lines(&self) -> [Option<LocalIrqLine>; 2] {
+    fn local_irq_lines(&self) -> [Option<LocalIrqLine>; axvcpu::LOCAL_TIMERS] {
         /// CNTx_CTL_EL0: ENABLE, IMASK, ISTATUS.
         const ENABLE: u64 = 1 << 0;
         const IMASK: u64 = 1 << 1;
