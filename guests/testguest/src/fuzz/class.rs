@@ -80,19 +80,6 @@ pub const ALL: [Class; COUNT] = [
     Class::Sgi,
 ];
 
-/// The classes whose accesses have no syndrome (`ESR_EL2.ISV` = 0) when
-/// they reach an emulated device or an unmapped address: the hypervisor
-/// decodes the instruction from guest memory to emulate them. (`DC ZVA`
-/// reaches it too: with the MMU off, QEMU 7.2 does not take the alignment
-/// fault that Device memory would give on hardware.)
-pub const NO_SYNDROME: [Class; 5] = [
-    Class::MmioPair,
-    Class::MmioWriteback,
-    Class::MmioExclusive,
-    Class::MmioSimd,
-    Class::DcZva,
-];
-
 impl Class {
     /// The class's name in the parameter line and the report.
     pub const fn name(self) -> &'static str {
@@ -138,9 +125,7 @@ pub const fn all_mask() -> u64 {
     (1 << COUNT) - 1
 }
 
-/// The default mix: every class. (It once left out [`NO_SYNDROME`], which
-/// stopped the VM, and `CPU_SUSPEND` and `WFI`, from which a vCPU now and
-/// then did not wake; both are fixed, and `make test` fuzzes with all.)
+/// The default mix: every class (`make test` fuzzes with all of them).
 pub const fn default_mask() -> u64 {
     all_mask()
 }
