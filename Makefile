@@ -192,7 +192,9 @@ check: setup guests
 # the hypervisor's size without guests, the per-exit costs (deterministic,
 # QEMU -icount), Linux boot time under the hypervisor against direct
 # (alternating pairs), (aarch64) a VM's timer interrupt latency alone and
-# beside a flooding VM (scripts/bench-noisy.sh); then the table of all
+# beside a flooding VM (scripts/bench-noisy.sh, wall clock) and the
+# hypervisor instructions on its CPU per timer interrupt, alone and beside
+# the flood (scripts/bench-noisy-icount.py, deterministic); then the table of all
 # figures against the saved baseline (scripts/bench-report.py;
 # target/bench/ARCH.json).
 bench: setup guests
@@ -205,6 +207,7 @@ else
 	@bash scripts/bench-exits.sh
 	@python3 scripts/bench-linux.py
 	@bash scripts/bench-noisy.sh
+	@python3 scripts/bench-noisy-icount.py
 endif
 	@python3 scripts/bench-report.py $(ARCH)
 

@@ -74,7 +74,10 @@ pub fn print_fmt_emergency(args: fmt::Arguments) {
     print_fmt(args);
 }
 
-/// Reads a byte if one is waiting.
+/// Reads a byte if one is waiting and the console is free. While another
+/// CPU prints (a VM's line can take a while on a real UART), `None`: the
+/// byte stays in the UART for the next poll, and the caller (CPU 0's loop,
+/// which also runs vCPUs) does not wait for that CPU.
 pub fn getchar() -> Option<u8> {
-    CONSOLE.lock().as_mut().and_then(|c| c.0.get())
+    CONSOLE.try_lock()?.as_mut().and_then(|c| c.0.get())
 }

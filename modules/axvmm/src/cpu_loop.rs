@@ -83,7 +83,7 @@ impl<P: VmmHal> Vmm<P> {
         let Some(queue) = self.queue(cpu) else {
             return Step::Idle;
         };
-        if self.retire_stopped(&queue, local) {
+        if self.retire_stopped(&queue, cpu, local) {
             return Step::Ran;
         }
         // The pick below sees every vCPU woken so far.
@@ -98,7 +98,7 @@ impl<P: VmmHal> Vmm<P> {
     }
 
     /// Takes the vCPUs of stopped VMs off this CPU; true if it took any.
-    fn retire_stopped(&self, queue: &Queue, local: &mut CpuLocal) -> bool {
+    fn retire_stopped(&self, queue: &Queue, cpu: usize, local: &mut CpuLocal) -> bool {
         let gone: Vec<(Arc<Run>, usize)> = {
             let mut q = queue.lock();
             if !q.iter().any(|(r, _)| r.vm.shutting_down()) {
@@ -113,7 +113,7 @@ impl<P: VmmHal> Vmm<P> {
         let any = !gone.is_empty();
         for (run, vcpu) in gone {
             if local.is_bound(&run, vcpu) {
-                local.bound = None;
+                self.set_bound(cpu, local, None);
             }
             run.vm.unbind_vcpu(vcpu);
             let last = run.retire_one();
@@ -125,9 +125,18 @@ impl<P: VmmHal> Vmm<P> {
         any
     }
 
+    /// The vCPU whose state is loaded on this CPU (the caller has unbound
+    /// the one before); its VM is the one kicks from here look at first.
+    fn set_bound(&self, cpu: usize, local: &mut CpuLocal, bound: Option<(Arc<Run>, usize)>) {
+        if let Some(slot) = self.bound_runs.get(cpu) {
+            *slot.lock() = bound.as_ref().map(|(run, _)| run.clone());
+        }
+        local.bound = bound;
+    }
+
     /// CPU 0 powers off: every vCPU here is dropped.
     fn retire_all(&self, cpu: usize, local: &mut CpuLocal) {
-        local.bound = None;
+        self.set_bound(cpu, local, None);
         if let Some(q) = self.queue(cpu) {
             q.lock().clear();
         }
@@ -215,7 +224,7 @@ impl<P: VmmHal> Vmm<P> {
             if let Some((r, v)) = local.bound.take() {
                 r.vm.unbind_vcpu(v);
             }
-            local.bound = Some((run.clone(), vcpu));
+            self.set_bound(cpu, local, Some((run.clone(), vcpu)));
         }
         // The halted vCPUs here whose timers are saved wake up when due
         // even while this one runs (a guest that never leaves its CPU by

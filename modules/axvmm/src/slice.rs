@@ -13,7 +13,6 @@
 //! - a halted vCPU of this CPU was woken ([`Vmm::kick`](crate::Vmm::kick)
 //!   notes it in the CPU's [`WakeNote`]).
 
-use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 /// The longest slice, in ns: the host's timer tick (100 Hz).
@@ -25,6 +24,11 @@ pub const SLICE_NS: u64 = 10_000_000;
 pub struct WakeNote(AtomicBool);
 
 impl WakeNote {
+    /// A clear note.
+    pub const fn new() -> Self {
+        Self(AtomicBool::new(false))
+    }
+
     /// A halted vCPU of this CPU was woken.
     pub fn set(&self) {
         self.0.store(true, Ordering::Release);
@@ -47,18 +51,18 @@ impl WakeNote {
 /// in counter ticks only (no conversion to ns on that path): its end is
 /// the earlier of [`SLICE_NS`] from its start and the first saved timer
 /// deadline.
-pub struct Slice {
+pub struct Slice<'a> {
     /// When it ends, in ticks.
     end: u64,
     /// The CPU's wake note.
-    note: Option<Arc<WakeNote>>,
+    note: Option<&'a WakeNote>,
 }
 
-impl Slice {
+impl<'a> Slice<'a> {
     /// A slice starting at `start_ticks` of a counter running at
     /// `ticks_per_second`, which ends at the tick deadline `timer` at the
     /// latest and when `note` is set.
-    pub fn new(start_ticks: u64, ticks_per_second: u64, timer: Option<u64>, note: Option<Arc<WakeNote>>) -> Self {
+    pub fn new(start_ticks: u64, ticks_per_second: u64, timer: Option<u64>, note: Option<&'a WakeNote>) -> Self {
         let len = (u128::from(SLICE_NS) * u128::from(ticks_per_second) / 1_000_000_000).max(1);
         let end = start_ticks.saturating_add(u64::try_from(len).unwrap_or(u64::MAX));
         Self {
@@ -90,8 +94,8 @@ mod tests {
         // A deadline after the slice's end does not lengthen it.
         let s = Slice::new(0, HZ, Some(10_000_000), None);
         assert!(s.over(625_000));
-        let note = Arc::new(WakeNote::default());
-        let s = Slice::new(0, HZ, None, Some(note.clone()));
+        let note = WakeNote::new();
+        let s = Slice::new(0, HZ, None, Some(&note));
         assert!(!s.over(10));
         note.set();
         assert!(s.over(10));

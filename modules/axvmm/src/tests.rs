@@ -814,6 +814,39 @@ fn kicks_interrupt_the_target_cpu_once_until_the_vcpu_runs() {
     );
 }
 
+/// A CPU notes the VM whose vCPU it has loaded, and a kick from that CPU
+/// to a vCPU of the same VM (an SGI) finds the VM there, not in the
+/// registry, whose lock CPU 0 takes on every pass (here held meanwhile:
+/// a kick that took it would never return). Retiring the vCPU clears the
+/// note.
+#[test]
+fn a_kick_from_a_cpu_running_the_vm_does_not_take_the_registry_lock() {
+    let vmm = booted(
+        vec![image("a", 1, vec![CpuChoice::Fixed(1), CpuChoice::Fixed(2)], 16, true)],
+        3,
+        false,
+    );
+    let a = mock(0);
+    a.push(0, 10, AxVCpuExitReason::Halt);
+    let mut l1 = CpuLocal::default();
+    assert_eq!(step(&vmm, 1, &mut l1), Step::Ran, "vCPU 0 runs on CPU 1 and halts");
+    assert!(vmm.bound_runs[1].lock().as_ref().is_some_and(|r| r.vm.id() == 1));
+    let run = vmm.bound_runs[1].lock().clone().unwrap();
+    assert!(!run.vcpus[0].woken());
+    on_cpu(1);
+    {
+        let _registry = vmm.records.lock();
+        assert!(vmm.kick(1, 0), "vCPU 0 of VM 1, kicked from CPU 1");
+    }
+    on_cpu(0);
+    assert!(run.vcpus[0].woken(), "the kick reached it");
+    drop(run);
+    assert!(!vmm.kick(5, 0), "no VM 5");
+    vmm.request(1, Request::Stop).unwrap();
+    step(&vmm, 1, &mut l1);
+    assert!(vmm.bound_runs[1].lock().is_none(), "retired: the note goes");
+}
+
 /// While a vCPU runs on a CPU where another, halted, has a saved timer
 /// deadline, the host timer is set for that deadline: a vCPU that never
 /// leaves the CPU by itself (looping on trapping instructions) cannot hold

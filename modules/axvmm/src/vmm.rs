@@ -42,6 +42,12 @@ pub(crate) struct Record {
     pub pending: Pending,
 }
 
+/// The most physical CPUs the manager keeps per-CPU state for without a
+/// shared lock ([`Vmm::bound_runs`], [`Vmm::wake_notes`]). A CPU beyond
+/// it runs its vCPUs, with kicks looked up in the registry and slices
+/// ended by a wake-up only at the next tick.
+pub const MAX_CPUS: usize = 64;
+
 /// The vCPUs placed on one physical CPU: `(run, vCPU id)`.
 pub(crate) type Queue = SpinNoIrq<Vec<(Arc<Run>, usize)>>;
 
@@ -51,7 +57,14 @@ pub struct Vmm<P: VmmHal> {
     pub(crate) records: SpinNoIrq<Vec<Record>>,
     pub(crate) queues: SpinNoIrq<Vec<Arc<Queue>>>,
     /// Per CPU: one of its halted vCPUs was woken ([`crate::slice`]).
-    pub(crate) wake_notes: SpinNoIrq<Vec<Arc<WakeNote>>>,
+    /// A fixed array, not behind a lock: every CPU's loop looks at its
+    /// own on every pass, and kicks at their targets'.
+    pub(crate) wake_notes: [WakeNote; MAX_CPUS],
+    /// Per CPU: the VM whose vCPU is bound there. A kick from a vCPU to
+    /// another of its VM (an SGI) finds the VM here, under a lock only its
+    /// own CPU takes, instead of in the registry, whose lock CPU 0's loop
+    /// takes on every pass: a VM flooding SGIs does not hold that up.
+    pub(crate) bound_runs: [SpinNoIrq<Option<Arc<Run>>>; MAX_CPUS],
     pub(crate) console: Console,
     poweroff_when_idle: AtomicBool,
     /// Set by CPU 0 when it powers off: the other CPUs stop looking.
@@ -75,7 +88,8 @@ impl<P: VmmHal> Vmm<P> {
             images: SpinNoIrq::new(Vec::new()),
             records: SpinNoIrq::new(Vec::new()),
             queues: SpinNoIrq::new(Vec::new()),
-            wake_notes: SpinNoIrq::new(Vec::new()),
+            wake_notes: [const { WakeNote::new() }; MAX_CPUS],
+            bound_runs: [const { SpinNoIrq::new(None) }; MAX_CPUS],
             console: Console::new(),
             poweroff_when_idle: AtomicBool::new(true),
             powering_off: AtomicBool::new(false),
@@ -91,7 +105,6 @@ impl<P: VmmHal> Vmm<P> {
     pub fn init(&self, images: Vec<VmImage>, cpus: usize, poweroff_when_idle: bool) {
         *self.images.lock() = images;
         *self.queues.lock() = (0..cpus).map(|_| Arc::new(Queue::new(Vec::new()))).collect();
-        *self.wake_notes.lock() = (0..cpus).map(|_| Arc::new(WakeNote::default())).collect();
         self.poweroff_when_idle.store(poweroff_when_idle, Ordering::Release);
         self.memory_before_vms.store(P::used_memory_bytes(), Ordering::Release);
     }
@@ -138,8 +151,8 @@ impl<P: VmmHal> Vmm<P> {
         self.queues.lock().get(cpu).cloned()
     }
 
-    pub(crate) fn wake_note(&self, cpu: usize) -> Option<Arc<WakeNote>> {
-        self.wake_notes.lock().get(cpu).cloned()
+    pub(crate) fn wake_note(&self, cpu: usize) -> Option<&WakeNote> {
+        self.wake_notes.get(cpu)
     }
 
     /// Prints a line on the host console, after the VM output queued
@@ -224,7 +237,13 @@ impl<P: VmmHal> Vmm<P> {
     /// ([`crate::slice`]), even an exit the host interrupt did not cause.
     /// False if there is no such vCPU.
     pub fn kick(&self, vm_id: usize, vcpu: usize) -> bool {
-        let Some(run) = self.run_of(vm_id) else { return false };
+        let here = self
+            .bound_runs
+            .get(P::cpu_id())
+            .and_then(|b| b.lock().as_ref().filter(|r| r.vm.id() == vm_id).cloned());
+        let Some(run) = here.or_else(|| self.run_of(vm_id)) else {
+            return false;
+        };
         let Some(slot) = run.vcpus.get(vcpu) else { return false };
         if slot.note_wake() {
             if slot.halted()
