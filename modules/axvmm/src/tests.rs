@@ -277,6 +277,18 @@ fn booted(images: Vec<VmImage>, cpus: usize, poweroff: bool) -> TestVmm {
     vmm
 }
 
+/// Two VMs of one vCPU each, both on CPU 0 of a 1-CPU host, started.
+fn sharing_cpu0(a: (&str, usize), b: (&str, usize)) -> TestVmm {
+    booted(
+        vec![
+            image(a.0, a.1, vec![CpuChoice::Fixed(0)], 16, true),
+            image(b.0, b.1, vec![CpuChoice::Fixed(0)], 16, true),
+        ],
+        1,
+        false,
+    )
+}
+
 fn on_cpu(cpu: usize) {
     host(|h| h.cpu = cpu);
 }
@@ -372,14 +384,7 @@ fn offline_fixed_cpu_is_refused() {
 
 #[test]
 fn two_vms_sharing_a_cpu_alternate_fairly() {
-    let vmm = booted(
-        vec![
-            image("spin", 1, vec![CpuChoice::Fixed(0)], 16, true),
-            image("short", 2, vec![CpuChoice::Fixed(0)], 16, true),
-        ],
-        1,
-        false,
-    );
+    let vmm = sharing_cpu0(("spin", 1), ("short", 2));
     let (spin, short) = (mock(0), mock(1));
     // The spinner uses whole 10 ms ticks; the other exits after 1 ms.
     for _ in 0..100 {
@@ -598,14 +603,7 @@ fn a_hypercall_answer_survives_the_end_of_the_slice() {
 
 #[test]
 fn unsupported_exit_stops_only_that_vm() {
-    let vmm = booted(
-        vec![
-            image("bad", 1, vec![CpuChoice::Fixed(0)], 16, true),
-            image("good", 2, vec![CpuChoice::Fixed(0)], 16, true),
-        ],
-        1,
-        false,
-    );
+    let vmm = sharing_cpu0(("bad", 1), ("good", 2));
     mock(0).push(
         0,
         10,
@@ -693,14 +691,7 @@ fn shell_commands_print_on_lines_of_their_own_and_vm_output_goes_above_the_promp
 /// CPU busy).
 #[test]
 fn a_halted_vcpu_runs_when_its_saved_timer_is_due_once_per_deadline() {
-    let vmm = booted(
-        vec![
-            image("sleeper", 1, vec![CpuChoice::Fixed(0)], 16, true),
-            image("other", 2, vec![CpuChoice::Fixed(0)], 16, true),
-        ],
-        1,
-        false,
-    );
+    let vmm = sharing_cpu0(("sleeper", 1), ("other", 2));
     let (sleeper, other) = (mock(0), mock(1));
     sleeper.push(0, 10, AxVCpuExitReason::Halt);
     other.push(0, 10, AxVCpuExitReason::Halt);
@@ -728,14 +719,7 @@ fn a_halted_vcpu_runs_when_its_saved_timer_is_due_once_per_deadline() {
 /// once another VM had run on its CPU.)
 #[test]
 fn a_timer_seen_long_ago_does_not_hide_the_other_timers_deadline() {
-    let vmm = booted(
-        vec![
-            image("sleeper", 1, vec![CpuChoice::Fixed(0)], 16, true),
-            image("other", 2, vec![CpuChoice::Fixed(0)], 16, true),
-        ],
-        1,
-        false,
-    );
+    let vmm = sharing_cpu0(("sleeper", 1), ("other", 2));
     let (sleeper, other) = (mock(0), mock(1));
     // The sleeper's second timer expired at 0; it runs (seeing that) and
     // halts, with its first timer armed ahead.
@@ -762,14 +746,7 @@ fn a_timer_seen_long_ago_does_not_hide_the_other_timers_deadline() {
 /// timer for its own period) cannot push it back.
 #[test]
 fn the_saved_timer_wake_up_is_armed_right_before_the_wait() {
-    let vmm = booted(
-        vec![
-            image("sleeper", 1, vec![CpuChoice::Fixed(0)], 16, true),
-            image("other", 2, vec![CpuChoice::Fixed(0)], 16, true),
-        ],
-        1,
-        false,
-    );
+    let vmm = sharing_cpu0(("sleeper", 1), ("other", 2));
     let (sleeper, other) = (mock(0), mock(1));
     sleeper.push(0, 10, AxVCpuExitReason::Halt);
     other.push(0, 10, AxVCpuExitReason::Halt);
@@ -853,14 +830,7 @@ fn a_kick_from_a_cpu_running_the_vm_does_not_take_the_registry_lock() {
 /// the other's timer interrupt back until a later host tick.
 #[test]
 fn a_running_vcpu_does_not_hold_back_a_saved_timer() {
-    let vmm = booted(
-        vec![
-            image("sleeper", 1, vec![CpuChoice::Fixed(0)], 16, true),
-            image("busy", 2, vec![CpuChoice::Fixed(0)], 16, true),
-        ],
-        1,
-        false,
-    );
+    let vmm = sharing_cpu0(("sleeper", 1), ("busy", 2));
     let sleeper = mock(0);
     sleeper.push(0, 10, AxVCpuExitReason::Halt);
     let mut l = CpuLocal::default();
@@ -933,14 +903,7 @@ fn a_woken_vcpu_runs_at_the_next_exit_of_a_busy_one() {
 /// most a host tick each.
 #[test]
 fn vcpus_that_only_make_hypercalls_take_turns() {
-    let vmm = booted(
-        vec![
-            image("a", 1, vec![CpuChoice::Fixed(0)], 16, true),
-            image("b", 2, vec![CpuChoice::Fixed(0)], 16, true),
-        ],
-        1,
-        false,
-    );
+    let vmm = sharing_cpu0(("a", 1), ("b", 2));
     let (a, b) = (mock(0), mock(1));
     push_hypercalls(&a, 1000, 100_000);
     push_hypercalls(&b, 1000, 100_000);
@@ -957,14 +920,7 @@ fn vcpus_that_only_make_hypercalls_take_turns() {
 /// that makes hypercalls only, at its first exit after the deadline.
 #[test]
 fn a_saved_timer_ends_the_slice_of_a_vcpu_that_makes_hypercalls_only() {
-    let vmm = booted(
-        vec![
-            image("sleeper", 1, vec![CpuChoice::Fixed(0)], 16, true),
-            image("busy", 2, vec![CpuChoice::Fixed(0)], 16, true),
-        ],
-        1,
-        false,
-    );
+    let vmm = sharing_cpu0(("sleeper", 1), ("busy", 2));
     let (sleeper, busy) = (mock(0), mock(1));
     sleeper.push(0, 10, AxVCpuExitReason::Halt);
     let mut l = CpuLocal::default();
