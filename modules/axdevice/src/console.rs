@@ -99,19 +99,26 @@ impl LinePrefixer {
     }
 
     /// Emits the part of the current line not yet shown, without a line
-    /// end: the prefix first if this line has none yet.
+    /// end: the prefix first if this line has none yet. A `\r` at its end
+    /// is held back: it may be the first half of the guest's `\r\n`, which
+    /// the host replaces with its own line ending (shown, it would end the
+    /// line in `\r\r\n`).
     pub fn show_partial<F: FnMut(&[u8])>(&mut self, mut emit: F) {
-        if self.shown >= self.line.len() {
+        let end = match self.line.as_slice() {
+            [head @ .., b'\r'] => head.len(),
+            line => line.len(),
+        };
+        if self.shown >= end {
             return;
         }
         self.out.clear();
         if !self.prefixed {
             self.push_prefix();
         }
-        let new = self.line.get(self.shown..).unwrap_or_default();
+        let new = self.line.get(self.shown..end).unwrap_or_default();
         self.out.extend_from_slice(new);
         emit(&self.out);
-        self.shown = self.line.len();
+        self.shown = end;
         self.prefixed = true;
     }
 
@@ -306,6 +313,22 @@ mod tests {
         p.push(b"ho\r\nnext\n", |l| out.push(l.to_vec()));
         let text: Vec<String> = out.iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect();
         assert_eq!(text, vec!["[g] done\n", "[g] sh# ", "ec", "ho\n", "[g] next\n"]);
+    }
+
+    /// A line shown early right after its `\r` (the guest's `\r\n` split
+    /// across two pushes) ends in one line ending, not `\r` and then the
+    /// host's; a lone `\r` goes out with what follows it.
+    #[test]
+    fn a_shown_line_keeps_a_trailing_carriage_return_back() {
+        let mut p = LinePrefixer::new("g");
+        let mut out = Vec::new();
+        p.push(b"4 CPUs online\r", |l| out.push(l.to_vec()));
+        p.show_partial(|l| out.push(l.to_vec()));
+        p.push(b"\n50%\r", |l| out.push(l.to_vec()));
+        p.show_partial(|l| out.push(l.to_vec()));
+        p.push(b"100%\n", |l| out.push(l.to_vec()));
+        let text: Vec<String> = out.iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect();
+        assert_eq!(text, vec!["[g] 4 CPUs online", "\n", "[g] 50%", "\r100%\n"]);
     }
 
     #[test]

@@ -63,7 +63,9 @@ impl LineSplitter {
 /// Decodes one raw line into the text patterns are matched against.
 fn clean(raw: &[u8]) -> String {
     let text = String::from_utf8_lossy(raw);
-    let text = text.strip_suffix('\r').unwrap_or(&text);
+    // Carriage returns right before the line feed end the line as on a
+    // terminal (`\r\r\n` shows the text before them).
+    let text = text.trim_end_matches('\r');
     // Text before a carriage return is overwritten by what follows (the
     // erase-line sequence after it, if any, is stripped below).
     let shown = text.rsplit('\r').next().unwrap_or(text);
@@ -191,6 +193,19 @@ mod tests {
         assert_eq!(
             split(&[b"one\ntw", b"o\r\nthree\n"]),
             [line("one"), partial("tw"), line("two"), line("three")]
+        );
+    }
+
+    #[test]
+    fn carriage_returns_before_the_line_feed_keep_the_text() {
+        assert_eq!(
+            split(&[b"[linux] 4 CPUs online\r", b"\r\nnext\r\n", b"50%\r100%\n"]),
+            [
+                partial("[linux] 4 CPUs online"),
+                line("[linux] 4 CPUs online"),
+                line("next"),
+                line("100%")
+            ]
         );
     }
 
