@@ -27,6 +27,8 @@ beside the flood, and their ratio; records them (scripts/bench-record.py).
 """
 import bisect, collections, os, re, shutil, signal, subprocess, sys, tempfile, time
 
+import elf_symbols
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "target/bench-noisy-icount")
 HV_ELF = os.path.join(ROOT, "target/aarch64-unknown-none-softfloat/release/hv")
@@ -34,27 +36,6 @@ GUEST_ELF = os.path.join(ROOT, "guests/testguest/target/aarch64-unknown-none-sof
 COMMON = ["ARCH=aarch64", "A=apps/hv", "POWEROFF_WHEN_IDLE=y", "SMP=4"]
 MARKS = 1000
 TIMEOUT_S = 600
-
-
-def symbol(elf, name):
-    out = subprocess.run(["aarch64-linux-gnu-nm", "-C", elf], capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        parts = line.split(" ", 2)
-        if len(parts) == 3 and parts[2] == name:
-            return int(parts[0], 16)
-    sys.exit(f"bench-noisy-icount: no symbol {name} in {elf}")
-
-
-def functions(elf):
-    """(start addresses, names) of the ELF's functions, sorted."""
-    out = subprocess.run(["aarch64-linux-gnu-nm", "-n", "-C", elf], capture_output=True, text=True, check=True).stdout
-    starts, names = [], []
-    for line in out.splitlines():
-        parts = line.split(" ", 2)
-        if len(parts) == 3 and parts[1] in "tTwW":
-            starts.append(int(parts[0], 16))
-            names.append(parts[2])
-    return starts, names
 
 
 def build_plugin():
@@ -75,7 +56,7 @@ def build(vms, tag):
                             check=True, capture_output=True, text=True).stdout.strip()
     kept = os.path.join(OUT, f"hv-{tag}.bin")
     shutil.copy(os.path.join(ROOT, binary), kept)
-    lo, hi = symbol(HV_ELF, "_stext"), symbol(HV_ELF, "_etext")
+    lo, hi = elf_symbols.address(HV_ELF, "_stext"), elf_symbols.address(HV_ELF, "_etext")
     return kept, lo, hi
 
 
@@ -123,11 +104,12 @@ def counts(binary, lo, hi, plugin, mark, profile):
 
 
 def print_profile(tag, cpu, blocks, elf):
-    starts, names = functions(elf)
+    syms = elf_symbols.functions(elf)
+    starts = [a for a, _, _ in syms]
     by = collections.Counter()
     for pc, n in blocks.items():
         i = bisect.bisect_right(starts, pc) - 1
-        by[names[i] if i >= 0 else hex(pc)] += n
+        by[syms[i][2] if i >= 0 else hex(pc)] += n
     print(f"{tag}: CPU {cpu}'s hypervisor instructions per timer interrupt, by function:")
     for name, n in by.most_common(15):
         print(f"  {n / (MARKS - 1):10.0f}  {name}")
@@ -141,7 +123,7 @@ def main():
     for tag, vms in (("alone", "configs/vms/testguest-aarch64.toml"),
                      ("noisy", f"configs/vms/testguest-aarch64.toml,{neighbour}")):
         binary, lo, hi = build(vms, tag)
-        mark = symbol(GUEST_ELF, "testguest::bench::on_vtimer")
+        mark = elf_symbols.address(GUEST_ELF, "testguest::bench::on_vtimer")
         runs[tag], blocks = counts(binary, lo, hi, plugin, mark, profile)
         per = MARKS - 1
         for cpu, (guest, hv) in sorted(runs[tag].items()):

@@ -25,9 +25,13 @@ instructions each CPU executed in the window (hypervisor and guest) are
 printed per iteration, so that what a neighbour on other CPUs costs the
 test guest's CPUs shows apart from QEMU's turn-taking (under -icount the
 CPUs share one virtual clock, so the guest's own figure counts the
-neighbour's instructions too).
+neighbour's instructions too). A neighbour that makes many exits (the
+flooding VM) makes the execution log tens of gigabytes:
+scripts/bench-noisy-icount.py counts per CPU without a log.
 """
 import bisect, collections, os, re, socket, statistics, subprocess, sys, time
+
+from elf_symbols import functions as symbols
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HV = os.path.join(ROOT, "target/aarch64-unknown-none-softfloat/release/hv")
@@ -46,16 +50,6 @@ BENCHES = {
 }
 # Iterations of the benchmarks whose exits are not told apart.
 ITERATIONS = {"vtimer": 1000, "sgi": 1000}
-
-
-def symbols(elf):
-    out = subprocess.run(["aarch64-linux-gnu-nm", "-n", "-S", "-C", elf], capture_output=True, text=True, check=True).stdout
-    syms = []
-    for line in out.splitlines():
-        parts = line.split(" ", 3)
-        if len(parts) == 4 and parts[2] in "tTwW":
-            syms.append((int(parts[0], 16), int(parts[1], 16), parts[3]))
-    return syms
 
 
 def monitor(sock_path, cmd):

@@ -104,10 +104,7 @@ impl LinePrefixer {
     /// the host replaces with its own line ending (shown, it would end the
     /// line in `\r\r\n`).
     pub fn show_partial<F: FnMut(&[u8])>(&mut self, mut emit: F) {
-        let end = match self.line.as_slice() {
-            [head @ .., b'\r'] => head.len(),
-            line => line.len(),
-        };
+        let end = without_final_cr(&self.line).len();
         if self.shown >= end {
             return;
         }
@@ -139,10 +136,11 @@ impl LinePrefixer {
     /// Formats the buffered line as `[name] text\n` (`[name]\n` when
     /// empty), hands it to `emit` and clears the buffer.
     fn emit_line<F: FnMut(&[u8])>(&mut self, at_newline: bool, emit: &mut F) {
-        let mut text: &[u8] = &self.line;
-        if at_newline && let [head @ .., b'\r'] = text {
-            text = head;
-        }
+        let text: &[u8] = if at_newline {
+            without_final_cr(&self.line)
+        } else {
+            &self.line
+        };
         self.out.clear();
         if self.prefixed {
             self.out.extend_from_slice(text.get(self.shown..).unwrap_or_default());
@@ -160,6 +158,14 @@ impl LinePrefixer {
         self.line.clear();
         self.shown = 0;
         self.prefixed = false;
+    }
+}
+
+/// `line` without a `\r` at its end (the guest's half of a `\r\n`).
+fn without_final_cr(line: &[u8]) -> &[u8] {
+    match line {
+        [head @ .., b'\r'] => head,
+        line => line,
     }
 }
 
