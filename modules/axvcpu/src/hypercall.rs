@@ -27,7 +27,9 @@
 //! [`AxVCpuExitReason::Hypercall`](crate::AxVCpuExitReason::Hypercall); the
 //! host calls [`decode_hypercall`] on it, performs the call, and sets the
 //! result with `set_return_value`. [`Hypercall::fixed_result`] gives the
-//! answers that need nothing from the host.
+//! answers that need nothing from the host, [`Hypercall::vcpu_result`]
+//! those the calling vCPU knows by itself: an arch vCPU answers these in
+//! its own exit loop, without leaving it (the fast path of a hypercall).
 
 #![deny(unsafe_code)]
 
@@ -92,6 +94,17 @@ impl Hypercall {
             Self::InvalidParameters { .. } => Some(HC_INVALID_PARAMETERS),
             Self::NotSupported { .. } => Some(HC_NOT_SUPPORTED),
             Self::VmId | Self::PutChar(_) | Self::CpuId => None,
+        }
+    }
+
+    /// The answer when the calling vCPU, in VM `vm_id` with id `vcpu_id`,
+    /// can give it by itself: every call but [`Hypercall::PutChar`], which
+    /// the host performs.
+    pub const fn vcpu_result(self, vm_id: usize, vcpu_id: usize) -> Option<u64> {
+        match self {
+            Self::VmId => Some(vm_id as u64),
+            Self::CpuId => Some(vcpu_id as u64),
+            other => other.fixed_result(),
         }
     }
 }
@@ -187,5 +200,21 @@ mod tests {
         assert_eq!(Hypercall::VmId.fixed_result(), None);
         assert_eq!(Hypercall::CpuId.fixed_result(), None);
         assert_eq!(Hypercall::PutChar(b'x').fixed_result(), None);
+    }
+
+    #[test]
+    fn a_vcpu_answers_all_but_putchar() {
+        assert_eq!(Hypercall::VmId.vcpu_result(7, 3), Some(7));
+        assert_eq!(Hypercall::CpuId.vcpu_result(7, 3), Some(3));
+        assert_eq!(Hypercall::Version.vcpu_result(7, 3), Some(HC_ABI_VERSION));
+        assert_eq!(
+            Hypercall::NotSupported { id: 0xC600_0009 }.vcpu_result(7, 3),
+            Some(HC_NOT_SUPPORTED)
+        );
+        assert_eq!(
+            Hypercall::InvalidParameters { id: HC_PUTCHAR }.vcpu_result(7, 3),
+            Some(HC_INVALID_PARAMETERS)
+        );
+        assert_eq!(Hypercall::PutChar(b'x').vcpu_result(7, 3), None);
     }
 }

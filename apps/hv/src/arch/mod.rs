@@ -20,14 +20,13 @@ use axvmm::GuestServices;
 /// of its numbers) for `guest`; the value the call returns.
 fn answer_hypercall(guest: &dyn GuestServices, call: Option<Hypercall>) -> u64 {
     match call {
-        Some(Hypercall::VmId) => guest.vm_id() as u64,
-        Some(Hypercall::CpuId) => guest.vcpu_id() as u64,
         Some(Hypercall::PutChar(b)) => {
             guest.console_write(&[b]);
             hc::HC_SUCCESS
         }
-        Some(Hypercall::Version) => hc::HC_ABI_VERSION,
-        Some(Hypercall::InvalidParameters { .. }) => hc::HC_INVALID_PARAMETERS,
-        Some(Hypercall::NotSupported { .. }) | None => hc::HC_NOT_SUPPORTED,
+        Some(call) => call
+            .vcpu_result(guest.vm_id(), guest.vcpu_id())
+            .unwrap_or(hc::HC_NOT_SUPPORTED),
+        None => hc::HC_NOT_SUPPORTED,
     }
 }

@@ -17,6 +17,7 @@ use crate::irqs::{PTIMER_PPI, VTIMER_PPI};
 use crate::sysreg::SysRegEncoding;
 use crate::vmid::Vmid;
 use axerrno::{AxError, AxResult};
+use axvcpu::hypercall::decode_hypercall;
 use axvcpu::{
     AxArchVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, ListRegs, LocalIrqLine,
     TimerDeadlines, VCpuId, VMId,
@@ -295,6 +296,17 @@ impl<H: AxVCpuHal> Aarch64VCpu<H> {
                 }
                 match reason {
                     AxVCpuExitReason::Nothing => None,
+                    // The hypercalls this vCPU can answer by itself are
+                    // answered here, in its own loop (the fast path).
+                    AxVCpuExitReason::Hypercall { nr, args } => {
+                        match decode_hypercall(nr, &args).and_then(|c| c.vcpu_result(self.vm_id, self.vcpu_id)) {
+                            Some(value) => {
+                                self.regs.frame.x[0] = value;
+                                None
+                            }
+                            None => Some(Ok(AxVCpuExitReason::Hypercall { nr, args })),
+                        }
+                    }
                     r => Some(Ok(r)),
                 }
             }
@@ -412,35 +424,39 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
         Ok(())
     }
 
+    /// Runs the guest until an exit this vCPU does not finish by itself.
+    /// The virtual CPU interface stays on across the exits it finishes
+    /// (system registers, PSCI and SMCCC calls, the hypercalls it answers,
+    /// faults it injects): they do not touch the list registers, and IRQs
+    /// stay masked meanwhile, so an interrupt that comes in between ends
+    /// the next guest run at once. It is turned off, and the list
+    /// registers read back, only when the exit goes to the caller.
     fn run(&mut self) -> AxResult<AxVCpuExitReason> {
+        self.vif.enter();
         loop {
             if core::mem::take(&mut self.reset_pending) {
                 // Bound here, so the live register is the guest's.
                 write_sysreg!(sctlr_el1, super::context::SCTLR_EL1_RESET);
             }
-            self.vif.enter();
             // SAFETY: `bind` loaded this vCPU's EL2 controls and EL1 state on
             // this CPU (AxVCpu only runs a bound vCPU), IRQs are masked by
             // the caller, and hardware_enable ran at boot.
             let kind = unsafe { run_guest(&mut self.regs) };
-            if kind == ExitKind::Irq {
-                // Acknowledge the interrupt that ended the run before
-                // turning the virtual CPU interface off: that deasserts a
-                // maintenance interrupt, which would then read as spurious.
-                let irq = H::irq_fetch();
-                self.vif.exit();
-                H::handle_host_irq(irq);
-                return Ok(AxVCpuExitReason::ExternalInterrupt { vector: irq as u64 });
-            }
-            self.vif.exit();
-            match kind {
-                ExitKind::Sync => {
-                    if let Some(r) = self.handle_sync() {
-                        return r;
-                    }
+            let exit = match kind {
+                ExitKind::Irq => {
+                    // Acknowledge the interrupt that ended the run before
+                    // turning the virtual CPU interface off: that deasserts
+                    // a maintenance interrupt, which would then read as
+                    // spurious.
+                    let irq = H::irq_fetch();
+                    self.vif.exit();
+                    H::handle_host_irq(irq);
+                    return Ok(AxVCpuExitReason::ExternalInterrupt { vector: irq as u64 });
                 }
-                // Taken above.
-                ExitKind::Irq => {}
+                ExitKind::Sync => match self.handle_sync() {
+                    Some(exit) => exit,
+                    None => continue,
+                },
                 ExitKind::Fiq | ExitKind::SError => {
                     let esr = read_sysreg!(esr_el2);
                     log::warn!(
@@ -448,12 +464,14 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
                         self.vm_id,
                         self.vcpu_id
                     );
-                    return Ok(AxVCpuExitReason::Unsupported {
+                    Ok(AxVCpuExitReason::Unsupported {
                         raw: esr,
                         detail: self.regs.frame.elr,
-                    });
+                    })
                 }
-            }
+            };
+            self.vif.exit();
+            return exit;
         }
     }
 
