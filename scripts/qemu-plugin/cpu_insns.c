@@ -11,6 +11,8 @@
  *   lo, hi  the range counted as hypervisor (hi exclusive)
  *   mark    the address whose executions delimit the window
  *   marks   N, the execution that ends the window
+ *   skip    optional: K executions of the mark before the window's 1st
+ *           are left out (a marker that earlier code runs too)
  *   profile optional: a CPU whose hypervisor instructions in the window
  *           are also printed per block start address (`cpu_insns: pc`)
  *
@@ -51,7 +53,7 @@ __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 #define MARK_FLAG (1u << 17)
 #define PC_SHIFT 18
 
-static uint64_t lo, hi, mark, marks = 1000;
+static uint64_t lo, hi, mark, marks = 1000, skip;
 static uint64_t counts[MAX_CPUS][2]; /* [cpu][0: guest, 1: hypervisor] */
 static uint64_t first[MAX_CPUS][2];
 static uint64_t seen;
@@ -103,16 +105,16 @@ static void on_exec(unsigned int cpu, void *userdata)
     if (cpu < MAX_CPUS) {
         counts[cpu][(data & HV_FLAG) ? 1 : 0] += data & 0xffff;
     }
-    if ((int64_t)cpu == profile && (data & HV_FLAG) && seen >= 1 && seen < marks) {
+    if ((int64_t)cpu == profile && (data & HV_FLAG) && seen >= skip + 1 && seen < skip + marks) {
         profile_add(data >> PC_SHIFT, data & 0xffff);
     }
     if (!(data & MARK_FLAG)) {
         return;
     }
     seen++;
-    if (seen == 1) {
+    if (seen == skip + 1) {
         memcpy(first, counts, sizeof first);
-    } else if (seen == marks) {
+    } else if (seen == skip + marks) {
         uint64_t delta[MAX_CPUS][2];
         for (int cpu = 0; cpu < MAX_CPUS; cpu++) {
             delta[cpu][0] = counts[cpu][0] - first[cpu][0];
@@ -162,6 +164,8 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
             mark = v;
         } else if (!strncmp(argv[i], "marks=", 6)) {
             marks = v;
+        } else if (!strncmp(argv[i], "skip=", 5)) {
+            skip = v;
         } else if (!strncmp(argv[i], "profile=", 8)) {
             profile = (int64_t)v;
         } else {

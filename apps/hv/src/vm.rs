@@ -65,6 +65,10 @@ impl ManagedVm for HvVm {
         self.0.vcpu_timer_deadlines(vcpu)
     }
 
+    fn set_wfi_exits(&self, vcpu: usize, exits: bool) {
+        self.0.set_vcpu_wfi_exits(vcpu, exits);
+    }
+
     /// A PSCI CPU_ON names the target by its MPIDR affinity, an x86
     /// STARTUP IPI by its APIC ID.
     fn vcpu_by_arch_id(&self, arch_id: u64) -> Option<usize> {

@@ -23,6 +23,14 @@ pub trait ConsoleSink: Send + Sync {
     fn show_partial(&self, vm_name: &str) {
         let _ = vm_name;
     }
+
+    /// Like [`show_partial`](Self::show_partial), when the VM named
+    /// `vm_name` wrote nothing since the last call: the host calls it at
+    /// its periodic ticks for a VM that may wait without telling it (a
+    /// prompt then shows within two ticks). The default does nothing.
+    fn show_partial_if_still(&self, vm_name: &str) {
+        let _ = vm_name;
+    }
 }
 
 /// Splits one VM's output stream into lines and emits each as
@@ -49,6 +57,10 @@ pub struct LinePrefixer {
     shown: usize,
     /// Whether the prefix of the current line was emitted.
     prefixed: bool,
+    /// Bytes pushed so far (wrapping), and their count at the last
+    /// [`show_partial_if_still`](Self::show_partial_if_still).
+    written: u64,
+    still_mark: u64,
 }
 
 impl LinePrefixer {
@@ -70,6 +82,8 @@ impl LinePrefixer {
             out: Vec::new(),
             shown: 0,
             prefixed: false,
+            written: 0,
+            still_mark: 0,
         }
     }
 
@@ -86,6 +100,7 @@ impl LinePrefixer {
     /// Adds `bytes` to the stream, calling `emit` once per completed line
     /// with the whole formatted line (prefix and `\n` included).
     pub fn push<F: FnMut(&[u8])>(&mut self, bytes: &[u8], mut emit: F) {
+        self.written = self.written.wrapping_add(bytes.len() as u64);
         for &byte in bytes {
             if byte == b'\n' {
                 self.emit_line(true, &mut emit);
@@ -117,6 +132,15 @@ impl LinePrefixer {
         emit(&self.out);
         self.shown = end;
         self.prefixed = true;
+    }
+
+    /// [`show_partial`](Self::show_partial) when nothing was pushed since
+    /// the last call (the line stands still: likely a prompt).
+    pub fn show_partial_if_still<F: FnMut(&[u8])>(&mut self, emit: F) {
+        if self.written == self.still_mark {
+            self.show_partial(emit);
+        }
+        self.still_mark = self.written;
     }
 
     fn push_prefix(&mut self) {
@@ -211,6 +235,13 @@ impl<F: Fn(&[u8]) + Send + Sync> ConsoleSink for PrefixingSink<F> {
         let mut streams = self.streams.lock();
         if let Some(stream) = streams.iter_mut().find(|s| s.name() == vm_name) {
             stream.show_partial(|text| (self.out)(text));
+        }
+    }
+
+    fn show_partial_if_still(&self, vm_name: &str) {
+        let mut streams = self.streams.lock();
+        if let Some(stream) = streams.iter_mut().find(|s| s.name() == vm_name) {
+            stream.show_partial_if_still(|text| (self.out)(text));
         }
     }
 
@@ -324,6 +355,22 @@ mod tests {
     /// A line shown early right after its `\r` (the guest's `\r\n` split
     /// across two pushes) ends in one line ending, not `\r` and then the
     /// host's; a lone `\r` goes out with what follows it.
+    #[test]
+    fn a_line_is_shown_once_it_stood_still_for_a_call() {
+        let mut p = LinePrefixer::new("vm");
+        let mut out = Vec::new();
+        p.push(b"~ # ", |l| out.push(l.to_vec()));
+        p.show_partial_if_still(|l| out.push(l.to_vec()));
+        assert!(out.is_empty(), "written since the last look: not shown yet");
+        p.show_partial_if_still(|l| out.push(l.to_vec()));
+        assert_eq!(out, [b"[vm] ~ # ".to_vec()]);
+        p.push(b"l", |l| out.push(l.to_vec()));
+        p.show_partial_if_still(|l| out.push(l.to_vec()));
+        assert_eq!(out.len(), 1, "it moved again");
+        p.push(b"s\n", |l| out.push(l.to_vec()));
+        assert_eq!(out[1], b"ls\n".to_vec(), "the rest follows without a prefix");
+    }
+
     #[test]
     fn a_shown_line_keeps_a_trailing_carriage_return_back() {
         let mut p = LinePrefixer::new("g");

@@ -116,6 +116,17 @@ pub trait AxArchVCpu: Sized {
     fn saved_timer_deadlines(&self) -> crate::TimerDeadlines {
         [None; crate::LOCAL_TIMERS]
     }
+
+    /// Whether the guest's wait-for-interrupt instruction exits (`true`,
+    /// the state of a new vCPU: the host learns that the vCPU waits and
+    /// may run another on its CPU) or waits on the physical CPU itself
+    /// (`false`: the host has nothing else to run there; any interrupt
+    /// the host takes still ends the guest run, and the wait with it). It
+    /// takes effect from the next [`AxArchVCpu::run`]. The default
+    /// ignores it: the instruction always exits.
+    fn set_wfi_exits(&mut self, exits: bool) {
+        let _ = exits;
+    }
 }
 
 /// The fault [`AxArchVCpu::inject_fault_for_last_exit`] makes the guest take.

@@ -80,6 +80,23 @@ impl<H: AxVMHal> VmIrqs<H> {
         cell.store(new, Ordering::Relaxed);
     }
 
+    /// Whether vCPU `vcpu_id` may skip [`Self::before_entry`] after an
+    /// exit that was a device or system-register access handled in the VM
+    /// (`access_exit`): its timer lines were low when last sampled (so
+    /// their physical interrupts are unmasked) and its model has nothing
+    /// for it (so its list registers are empty and stay so). A line that
+    /// rises meanwhile raises its physical interrupt, whose exit is no
+    /// access exit, and is sampled then; a change the access made in the
+    /// distributor gives the model work.
+    pub fn entry_is_quiet(&self, vcpu_id: usize, access_exit: bool) -> bool {
+        access_exit
+            && self
+                .local_levels
+                .get(vcpu_id)
+                .is_some_and(|levels| levels.load(Ordering::Relaxed) == 0)
+            && self.vgic.is_idle(vcpu_id)
+    }
+
     /// Before vCPU `vcpu_id` enters the guest.
     pub fn before_entry<U: AxVCpuHal, A: AxArchVCpu>(&self, vcpu_id: usize, arch: &mut A) {
         self.sample_local_lines::<U, A>(vcpu_id, arch);

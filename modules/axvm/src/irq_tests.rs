@@ -286,3 +286,77 @@ fn a_saved_timer_deadline_is_only_reported_for_an_unloaded_vcpu() {
     assert_eq!(vm.vcpu_timer_deadlines(0), [Some(12_345), None]);
     assert_eq!(vm.vcpu_timer_deadlines(7), [None, None], "no such vCPU");
 }
+
+fn gicd_ctlr_read() -> AxVCpuExitReason {
+    AxVCpuExitReason::MmioRead {
+        addr: GuestPhysAddr::from(DEFAULT_GICD_BASE + GICD_CTLR),
+        width: AccessWidth::Dword,
+        reg: 1,
+        reg_width: AccessWidth::Qword,
+        signed_ext: false,
+    }
+}
+
+#[test]
+fn an_interrupt_a_device_access_made_pending_is_flushed_at_the_next_entry() {
+    let vm = vm_with(CONFIG);
+    enable_private(&vm, 0);
+    // Nothing pending at the first device access (the entry after it may
+    // be a quick one); the second makes SGI 3 pending (GICR_ISPENDR0).
+    script([
+        gicd_ctlr_read(),
+        AxVCpuExitReason::MmioWrite {
+            addr: GuestPhysAddr::from(DEFAULT_GICR_BASE + SGI_BASE + 0x200),
+            width: AccessWidth::Dword,
+            data: 1 << 3,
+        },
+        hypercall(),
+    ]);
+    assert_eq!(vm.run_vcpu(0, None), Ok(hypercall()));
+    assert_eq!(lrs(&vm, 0), [(3, lr::STATE_PENDING)], "flushed after the write");
+}
+
+#[test]
+fn a_timer_line_that_rose_is_sampled_at_the_interrupt_exit_after_device_accesses() {
+    let vm = vm_with(CONFIG);
+    enable_private(&vm, 0);
+    fn rise(_: &mut ListRegs) {
+        set_timer_level(true);
+    }
+    // Sampled low at the first entry; the line rises while the guest runs;
+    // two device accesses, then the timer's physical interrupt.
+    set_guest(Some(rise));
+    script([
+        gicd_ctlr_read(),
+        gicd_ctlr_read(),
+        AxVCpuExitReason::ExternalInterrupt { vector: 27 },
+        hypercall(),
+    ]);
+    assert_eq!(vm.run_vcpu(0, None), Ok(hypercall()));
+    set_guest(None);
+    assert_eq!(lrs(&vm, 0), [(27, lr::STATE_PENDING)]);
+}
+
+#[test]
+fn a_timer_line_seen_high_is_sampled_after_every_device_access() {
+    let vm = vm_with(CONFIG);
+    write(&vm, DEFAULT_GICD_BASE + GICD_CTLR, ENABLE_GRP1);
+    // High with PPI 27 disabled: nothing for the vCPU in the model, but
+    // the line's physical interrupt stays masked until it is seen low.
+    set_timer_level(true);
+    script([hypercall()]);
+    vm.run_vcpu(0, None).unwrap();
+    assert!(!vm.vcpu_has_pending_irq(0));
+    unmasks();
+    fn fall(_: &mut ListRegs) {
+        set_timer_level(false);
+    }
+    set_guest(Some(fall));
+    script([gicd_ctlr_read(), hypercall()]);
+    assert_eq!(vm.run_vcpu(0, None), Ok(hypercall()));
+    set_guest(None);
+    assert!(
+        unmasks().contains(&27),
+        "the line went low during the access exit: its interrupt is unmasked at the entry after it"
+    );
+}

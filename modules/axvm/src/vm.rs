@@ -322,6 +322,14 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
         axvcpu::AxArchVCpu::saved_timer_deadlines(vcpu.get_arch_vcpu())
     }
 
+    /// Whether vCPU `vcpu_id`'s wait-for-interrupt instruction exits (see
+    /// `AxArchVCpu::set_wfi_exits`); from its next run on.
+    pub fn set_vcpu_wfi_exits(&self, vcpu_id: usize, exits: bool) {
+        if let Some(cell) = self.vcpus.get(vcpu_id) {
+            axvcpu::AxArchVCpu::set_wfi_exits(cell.lock().get_arch_vcpu(), exits);
+        }
+    }
+
     /// The VM's virtual GIC, if it has interrupts.
     pub fn vgic(&self) -> Option<&Arc<Vgic>> {
         self.irqs.as_ref().map(|i| i.vgic())
@@ -349,8 +357,13 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
         if let Some(exit) = self.pc.as_ref().and_then(|p| p.take_pending_exit(vcpu_id)) {
             return Ok(exit);
         }
+        // The last exit was a device or system-register access handled
+        // below (the fast way back into the guest may skip the vGIC work).
+        let mut access_exit = false;
         loop {
-            if let Some(irqs) = &self.irqs {
+            if let Some(irqs) = &self.irqs
+                && !irqs.entry_is_quiet(vcpu_id, access_exit)
+            {
                 irqs.before_entry::<U, _>(vcpu_id, vcpu.get_arch_vcpu());
             }
             if let Some(pc) = &self.pc {
@@ -367,6 +380,13 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
             if let Some(irqs) = &self.irqs {
                 irqs.deliver_kicks(Some(vcpu_id));
             }
+            access_exit = matches!(
+                exit,
+                AxVCpuExitReason::MmioRead { .. }
+                    | AxVCpuExitReason::MmioWrite { .. }
+                    | AxVCpuExitReason::SysRegRead { .. }
+                    | AxVCpuExitReason::SysRegWrite { .. }
+            );
             match handled? {
                 Handled::Done => {}
                 Handled::Return => return Ok(exit),

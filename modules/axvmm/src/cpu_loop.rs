@@ -32,6 +32,8 @@ pub struct CpuLocal {
     /// not allocate once they have grown to the queue's length).
     entries: Vec<(Arc<Run>, usize)>,
     ready: Vec<bool>,
+    /// How many vCPUs this CPU's queue held at the last pick.
+    queued: usize,
 }
 
 impl CpuLocal {
@@ -178,6 +180,7 @@ impl<P: VmmHal> Vmm<P> {
         let mut ready = core::mem::take(&mut local.ready);
         entries.clear();
         entries.extend(queue.lock().iter().cloned());
+        local.queued = entries.len();
         ready.clear();
         ready.extend(entries.iter().map(|(r, v)| self.runnable(r, *v, cpu, local)));
         let chosen = Self::choose(&entries, &ready);
@@ -215,6 +218,16 @@ impl<P: VmmHal> Vmm<P> {
     /// or its slice is over ([`crate::slice`]).
     fn run_slice(&self, queue: &Queue, run: &Arc<Run>, vcpu: usize, cpu: usize, local: &mut CpuLocal) {
         let Some(slot) = run.vcpus.get(vcpu) else { return };
+        // A vCPU alone on its CPU waits for interrupts in the guest: the
+        // host has nothing else to run there, and every interrupt it takes
+        // (a kick, its tick, a placement here) ends the wait with an exit.
+        // Beside others it exits to wait, so that they can run. Noted
+        // before the wake note is cleared: a kick that finds the note set
+        // after that sees this too (`Vmm::kick`).
+        let wfi_exits = local.queued > 1;
+        if slot.set_wfi_exits(wfi_exits) {
+            run.vm.set_wfi_exits(vcpu, wfi_exits);
+        }
         slot.clear_wait();
         P::take_guest_timer_fired(cpu);
         if !local.is_bound(run, vcpu) {

@@ -55,7 +55,18 @@ pub fn handle<P: VmmHal>(vmm: &Vmm<P>, run: &Arc<Run>, vcpu: usize, exit: AxVCpu
     let vm = &run.vm;
     match exit {
         AxVCpuExitReason::Nothing => {}
-        AxVCpuExitReason::ExternalInterrupt { .. } => return Next::Yield,
+        AxVCpuExitReason::ExternalInterrupt { .. } => {
+            // A vCPU that waits in the guest does not say so: at most once
+            // a host tick, a partial line that stood still since the last
+            // look is shown (a prompt).
+            if let Some(s) = run.vcpus.get(vcpu)
+                && !s.wfi_exits()
+                && s.partial_look_due(P::now_ticks(), crate::slice::tick_in_ticks(P::ticks_per_second()))
+            {
+                run.sink.show_partial_if_still(vm.name());
+            }
+            return Next::Yield;
+        }
         AxVCpuExitReason::Halt => {
             run.sink.show_partial(vm.name());
             return Next::Halt;

@@ -35,6 +35,12 @@ pub trait ManagedVm: Send + Sync {
     /// When each timer of `vcpu` (not loaded on a CPU) fires, in host
     /// ticks; all `None` while it is loaded or has no timer armed.
     fn vcpu_timer_deadlines(&self, vcpu: usize) -> TimerDeadlines;
+    /// Whether `vcpu`'s wait-for-interrupt instruction exits (`true`, as a
+    /// new vCPU has it) or waits on its physical CPU (when nothing else
+    /// would run there), from its next run on. The default ignores it.
+    fn set_wfi_exits(&self, vcpu: usize, exits: bool) {
+        let _ = (vcpu, exits);
+    }
     /// The vCPU a guest names `arch_id` in a CPU_ON (MPIDR, APIC id).
     fn vcpu_by_arch_id(&self, arch_id: u64) -> Option<usize>;
     /// Stops it: its vCPUs return from their next run, its devices stop

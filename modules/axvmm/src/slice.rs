@@ -18,6 +18,11 @@ use core::sync::atomic::{AtomicBool, Ordering};
 /// The longest slice, in ns: the host's timer tick (100 Hz).
 pub const SLICE_NS: u64 = 10_000_000;
 
+/// [`SLICE_NS`] in counter ticks at `ticks_per_second` (at least 1).
+pub fn tick_in_ticks(ticks_per_second: u64) -> u64 {
+    (u128::from(SLICE_NS) * u128::from(ticks_per_second) / 1_000_000_000).max(1) as u64
+}
+
 /// A CPU's note that one of its halted vCPUs was woken since the CPU last
 /// chose what to run.
 #[derive(Default)]
@@ -63,8 +68,8 @@ impl<'a> Slice<'a> {
     /// `ticks_per_second`, which ends at the tick deadline `timer` at the
     /// latest and when `note` is set.
     pub fn new(start_ticks: u64, ticks_per_second: u64, timer: Option<u64>, note: Option<&'a WakeNote>) -> Self {
-        let len = (u128::from(SLICE_NS) * u128::from(ticks_per_second) / 1_000_000_000).max(1);
-        let end = start_ticks.saturating_add(u64::try_from(len).unwrap_or(u64::MAX));
+        let len = tick_in_ticks(ticks_per_second);
+        let end = start_ticks.saturating_add(len);
         Self {
             end: timer.map_or(end, |t| t.min(end)),
             note,

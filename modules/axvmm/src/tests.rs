@@ -72,6 +72,8 @@ struct MockVm {
     deadline: AtomicU64,
     /// The same, of its second timer.
     deadline2: AtomicU64,
+    /// Every `set_wfi_exits` call: (vCPU, exits).
+    wfi: Mutex<Vec<(usize, bool)>>,
 }
 
 impl Drop for MockVm {
@@ -136,6 +138,9 @@ impl ManagedVm for MockVm {
             u64::MAX => None,
             d => Some(d),
         })
+    }
+    fn set_wfi_exits(&self, vcpu: usize, exits: bool) {
+        self.wfi.lock().unwrap().push((vcpu, exits));
     }
     fn vcpu_by_arch_id(&self, arch_id: u64) -> Option<usize> {
         // Like MPIDR: bit 31 set, Aff0 the index.
@@ -226,6 +231,7 @@ impl VmmHal for MockHal {
             pending_irq: AtomicBool::new(false),
             deadline: AtomicU64::new(u64::MAX),
             deadline2: AtomicU64::new(u64::MAX),
+            wfi: Mutex::new(Vec::new()),
         });
         host(|h| {
             h.used += image.memory_bytes;
@@ -791,6 +797,21 @@ fn kicks_interrupt_the_target_cpu_once_until_the_vcpu_runs() {
     );
 }
 
+/// A vCPU alone on its CPU waits for interrupts in the guest, where it may
+/// take in a kick's interrupt and go on waiting without an exit: every
+/// kick interrupts its CPU.
+#[test]
+fn every_kick_interrupts_a_vcpu_that_may_wait_in_the_guest() {
+    let vmm = booted(vec![image("a", 1, vec![CpuChoice::Fixed(1)], 16, true)], 2, false);
+    let mut l1 = CpuLocal::default();
+    assert_eq!(step(&vmm, 1, &mut l1), Step::Ran, "vCPU 0 runs alone on CPU 1");
+    host(|h| h.wakes.clear());
+    for _ in 0..3 {
+        assert!(vmm.kick(1, 0));
+    }
+    assert_eq!(host(|h| h.wakes.clone()), [1, 1, 1]);
+}
+
 /// A CPU notes the VM whose vCPU it has loaded, and a kick from that CPU
 /// to a vCPU of the same VM (an SGI) finds the VM there, not in the
 /// registry, whose lock CPU 0 takes on every pass (here held meanwhile:
@@ -937,4 +958,41 @@ fn a_saved_timer_ends_the_slice_of_a_vcpu_that_makes_hypercalls_only() {
     sleeper.push(0, 10, AxVCpuExitReason::Halt);
     step(&vmm, 0, &mut l);
     assert_eq!(sleeper.ran().len(), 2, "the sleeper runs for its timer");
+}
+
+#[test]
+fn a_vcpu_alone_on_its_cpu_waits_in_the_guest_and_exits_to_wait_beside_another() {
+    let vmm = booted(vec![image("a", 1, vec![CpuChoice::Fixed(0)], 16, true)], 1, false);
+    let a = mock(0);
+    let mut local = CpuLocal::default();
+    assert_eq!(step(&vmm, 0, &mut local), Step::Ran);
+    assert_eq!(*a.wfi.lock().unwrap(), [(0, false)], "alone: its WFI waits on the CPU");
+    assert_eq!(step(&vmm, 0, &mut local), Step::Ran);
+    assert_eq!(a.wfi.lock().unwrap().len(), 1, "told once, not at every run");
+    // A second VM placed on the same CPU: the first exits to wait again.
+    assert_eq!(vmm.create("a", Some(2)), Ok(2));
+    assert_eq!(vmm.request(2, Request::Start), Ok("VM 2 (a) started".into()));
+    for _ in 0..4 {
+        assert_eq!(step(&vmm, 0, &mut local), Step::Ran);
+    }
+    assert_eq!(*a.wfi.lock().unwrap(), [(0, false), (0, true)]);
+    assert!(
+        mock(1).wfi.lock().unwrap().is_empty(),
+        "a vCPU that never ran alone keeps the exit it was created with"
+    );
+}
+
+#[test]
+fn a_standing_partial_line_is_shown_at_the_tick_of_a_vcpu_that_waits_in_the_guest() {
+    let vmm = booted(vec![image("a", 1, vec![CpuChoice::Fixed(0)], 16, true)], 1, false);
+    let run = vmm.run_of(1).unwrap();
+    run.sink.write_bytes("a", b"login: ");
+    let mut local = CpuLocal::default();
+    // Tick exits (the mock's default exit) 1 ms apart: the line is looked
+    // at once per 10 ms; seen still at the second look, it is shown.
+    for _ in 0..25 {
+        assert_eq!(step(&vmm, 0, &mut local), Step::Ran);
+    }
+    vmm.drain_console(usize::MAX, true);
+    assert!(printed().contains("[a] login: "), "the prompt is shown");
 }

@@ -20,6 +20,12 @@ pub struct VCpuSlot {
     wake: AtomicBool,
     /// In the guest right now (between entry and exit).
     in_guest: AtomicBool,
+    /// Whether its wait-for-interrupt instruction exits (else it waits on
+    /// its CPU, which has nothing else to run; see `ManagedVm::set_wfi_exits`).
+    wfi_exits: AtomicBool,
+    /// When (host counter ticks) its console's partial line was last looked
+    /// at while it waits in the guest.
+    partial_look: AtomicU64,
     /// Entry and first argument of a pending CPU_ON.
     start: SpinNoIrq<(usize, u64)>,
     /// Its scheduling pass: guest time it has had on its CPU, in host counter ticks
@@ -42,6 +48,8 @@ impl VCpuSlot {
             halted: AtomicBool::new(false),
             wake: AtomicBool::new(false),
             in_guest: AtomicBool::new(false),
+            wfi_exits: AtomicBool::new(true),
+            partial_look: AtomicU64::new(0),
             start: SpinNoIrq::new((0, 0)),
             pass: AtomicU64::new(0),
             timer_seen: [const { AtomicU64::new(u64::MAX) }; LOCAL_TIMERS],
@@ -117,6 +125,28 @@ impl VCpuSlot {
     pub fn clear_wait(&self) {
         self.halted.store(false, Ordering::Release);
         self.wake.swap(false, Ordering::AcqRel);
+    }
+
+    /// Whether its wait-for-interrupt instruction exits.
+    pub fn wfi_exits(&self) -> bool {
+        self.wfi_exits.load(Ordering::Acquire)
+    }
+
+    /// Notes whether its wait-for-interrupt instruction exits; true if
+    /// that changed (only its own CPU sets it, before [`Self::clear_wait`]).
+    pub fn set_wfi_exits(&self, exits: bool) -> bool {
+        self.wfi_exits.swap(exits, Ordering::AcqRel) != exits
+    }
+
+    /// Whether its console's partial line is to be looked at again, `now`,
+    /// at most once every `period` (host counter ticks); notes the look.
+    pub fn partial_look_due(&self, now: u64, period: u64) -> bool {
+        let last = self.partial_look.load(Ordering::Relaxed);
+        if now.wrapping_sub(last) < period {
+            return false;
+        }
+        self.partial_look.store(now, Ordering::Relaxed);
+        true
     }
 
     /// Whether it is in the guest right now.

@@ -232,8 +232,11 @@ impl<P: VmmHal> Vmm<P> {
     /// interrupted then, and the vCPU takes in everything pending before it
     /// enters the guest again): a guest flooding another vCPU with
     /// interrupts costs that vCPU's CPU one interrupt per run of the vCPU,
-    /// not one per interrupt. A halted vCPU that is woken also ends the
-    /// slice of whatever vCPU runs on its CPU at that one's next exit
+    /// not one per interrupt. A vCPU alone on its CPU, which waits for
+    /// interrupts in the guest, is interrupted at every kick unless it is
+    /// halted here (in a `CPU_SUSPEND`). A halted vCPU
+    /// that is woken also ends the slice of whatever vCPU runs on its CPU
+    /// at that one's next exit
     /// ([`crate::slice`]), even an exit the host interrupt did not cause.
     /// False if there is no such vCPU.
     pub fn kick(&self, vm_id: usize, vcpu: usize) -> bool {
@@ -245,15 +248,18 @@ impl<P: VmmHal> Vmm<P> {
             return false;
         };
         let Some(slot) = run.vcpus.get(vcpu) else { return false };
-        if slot.note_wake() {
-            if slot.halted()
-                && let Some(note) = self.wake_note(slot.pcpu)
-            {
-                note.set();
-            }
-            if slot.pcpu != P::cpu_id() {
-                P::wake_cpu(slot.pcpu);
-            }
+        let first = slot.note_wake();
+        if first
+            && slot.halted()
+            && let Some(note) = self.wake_note(slot.pcpu)
+        {
+            note.set();
+        }
+        // A vCPU that may wait in the guest (alone on its CPU, not halted
+        // here) may have taken in an earlier kick's interrupt without
+        // leaving its run: its CPU is interrupted at every kick.
+        if (first || (!slot.wfi_exits() && !slot.halted())) && slot.pcpu != P::cpu_id() {
+            P::wake_cpu(slot.pcpu);
         }
         true
     }

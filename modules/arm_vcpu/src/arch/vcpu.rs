@@ -124,6 +124,9 @@ pub struct Aarch64VCpu<H: AxVCpuHal> {
     /// to reset before it runs (a CPU_ON after CPU_OFF starts with the MMU
     /// off).
     reset_pending: bool,
+    /// `hcr` changed while the vCPU may be bound ([`AxArchVCpu::set_wfi_exits`]):
+    /// `run` writes it to HCR_EL2 first.
+    hcr_stale: bool,
     _hal: PhantomData<fn() -> H>,
 }
 
@@ -380,6 +383,7 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
                 debug: DebugRegs::default(),
             },
             reset_pending: false,
+            hcr_stale: false,
             _hal: PhantomData,
         })
     }
@@ -432,6 +436,11 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
     /// the next guest run at once. It is turned off, and the list
     /// registers read back, only when the exit goes to the caller.
     fn run(&mut self) -> AxResult<AxVCpuExitReason> {
+        if core::mem::take(&mut self.hcr_stale) {
+            // Bound here (AxVCpu only runs a bound vCPU).
+            write_sysreg!(hcr_el2, self.hcr);
+            self.hcr_stale = false;
+        }
         self.vif.enter();
         loop {
             if core::mem::take(&mut self.reset_pending) {
@@ -553,6 +562,21 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
             armed(self.sys.cntv_ctl_el0).then(|| self.sys.cntv_cval_el0.saturating_add(self.cntvoff)),
             armed(self.sys.cntp_ctl_el0).then_some(self.sys.cntp_cval_el0),
         ]
+    }
+
+    /// Clears or sets HCR_EL2.TWI: a WFI that does not trap waits on the
+    /// physical CPU, and any physical interrupt (routed to EL2 while the
+    /// guest runs) ends it with an exit.
+    fn set_wfi_exits(&mut self, exits: bool) {
+        let hcr = if exits {
+            self.hcr | hcr::TWI
+        } else {
+            self.hcr & !hcr::TWI
+        };
+        if hcr != self.hcr {
+            self.hcr = hcr;
+            self.hcr_stale = true;
+        }
     }
 
     /// The EL1 virtual timer (PPI 27) and physical timer (PPI 30), read from

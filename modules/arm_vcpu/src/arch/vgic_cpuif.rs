@@ -66,6 +66,9 @@ pub struct VgicCpuIf {
     /// Whether `hw` mirrors the hardware (false after `bind`: another vCPU
     /// may have used this CPU's list registers).
     hw_known: bool,
+    /// Bit `i` set while `hw[i]` holds an interrupt (nonzero): the list
+    /// registers `exit` reads back.
+    live: u16,
     vmcr: u64,
     ap0r: [u64; 4],
     ap1r: [u64; 4],
@@ -96,16 +99,26 @@ impl VgicCpuIf {
     }
 
     /// Before entering the guest: loads the list registers that changed and
-    /// turns the interface on.
+    /// turns the interface on. With none in use, before or now (the usual
+    /// case between interrupts), that is one look at each software copy.
     pub fn enter(&mut self) {
-        for i in 0..self.lrs.count {
-            let v = self.lrs.lr[i];
-            if !self.hw_known || self.hw[i] != v {
-                write_lr(i, v);
-                self.hw[i] = v;
+        let count = self.lrs.count.min(MAX_LIST_REGS);
+        let idle = self.hw_known && self.live == 0 && self.lrs.lr[..count].iter().all(|&v| v == 0);
+        if !idle {
+            for i in 0..count {
+                let v = self.lrs.lr[i];
+                if !self.hw_known || self.hw[i] != v {
+                    write_lr(i, v);
+                    self.hw[i] = v;
+                }
+                if v != 0 {
+                    self.live |= 1 << i;
+                } else {
+                    self.live &= !(1 << i);
+                }
             }
+            self.hw_known = true;
         }
-        self.hw_known = true;
         let uie = if self.lrs.underflow_exit { hcr::UIE } else { 0 };
         write_sysreg!(ich_hcr_el2, hcr::EN | uie);
     }
@@ -115,11 +128,17 @@ impl VgicCpuIf {
     /// one).
     pub fn exit(&mut self) {
         write_sysreg!(ich_hcr_el2, 0);
-        for i in 0..self.lrs.count {
-            if self.hw[i] != 0 {
-                let v = read_lr(i);
-                self.hw[i] = v;
-                self.lrs.lr[i] = v;
+        let mut live = self.live;
+        while live != 0 {
+            let i = live.trailing_zeros() as usize;
+            live &= live - 1;
+            let v = read_lr(i);
+            if let (Some(hw), Some(lr)) = (self.hw.get_mut(i), self.lrs.lr.get_mut(i)) {
+                *hw = v;
+                *lr = v;
+            }
+            if v == 0 {
+                self.live &= !(1 << i);
             }
         }
     }

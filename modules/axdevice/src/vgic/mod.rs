@@ -318,6 +318,13 @@ impl Vgic {
         }
     }
 
+    /// Whether nothing is held or pending for `vcpu` since its last flush:
+    /// its list registers are empty and stay so, and neither a flush nor a
+    /// sync would do anything.
+    pub fn is_idle(&self, vcpu: usize) -> bool {
+        !self.has_work(vcpu)
+    }
+
     /// Whether an interrupt is deliverable to `vcpu` (pending, enabled,
     /// group enabled, not active), whatever the guest's priority mask: a
     /// vCPU waiting in WFI wakes up for it.

@@ -98,7 +98,15 @@ impl Irq {
     /// Pending, enabled, its group enabled and not active: the guest can
     /// take it.
     pub(super) fn deliverable(&self, ctlr: u32) -> bool {
-        self.pending() && self.has(IrqFlags::ENABLED) && !self.has(IrqFlags::ACTIVE) && self.group_enabled(ctlr)
+        self.for_list_register(ctlr) && !self.has(IrqFlags::ACTIVE)
+    }
+
+    /// Pending, enabled and its group enabled, active or not: a list
+    /// register must show it pending (pending and active while the guest
+    /// handles its previous occurrence, which it takes next without an exit
+    /// once it deactivates that one).
+    fn for_list_register(&self, ctlr: u32) -> bool {
+        self.pending() && self.has(IrqFlags::ENABLED) && self.group_enabled(ctlr)
     }
 
     /// Whether a list-register pass must look at it (for SPIs).
@@ -426,7 +434,10 @@ impl VgicState {
 
     /// Notes a change of interrupt `intid` of `vcpu` from `before` to
     /// `after`: the vCPU it goes to must look at it, and is kicked when it
-    /// became deliverable there.
+    /// became pending there for a list register, active or not (an
+    /// interrupt pending again while the guest handles it must reach the
+    /// list register too: a vCPU that waits in the guest would not see it
+    /// otherwise).
     fn changed(&mut self, vcpu: usize, intid: u32, before: &Irq, after: &Irq) {
         if before == after {
             return;
@@ -438,7 +449,7 @@ impl VgicState {
         let bit = vcpu_bit(to);
         self.notes.work |= bit;
         let moved = home(vcpu, intid, before) != Some(to);
-        if after.deliverable(self.ctlr) && (moved || !before.deliverable(self.ctlr)) {
+        if after.for_list_register(self.ctlr) && (moved || !before.for_list_register(self.ctlr)) {
             self.notes.kicks |= bit;
         }
     }

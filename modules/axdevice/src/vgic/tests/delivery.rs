@@ -468,3 +468,27 @@ fn private_interrupts_reach_the_list_registers_however_they_became_pending() {
     g.flush(0, &mut lrs0);
     assert!(held(&lrs0).is_empty());
 }
+
+#[test]
+fn an_sgi_sent_again_while_the_guest_handles_it_kicks_its_vcpu() {
+    let g = Gic::new(2, 32);
+    g.wd(gicd::CTLR, gicd::CTLR_ENABLE_GRP1);
+    g.ws(1, irq::IGROUPR, u32::MAX);
+    g.ws(1, irq::ISENABLER, 1 << 5);
+    g.vgic.send_sgi(0, 5 << 24 | 0b10);
+    assert_eq!(g.vgic.take_kicks(), 0b10);
+    let mut lrs = list_regs(4);
+    g.flush(1, &mut lrs);
+    ack(&mut lrs, 0);
+    g.sync(1, &lrs);
+    // vCPU 1 runs its handler; vCPU 0 sends the SGI again.
+    g.vgic.send_sgi(0, 5 << 24 | 0b10);
+    assert_eq!(
+        g.vgic.take_kicks(),
+        0b10,
+        "vCPU 1 must leave the guest to see it: it may wait there"
+    );
+    g.flush(1, &mut lrs);
+    assert_eq!(held(&lrs), [5]);
+    assert_eq!(state_of(lrs.lr[0]), lr::STATE_PENDING | lr::STATE_ACTIVE);
+}
