@@ -121,7 +121,9 @@ impl<P: VmmHal> Vmm<P> {
             let last = run.retire_one();
             drop(run);
             if last {
-                P::wake_cpu(0); // CPU 0 may have work waiting for this
+                // CPU 0 may have work waiting for this.
+                self.note_service();
+                P::wake_cpu(0);
             }
         }
         any

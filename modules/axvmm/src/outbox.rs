@@ -131,6 +131,9 @@ pub struct Outboxes {
     boxes: SpinNoIrq<Vec<Arc<Outbox>>>,
     /// A CPU is printing queued output.
     printing: AtomicBool,
+    /// A chunk may be queued that no [`Self::try_drain`] took (set by
+    /// [`Self::push`]; CPU 0's passes look at the queues only then).
+    queued: AtomicBool,
 }
 
 /// Where queued output goes: `(outbox, chunk)`, and drop reports.
@@ -147,7 +150,21 @@ impl Outboxes {
         Self {
             boxes: SpinNoIrq::new(Vec::new()),
             printing: AtomicBool::new(false),
+            queued: AtomicBool::new(false),
         }
+    }
+
+    /// Queues `text` in `outbox` (one of these: [`Outbox::push`]) for the
+    /// next drain.
+    pub fn push(&self, outbox: &Outbox, text: &str) -> Option<DropReport> {
+        let report = outbox.push(text);
+        self.queued.store(true, Ordering::Release);
+        report
+    }
+
+    /// Whether a chunk may be queued that no [`Self::try_drain`] took.
+    pub fn maybe_queued(&self) -> bool {
+        self.queued.load(Ordering::Acquire)
     }
 
     /// The outbox of VM `id` (made, named `name`, if it has none; a VM
@@ -209,13 +226,23 @@ impl Outboxes {
 
     /// Prints at most `turns` turns of every queue unless another CPU is
     /// printing (CPU 0's pass: what that CPU leaves, the next pass takes).
+    /// Looks at the queues only when [`Self::push`] queued something
+    /// since the last time it did.
     pub fn try_drain(&self, turns: usize, out: &mut dyn Printer) {
         if self.printing.swap(true, Ordering::AcqRel) {
             return;
         }
-        for _ in 0..turns {
-            if !self.turn(out) {
-                break;
+        if self.queued.swap(false, Ordering::AcqRel) {
+            let mut emptied = false;
+            for _ in 0..turns {
+                if !self.turn(out) {
+                    emptied = true;
+                    break;
+                }
+            }
+            if !emptied {
+                // Turns left over for the next pass.
+                self.queued.store(true, Ordering::Release);
             }
         }
         self.printing.store(false, Ordering::Release);
@@ -261,6 +288,28 @@ mod tests {
         fn report(&mut self, outbox: &Outbox, report: DropReport) {
             self.reports.push((outbox.id, report));
         }
+    }
+
+    /// CPU 0's pass looks at the queues only when something was queued
+    /// since, and leaves what its turns did not take to the next pass.
+    #[test]
+    fn a_pass_drains_only_after_a_push_and_keeps_what_is_left() {
+        let boxes = Outboxes::new();
+        let a = boxes.of(1, "a");
+        let mut term = Term::default();
+        a.push("[a] behind its back\n");
+        boxes.try_drain(4, &mut term);
+        assert!(term.lines.is_empty(), "nothing queued through the boxes: not looked at");
+        for n in 0..3 {
+            boxes.push(&a, &format!("[a] {n}\n"));
+        }
+        boxes.try_drain(2, &mut term);
+        assert_eq!(term.lines, ["[a] behind its back\n", "[a] 0\n"]);
+        boxes.try_drain(4, &mut term);
+        assert_eq!(term.lines.len(), 4, "the rest at the next pass");
+        boxes.try_drain(4, &mut term);
+        assert_eq!(term.lines.len(), 4);
+        assert!(!boxes.maybe_queued());
     }
 
     /// A VM that writes more than its outbox holds loses its oldest lines,

@@ -88,6 +88,11 @@ impl VCpuSlot {
     /// Its CPU picks up a pending CPU_ON: the entry and argument, and the
     /// vCPU is on. `None` if none was pending.
     pub fn take_start(&self) -> Option<(usize, u64)> {
+        // Only `try_start` makes it OnPending (under the lock, before the
+        // entry is read here under it): no lock on the usual pass.
+        if self.power() != Power::OnPending {
+            return None;
+        }
         let start = self.start.lock();
         self.transition(Power::OnPending, Power::On).then_some(*start)
     }

@@ -70,6 +70,11 @@ pub struct Vmm<P: VmmHal> {
     /// Set by CPU 0 when it powers off: the other CPUs stop looking.
     pub(crate) powering_off: AtomicBool,
     started: AtomicBool,
+    /// Something [`Self::service`] acts on may have changed since it last
+    /// looked (a pending restart or destruction, a VM stopped, a VM's last
+    /// vCPU retired, the start): CPU 0's passes look at the records only
+    /// then, not at every pass.
+    service_due: AtomicBool,
     /// Host memory in use before the first VM was built.
     memory_before_vms: AtomicUsize,
     _hal: PhantomData<fn() -> P>,
@@ -94,6 +99,7 @@ impl<P: VmmHal> Vmm<P> {
             poweroff_when_idle: AtomicBool::new(true),
             powering_off: AtomicBool::new(false),
             started: AtomicBool::new(false),
+            service_due: AtomicBool::new(true),
             memory_before_vms: AtomicUsize::new(0),
             _hal: PhantomData,
         }
@@ -132,9 +138,16 @@ impl<P: VmmHal> Vmm<P> {
             }
         }
         self.started.store(true, Ordering::Release);
+        self.note_service();
         for cpu in 1..self.cpu_count() {
             P::wake_cpu(cpu);
         }
+    }
+
+    /// Asks CPU 0 to look at the records at its next pass
+    /// ([`Self::service`]).
+    pub(crate) fn note_service(&self) {
+        self.service_due.store(true, Ordering::Release);
     }
 
     /// Whether [`Self::boot`] finished (secondary CPUs wait for it).
@@ -167,15 +180,19 @@ impl<P: VmmHal> Vmm<P> {
     /// console output ([`crate::outbox`]); with `wait`, after the CPU that
     /// is printing them, if any, else not at all.
     pub(crate) fn drain_console(&self, turns: usize, wait: bool) {
+        let outboxes = self.console.outboxes();
+        if !wait && !outboxes.maybe_queued() {
+            return;
+        }
         let screen = self.console.screen();
         let mut printer = ScreenPrinter::<P> {
             screen: &screen,
             _hal: PhantomData,
         };
         if wait {
-            self.console.outboxes().drain(turns, &mut printer);
+            outboxes.drain(turns, &mut printer);
         } else {
-            self.console.outboxes().try_drain(turns, &mut printer);
+            outboxes.try_drain(turns, &mut printer);
         }
     }
 
@@ -204,7 +221,7 @@ impl<P: VmmHal> Vmm<P> {
                 screen: &screen,
                 _hal: PhantomData,
             };
-            if let Some(report) = mine.push(&text) {
+            if let Some(report) = outboxes.push(&mine, &text) {
                 printer.report(&mine, report);
             }
             outboxes.print_own(&mine, &mut printer);
@@ -434,6 +451,7 @@ impl<P: VmmHal> Vmm<P> {
         if let Some(r) = self.records.lock().iter_mut().find(|r| r.id == id) {
             r.pending = pending;
         }
+        self.note_service();
     }
 
     /// Interrupts every CPU that holds a vCPU of `run`.
@@ -476,6 +494,7 @@ impl<P: VmmHal> Vmm<P> {
             run.vm.name()
         ));
         self.kick_all(run);
+        self.note_service();
         P::wake_cpu(0);
     }
 
@@ -491,6 +510,8 @@ impl<P: VmmHal> Vmm<P> {
             debug_assert_eq!(r.id, id);
             r.pending = Pending::Reboot;
         }
+        drop(records);
+        self.note_service();
     }
 
     /// CPU 0's lifecycle work, between guest runs: finishes restarts and
@@ -498,6 +519,9 @@ impl<P: VmmHal> Vmm<P> {
     /// `poweroff_when_idle`, notices that no VM is left. True when the
     /// machine should power off now.
     pub fn service(&self) -> bool {
+        if !self.service_due.swap(false, Ordering::AcqRel) {
+            return false;
+        }
         loop {
             // One record at a time, without the lock while building or
             // freeing.
