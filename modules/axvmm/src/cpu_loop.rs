@@ -266,6 +266,12 @@ impl<P: VmmHal> Vmm<P> {
             let resume = || run.state() == VmState::Running && !slice.over(P::now_ticks());
             match next {
                 Next::Resume if resume() => continue,
+                // Alone on this CPU, a vCPU whose run an interrupt ended
+                // (a kick, the tick) goes on at once: nothing else waits
+                // for the CPU, and its slice still ends on time (CPU 0's
+                // console and lifecycle work happen then). A vCPU placed
+                // here meanwhile ends it at this exit.
+                Next::Interrupted if resume() && queue.lock().len() == 1 => continue,
                 Next::Answer(value) if resume() => {
                     answer = Some(value);
                     continue;

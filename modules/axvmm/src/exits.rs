@@ -1,7 +1,8 @@
 //! What the manager does with the exits a VM returns: the vCPU power
 //! requests (CPU_ON, CPU_OFF), the VM's own power (off, reset), waiting for
 //! an interrupt, hypercalls (answered by the architecture's ABI through
-//! [`VmmHal::hypercall`]), host interrupts (the end of a time slice), and
+//! [`VmmHal::hypercall`]), host interrupts (the end of a time slice when
+//! another vCPU waits for the CPU), and
 //! exits nobody handles (the VM is stopped with the reason).
 
 use crate::hal::{CpuOnResult, GuestServices, Power, VmmHal};
@@ -19,9 +20,12 @@ pub enum Next {
     /// Run the same vCPU again at once, its hypercall returning this value
     /// (set as it enters, or at once if it does not run again now).
     Answer(u64),
-    /// Its time slice ended (a host interrupt) or it stopped: look at the
-    /// other vCPUs of this CPU.
+    /// It stopped running for now (powered off, its VM stopping): look at
+    /// the other vCPUs of this CPU.
     Yield,
+    /// A host interrupt ended the guest run: its slice may go on when no
+    /// other vCPU waits for this CPU, else look at the others.
+    Interrupted,
     /// It waits for an interrupt.
     Halt,
 }
@@ -65,7 +69,7 @@ pub fn handle<P: VmmHal>(vmm: &Vmm<P>, run: &Arc<Run>, vcpu: usize, exit: AxVCpu
             {
                 run.sink.show_partial_if_still(vm.name());
             }
-            return Next::Yield;
+            return Next::Interrupted;
         }
         AxVCpuExitReason::Halt => {
             run.sink.show_partial(vm.name());

@@ -415,15 +415,16 @@ fn paused_vm_does_not_run_and_resumes() {
     let vm = mock(0);
     let mut local = CpuLocal::default();
     step(&vmm, 0, &mut local);
-    assert_eq!(vm.ran().len(), 1);
+    let runs = vm.ran().len();
+    assert!(runs >= 1);
     let msg = vmm.request(1, Request::Pause).unwrap();
     assert!(msg.starts_with("VM 1 (a) paused"), "{msg}");
     assert_eq!(step(&vmm, 0, &mut local), Step::Idle);
-    assert_eq!(vm.ran().len(), 1, "a paused vCPU is not run");
+    assert_eq!(vm.ran().len(), runs, "a paused vCPU is not run");
     assert_eq!(vmm.request(1, Request::Pause), Err("VM 1 is already paused".into()));
     assert_eq!(vmm.request(1, Request::Resume), Ok("VM 1 (a) resumed".into()));
     step(&vmm, 0, &mut local);
-    assert_eq!(vm.ran().len(), 2);
+    assert!(vm.ran().len() > runs);
 }
 
 #[test]
@@ -560,7 +561,7 @@ fn halted_vcpu_costs_nothing_until_woken() {
     assert!(vmm.kick(1, 0));
     assert!(!vmm.kick(1, 5) && !vmm.kick(4, 0));
     assert_eq!(step(&vmm, 0, &mut l), Step::Ran);
-    assert_eq!(vm.ran().len(), 2);
+    assert!(vm.ran().len() >= 2, "woken, it runs again");
 }
 
 #[test]
@@ -972,7 +973,8 @@ fn a_vcpu_alone_on_its_cpu_waits_in_the_guest_and_exits_to_wait_beside_another()
     // A second VM placed on the same CPU: the first exits to wait again.
     assert_eq!(vmm.create("a", Some(2)), Ok(2));
     assert_eq!(vmm.request(2, Request::Start), Ok("VM 2 (a) started".into()));
-    for _ in 0..4 {
+    let ran = a.ran().len();
+    while a.ran().len() == ran {
         assert_eq!(step(&vmm, 0, &mut local), Step::Ran);
     }
     assert_eq!(*a.wfi.lock().unwrap(), [(0, false), (0, true)]);
@@ -995,4 +997,17 @@ fn a_standing_partial_line_is_shown_at_the_tick_of_a_vcpu_that_waits_in_the_gues
     }
     vmm.drain_console(usize::MAX, true);
     assert!(printed().contains("[a] login: "), "the prompt is shown");
+}
+
+#[test]
+fn a_lone_vcpu_goes_on_after_an_interrupt_until_its_slice_ends() {
+    let vmm = booted(vec![image("a", 1, vec![CpuChoice::Fixed(0)], 16, true)], 1, false);
+    let a = mock(0);
+    let mut local = CpuLocal::default();
+    let t0 = host(|h| h.now);
+    assert_eq!(step(&vmm, 0, &mut local), Step::Ran);
+    // Runs of 1 ms, each ended by a host interrupt: one pass holds the
+    // whole 10 ms slice.
+    assert_eq!(a.ran().len(), 10);
+    assert_eq!(host(|h| h.now) - t0, 10_000_000);
 }
