@@ -206,6 +206,7 @@ ifeq ($(ARCH),x86_64)
 else
 	@bash scripts/bench-exits.sh
 	@python3 scripts/bench-linux.py
+	@python3 scripts/bench-linux-work.py
 	@bash scripts/bench-noisy.sh
 	@python3 scripts/bench-noisy-icount.py
 endif
