@@ -271,7 +271,12 @@ impl<P: VmmHal> Vmm<P> {
                 // for the CPU, and its slice still ends on time (CPU 0's
                 // console and lifecycle work happen then). A vCPU placed
                 // here meanwhile ends it at this exit.
-                Next::Interrupted if resume() && queue.lock().len() == 1 => continue,
+                Next::Interrupted if resume() && queue.lock().len() == 1 => {
+                    // As at the start of a slice: a guest timer that fired
+                    // meanwhile was the running guest's.
+                    P::take_guest_timer_fired(cpu);
+                    continue;
+                }
                 Next::Answer(value) if resume() => {
                     answer = Some(value);
                     continue;
