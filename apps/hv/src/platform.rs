@@ -20,7 +20,7 @@ impl VmmHal for HvPlatform {
     }
 
     fn wait_for_irq_unless(ready: &mut dyn FnMut() -> bool) {
-        axhal::cpu::wait_for_irq_unless(|| ready());
+        axhal::cpu::wait_for_irq_unless(ready);
     }
 
     fn now_ns() -> u64 {

@@ -122,7 +122,7 @@ pub fn image_of(e: &EmbeddedVm) -> Option<VmImage> {
         .collect();
     Some(VmImage {
         file: String::from(e.file),
-        name: String::from(config.name()),
+        name: config.name(),
         id: config.id(),
         memory_bytes,
         vcpus,
@@ -147,7 +147,7 @@ pub fn build(e: &EmbeddedVm, id: usize, pcpus: &[usize], console: Arc<dyn Consol
         })?;
     let mut config = AxVMConfig::from(crate_config);
     config.set_id(id);
-    let name = String::from(config.name());
+    let name = config.name();
     // What the config left out and the VM gets anyway (a device tree place,
     // a console, the kernel's place), on the console whatever the log level.
     for default in config.applied_defaults() {

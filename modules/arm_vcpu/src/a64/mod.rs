@@ -8,7 +8,7 @@
 //! from the instruction itself. This module does that without touching
 //! hardware:
 //!
-//! - [`decode`]: the instruction word to a [`MemOp`], a description of
+//! - [`decode()`]: the instruction word to a [`MemOp`], a description of
 //!   every access it makes, or a [`Refusal`];
 //! - [`exec`]: performs a [`MemOp`] on a register file ([`Registers`]) and
 //!   a memory ([`GuestMemory`]) given as traits, so the hardware vCPU and

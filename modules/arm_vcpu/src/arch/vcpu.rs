@@ -204,7 +204,8 @@ impl<H: AxVCpuHal> Aarch64VCpu<H> {
         // The fetch is translated as an EL1 read whatever level the guest
         // ran at: EL1 may read every page EL0 can execute, and AT S1E1R
         // does not apply PAN.
-        let insn = (pc % 4 == 0)
+        let insn = pc
+            .is_multiple_of(4)
             .then(|| guest_ipa(pc, false, false))
             .flatten()
             .and_then(|insn_ipa| bus.read_insn(insn_ipa))
