@@ -25,7 +25,7 @@ beside the flood, and their ratio; records them (scripts/bench-record.py).
         PROFILE_CPU=N: also where CPU N's hypervisor instructions go in
         each run, by function: the top 15 per interrupt)
 """
-import bisect, collections, os, re, shutil, signal, subprocess, sys, tempfile, time
+import os, re, shutil, signal, subprocess, sys, tempfile, time
 
 import elf_symbols
 
@@ -104,12 +104,7 @@ def counts(binary, lo, hi, plugin, mark, profile):
 
 
 def print_profile(tag, cpu, blocks, elf):
-    syms = elf_symbols.functions(elf)
-    starts = [a for a, _, _ in syms]
-    by = collections.Counter()
-    for pc, n in blocks.items():
-        i = bisect.bisect_right(starts, pc) - 1
-        by[syms[i][2] if i >= 0 else hex(pc)] += n
+    by = elf_symbols.by_function(elf, blocks)
     print(f"{tag}: CPU {cpu}'s hypervisor instructions per timer interrupt, by function:")
     for name, n in by.most_common(15):
         print(f"  {n / (MARKS - 1):10.0f}  {name}")

@@ -1,6 +1,8 @@
 """An ELF's symbols, read with the cross binutils' `nm` (demangled): for
 the scripts that map addresses to functions (profile-exits.py,
-bench-noisy-icount.py)."""
+bench-noisy-icount.py, profile-window.py)."""
+import bisect
+import collections
 import subprocess
 import sys
 
@@ -27,3 +29,15 @@ def address(elf, name):
         if len(parts) == 3 and parts[2] == name:
             return int(parts[0], 16)
     sys.exit(f"{elf}: no symbol {name}")
+
+
+def by_function(elf, counts):
+    """`counts` (address -> count) summed by the function each address is
+    in (an address in no function by itself, in hex)."""
+    syms = functions(elf)
+    starts = [a for a, _, _ in syms]
+    by = collections.Counter()
+    for pc, n in counts.items():
+        i = bisect.bisect_right(starts, pc) - 1
+        by[syms[i][2] if i >= 0 else hex(pc)] += n
+    return by

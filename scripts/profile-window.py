@@ -24,7 +24,7 @@ branch goes to). Examples, with this tree's guest:
     on_reply of the SGI round trip (the check runs it once before):
         scripts/profile-window.py target/.../hv.bin testguest::checks::sgi::on_reply --skip 10 --marks 901
 """
-import argparse, bisect, collections, importlib.util, os, subprocess, sys
+import argparse, collections, importlib.util, os, subprocess, sys
 
 import elf_symbols
 
@@ -84,12 +84,7 @@ def main():
     per = a.marks - 1
     for cpu, (guest, hv) in sorted(found.items()):
         print(f"CPU {cpu}: {hv / per:10.1f} hypervisor + {guest / per:10.1f} guest instructions per iteration")
-    syms = elf_symbols.functions(elf)
-    starts = [s for s, _, _ in syms]
-    by = collections.Counter()
-    for pc, n in blocks.items():
-        i = bisect.bisect_right(starts, pc) - 1
-        by[syms[i][2] if i >= 0 else hex(pc)] += n
+    by = elf_symbols.by_function(elf, blocks)
     print(f"CPU {a.cpu}'s hypervisor instructions per iteration, by function:")
     for name, n in by.most_common(15):
         print(f"  {n / per:10.1f}  {name}")
