@@ -32,7 +32,7 @@ fn main() {
     let mut checked: Vec<(String, AxVMCrateConfig)> = Vec::new();
     for path in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         // Absolute, so image paths (relative to the config's folder) are
-        // absolute too: include_bytes! resolves against OUT_DIR otherwise.
+        // absolute too: `embed!` (include_bytes!) resolves against OUT_DIR otherwise.
         let path = fs::canonicalize(path).unwrap_or_else(|e| fail(format!("{path}: cannot open the file: {e}")));
         let file = path.display().to_string();
         println!("cargo:rerun-if-changed={file}");
@@ -57,14 +57,14 @@ fn main() {
         let embed = |p: &Option<String>| match p {
             Some(p) => {
                 println!("cargo:rerun-if-changed={p}");
-                format!("Some(include_bytes!({p:?}))")
+                format!("Some(embed!({p:?}))")
             }
             None => "None".into(),
         };
         println!("cargo:rerun-if-changed={}", kernel.kernel_path);
         writeln!(
             out,
-            "    EmbeddedVm {{ file: {file:?}, toml: include_str!({file:?}), kernel: include_bytes!({:?}), bios: {}, dtb: {}, ramdisk: {} }},",
+            "    EmbeddedVm {{ file: {file:?}, toml: include_str!({file:?}), kernel: embed!({:?}), bios: {}, dtb: {}, ramdisk: {} }},",
             kernel.kernel_path,
             embed(&kernel.bios_path),
             embed(&kernel.dtb_path),

@@ -16,6 +16,13 @@
  *   profile optional: a CPU whose hypervisor instructions in the window
  *           are also printed per block start address (`cpu_insns: pc`)
  *
+ *   whole   optional, 1: no window (mark and marks are not needed); the
+ *           profile covers the whole run
+ *
+ * When QEMU exits normally, each CPU's counts over the whole run are
+ * printed too (`cpu_insns: total cpu N guest G hv H`), and with whole=1
+ * the profile.
+ *
  * Debian ships no qemu-plugin.h, so the few declarations used are written
  * out below from the plugin API's documentation.
  */
@@ -37,6 +44,8 @@ enum qemu_plugin_cb_flags {
 };
 typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
 typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
+typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void *userdata);
+void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata);
 void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
 void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb,
                                           enum qemu_plugin_cb_flags flags, void *userdata);
@@ -58,6 +67,7 @@ static uint64_t counts[MAX_CPUS][2]; /* [cpu][0: guest, 1: hypervisor] */
 static uint64_t first[MAX_CPUS][2];
 static uint64_t seen;
 static int64_t profile = -1;
+static uint64_t whole;
 /* The profile: block start address -> instructions, open addressing. */
 #define PROFILE_SLOTS (1u << 16)
 static uint64_t profile_pc[PROFILE_SLOTS];
@@ -105,7 +115,7 @@ static void on_exec(unsigned int cpu, void *userdata)
     if (cpu < MAX_CPUS) {
         counts[cpu][(data & HV_FLAG) ? 1 : 0] += data & 0xffff;
     }
-    if ((int64_t)cpu == profile && (data & HV_FLAG) && seen >= skip + 1 && seen < skip + marks) {
+    if ((int64_t)cpu == profile && (data & HV_FLAG) && (whole || (seen >= skip + 1 && seen < skip + marks))) {
         profile_add(data >> PC_SHIFT, data & 0xffff);
     }
     if (!(data & MARK_FLAG)) {
@@ -127,6 +137,16 @@ static void on_exec(unsigned int cpu, void *userdata)
         if (profile >= 0) {
             print_profile();
         }
+    }
+}
+
+static void on_exit_qemu(qemu_plugin_id_t id, void *userdata)
+{
+    (void)id;
+    (void)userdata;
+    print_counts("total", counts);
+    if (whole && profile >= 0) {
+        print_profile();
     }
 }
 
@@ -166,6 +186,8 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
             marks = v;
         } else if (!strncmp(argv[i], "skip=", 5)) {
             skip = v;
+        } else if (!strncmp(argv[i], "whole=", 6)) {
+            whole = v;
         } else if (!strncmp(argv[i], "profile=", 8)) {
             profile = (int64_t)v;
         } else {
@@ -173,10 +195,11 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
             return -1;
         }
     }
-    if (hi <= lo || mark == 0 || marks < 2) {
-        fprintf(stderr, "cpu_insns: needs lo < hi, mark and marks >= 2\n");
+    if (hi <= lo || (!whole && (mark == 0 || marks < 2))) {
+        fprintf(stderr, "cpu_insns: needs lo < hi, and mark and marks >= 2 unless whole=1\n");
         return -1;
     }
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
+    qemu_plugin_register_atexit_cb(id, on_exit_qemu, NULL);
     return 0;
 }
