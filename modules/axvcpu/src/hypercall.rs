@@ -109,6 +109,16 @@ impl Hypercall {
     }
 }
 
+/// Decodes an x86 hypercall: the whole of `RAX` (`nr`) is the number, so
+/// one with any of the upper 32 bits set is none of this ABI's (`None`);
+/// otherwise as [`decode_hypercall`].
+pub fn decode_hypercall_whole(nr: u64, args: &[u64; 6]) -> Option<Hypercall> {
+    if nr >> 32 != 0 {
+        return None;
+    }
+    decode_hypercall(nr, args)
+}
+
 /// Decodes a hypercall with number `nr` and arguments `args`.
 ///
 /// Returns `None` when the low 32 bits of `nr` are not in this ABI's range
@@ -192,6 +202,12 @@ mod tests {
     #[test]
     fn upper_half_of_x0_is_ignored() {
         assert_eq!(decode_hypercall(0xDEAD_BEEF_C600_0001, &NO_ARGS), Some(Hypercall::VmId));
+    }
+
+    #[test]
+    fn the_whole_of_rax_is_the_number() {
+        assert_eq!(decode_hypercall_whole(0xC600_0001, &NO_ARGS), Some(Hypercall::VmId));
+        assert_eq!(decode_hypercall_whole(0x1_C600_0001, &NO_ARGS), None);
     }
 
     #[test]

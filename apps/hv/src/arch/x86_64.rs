@@ -54,12 +54,7 @@ pub fn virtualization_enabled(cpu: usize) {
 /// The hypercall ABI: number in RAX, arguments in RBX, RCX, RDX, RSI;
 /// result in RAX.
 pub fn hypercall(guest: &dyn GuestServices, nr: u64, args: [u64; 6]) -> u64 {
-    // The whole of RAX is the number: one with upper bits set is none of
-    // the ABI's.
-    let call = (nr >> 32 == 0)
-        .then(|| axvcpu::hypercall::decode_hypercall(nr, &args))
-        .flatten();
-    super::answer_hypercall(guest, call)
+    super::answer_hypercall(guest, axvcpu::hypercall::decode_hypercall_whole(nr, &args))
 }
 
 /// A STARTUP IPI is a register write: nothing is returned to the sender.

@@ -12,7 +12,7 @@
 //! |---|---|
 //! | `Cpuid` | filtered answer in `eax`..`edx` ([`crate::cpuid`]), resume after it |
 //! | `Hlt` | [`AxVCpuExitReason::Halt`] after it |
-//! | `Hypercall` (`VMCALL`, `VMMCALL`) | `Hypercall { nr: rax, args: [rbx, rcx, rdx, rsi, rdi, r8] }` after it |
+//! | `Hypercall` (`VMCALL`, `VMMCALL`) | the calls of the hypervisor's ABI the vCPU can answer (`Hypercall::vcpu_result`) in `rax`, resume after it; others `Hypercall { nr: rax, args: [rbx, rcx, rdx, rsi, rdi, r8] }` after it |
 //! | `IoIn` / `IoOut` | `IoRead` / `IoWrite { data: the accumulator }` after it |
 //! | `MsrRead` / `MsrWrite` | `SysRegRead { reg: edx:eax }` / `SysRegWrite { value: edx:eax }` after it; `IA32_FEATURE_CONTROL` is answered here (locked, VMX off) |
 //! | `Xsetbv` | the guest's XCR0 if valid, else #GP(0) |
@@ -29,6 +29,7 @@
 //!
 //! Nothing here panics on any value a guest can produce.
 
+use axvcpu::hypercall::decode_hypercall_whole;
 use axvcpu::{AccessFlags, AccessWidth, AxVCpuExitReason, GuestPhysAddr, Port, SysRegAddr};
 
 use crate::cpuid::{CpuidContext, CpuidResult, guest_cpuid};
@@ -200,6 +201,8 @@ pub enum ExitAction {
 /// What [`decide`] needs besides the exit and the registers.
 #[derive(Debug, Clone, Copy)]
 pub struct ExitEnv {
+    /// The VM's id and the vCPU's (the hypercalls it answers itself).
+    pub ids: (usize, usize),
     /// The vCPU's part of the CPUID answers.
     pub cpuid: CpuidContext,
     /// Executes `CPUID` on the host.
@@ -267,13 +270,18 @@ pub fn decide(e: GuestExit, regs: &mut GeneralRegisters, env: &ExitEnv) -> ExitA
             ExitAction::Resume { advance: len }
         }
         GuestExit::Hlt { len } => exit(AxVCpuExitReason::Halt, len),
-        GuestExit::Hypercall { len } => exit(
-            AxVCpuExitReason::Hypercall {
-                nr: regs.rax,
-                args: [regs.rbx, regs.rcx, regs.rdx, regs.rsi, regs.rdi, regs.r8],
-            },
-            len,
-        ),
+        GuestExit::Hypercall { len } => {
+            let (nr, args) = (regs.rax, [regs.rbx, regs.rcx, regs.rdx, regs.rsi, regs.rdi, regs.r8]);
+            // The calls the vCPU can answer by itself are answered here,
+            // without an exit to the host (the fast path).
+            match decode_hypercall_whole(nr, &args).and_then(|c| c.vcpu_result(env.ids.0, env.ids.1)) {
+                Some(value) => {
+                    regs.rax = value;
+                    ExitAction::Resume { advance: len }
+                }
+                None => exit(AxVCpuExitReason::Hypercall { nr, args }, len),
+            }
+        }
         GuestExit::IoIn { port, width, len } => exit(
             AxVCpuExitReason::IoRead {
                 port: Port(port),

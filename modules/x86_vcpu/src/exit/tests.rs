@@ -14,6 +14,7 @@ fn fake_cpuid(leaf: u32, subleaf: u32) -> CpuidResult {
 }
 
 const ENV: ExitEnv = ExitEnv {
+    ids: (5, 1),
     cpuid: CpuidContext {
         apic_id: 0,
         osxsave: false,
@@ -71,6 +72,28 @@ fn hlt_hypercall_and_io() {
             advance: 3
         }
     );
+    // The vCPU answers the hypervisor's calls it knows: VM 5's vCPU 1.
+    let mut h = regs();
+    for (nr, answer) in [(0xC600_0001, 5), (0xC600_0003, 1), (0xC600_0000, 1 << 16)] {
+        h.rax = nr;
+        assert_eq!(
+            decide(GuestExit::Hypercall { len: 3 }, &mut h, &ENV),
+            ExitAction::Resume { advance: 3 }
+        );
+        assert_eq!(h.rax, answer, "{nr:#x}");
+    }
+    // PUTCHAR is the host's; a number with upper bits set is none of the
+    // ABI's (the host answers it NOT_SUPPORTED).
+    for nr in [0xC600_0002, 0x1_C600_0001] {
+        h.rax = nr;
+        assert!(matches!(
+            decide(GuestExit::Hypercall { len: 3 }, &mut h, &ENV),
+            ExitAction::Exit {
+                reason: AxVCpuExitReason::Hypercall { nr: n, .. },
+                advance: 3
+            } if n == nr
+        ));
+    }
     assert_eq!(
         decide(
             GuestExit::IoOut {

@@ -30,6 +30,7 @@ impl<H: AxVCpuHal> SvmVcpu<H> {
         self.last = last_exit_of(&e);
         let cr4 = self.vmcb_ref().save.cr4;
         let env = ExitEnv {
+            ids: (self.vm_id, self.vcpu_id),
             cpuid: CpuidContext {
                 apic_id: self.vcpu_id as u32,
                 osxsave: cr4 & CR4_OSXSAVE != 0,

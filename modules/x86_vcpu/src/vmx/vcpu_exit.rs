@@ -60,6 +60,7 @@ impl<H: AxVCpuHal> VmxVcpu<H> {
 
     fn exit_env(&self) -> AxResult<ExitEnv> {
         Ok(ExitEnv {
+            ids: (self.vm_id, self.vcpu_id),
             cpuid: CpuidContext {
                 apic_id: self.vcpu_id as u32,
                 osxsave: self.guest_cr4()? & CR4_OSXSAVE != 0,
