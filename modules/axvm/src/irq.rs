@@ -5,9 +5,13 @@
 //! Around each run of vCPU `i` (on its own physical CPU):
 //! 1. before entry: the levels of its timer lines go into the model
 //!    (`set_level`, only on a change), then the model fills its list
-//!    registers (`flush_lrs`);
+//!    registers (`flush_lrs`); an entry right after a device access exit
+//!    skips both when the model has nothing for the vCPU and its lines were
+//!    low (`entry_is_quiet`);
 //! 2. after the exit: the model reads back what the guest did with them
-//!    (`sync_lrs`); after a WFI exit the timer levels are sampled again, so
+//!    (`sync_lrs`); after a WFI exit (a vCPU alone on its CPU waits in the
+//!    guest instead, and its timer's interrupt ends the wait with an exit)
+//!    the timer levels are sampled again, so
 //!    that a vCPU halting in WFI is only put to sleep when nothing is
 //!    deliverable, and the physical interrupt of every idle timer line is
 //!    unmasked, so that the timer can wake the vCPU (a guest may take its

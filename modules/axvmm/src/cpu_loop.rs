@@ -19,7 +19,8 @@ use crate::vmm::{Queue, Vmm};
 use alloc::{sync::Arc, vec::Vec};
 
 /// How many turns of the VMs' queued console output (a line of each VM
-/// per turn) CPU 0 prints at each pass of its loop: the output a VM's own
+/// per turn) CPU 0 prints at a pass of its loop (one after something was
+/// queued): the output a VM's own
 /// CPU left behind (few lines; a VM that keeps writing prints its own).
 const CONSOLE_TURNS_PER_PASS: usize = 4;
 
@@ -225,11 +226,12 @@ impl<P: VmmHal> Vmm<P> {
         // (a kick, its tick, a placement here) ends the wait with an exit.
         // Beside others it exits to wait, so that they can run. Noted
         // before the wake note is cleared: a kick that finds the note set
-        // after that sees this too (`Vmm::kick`).
+        // after that sees this too (`Vmm::kick`), until the slice ends.
         let wfi_exits = local.queued > 1;
         if slot.set_wfi_exits(wfi_exits) {
             run.vm.set_wfi_exits(vcpu, wfi_exits);
         }
+        slot.set_waits_in_guest(!wfi_exits);
         slot.clear_wait();
         P::take_guest_timer_fired(cpu);
         if !local.is_bound(run, vcpu) {
@@ -273,7 +275,10 @@ impl<P: VmmHal> Vmm<P> {
                 // here meanwhile ends it at this exit.
                 Next::Interrupted if resume() && queue.lock().len() == 1 => {
                     // As at the start of a slice: a guest timer that fired
-                    // meanwhile was the running guest's.
+                    // meanwhile was the running guest's, and what woke it
+                    // is taken in at this entry (the first entry of a run
+                    // flushes its interrupts), so a later CPU_SUSPEND waits.
+                    slot.clear_wait();
                     P::take_guest_timer_fired(cpu);
                     continue;
                 }
@@ -287,6 +292,7 @@ impl<P: VmmHal> Vmm<P> {
             }
             break;
         }
+        slot.set_waits_in_guest(false);
         slot.set_pass(sched::charge(slot.pass(), P::now_ticks().saturating_sub(t0)));
     }
 

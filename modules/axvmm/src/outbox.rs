@@ -15,8 +15,8 @@
 //! own is empty; if another CPU is printing meanwhile, it leaves its lines
 //! to that one and returns at once, so a VM that prints a lot pays for the
 //! console and a quiet one does not wait behind it. CPU 0 prints a few
-//! turns of what is left at each pass of its loop, unless a CPU is
-//! printing ([`Outboxes::try_drain`]), and everything queued goes out
+//! turns of what is left at each pass of its loop after something was
+//! queued, unless a CPU is printing ([`Outboxes::try_drain`]), and everything queued goes out
 //! before a line of the hypervisor's own ([`Outboxes::drain`]).
 
 use alloc::{collections::VecDeque, string::String, sync::Arc, vec::Vec};

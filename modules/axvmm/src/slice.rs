@@ -1,5 +1,6 @@
 //! When a vCPU's time slice ends, besides its own exits (a halt, a host
-//! interrupt taken in the guest, its VM stopping).
+//! interrupt taken in the guest unless the vCPU is alone on its CPU, its VM
+//! stopping).
 //!
 //! The host takes its interrupts whenever they are unmasked, in the
 //! hypervisor too: an interrupt that arrives while a vCPU's last exit is

@@ -800,17 +800,37 @@ fn kicks_interrupt_the_target_cpu_once_until_the_vcpu_runs() {
 
 /// A vCPU alone on its CPU waits for interrupts in the guest, where it may
 /// take in a kick's interrupt and go on waiting without an exit: every
-/// kick interrupts its CPU.
+/// kick interrupts its CPU while that slice lasts; after it, one does.
 #[test]
 fn every_kick_interrupts_a_vcpu_that_may_wait_in_the_guest() {
-    let vmm = booted(vec![image("a", 1, vec![CpuChoice::Fixed(1)], 16, true)], 2, false);
+    let vmm: &'static TestVmm = Box::leak(Box::new(booted(
+        vec![image("a", 1, vec![CpuChoice::Fixed(1)], 16, true)],
+        2,
+        false,
+    )));
+    // Three kicks from CPU 0 while vCPU 0 runs alone on CPU 1.
+    host(|h| {
+        h.wakes.clear();
+        h.meanwhile = Some((
+            0,
+            Box::new(|| {
+                on_cpu(0);
+                for _ in 0..3 {
+                    assert!(vmm.kick(1, 0));
+                }
+                on_cpu(1);
+            }),
+        ));
+    });
     let mut l1 = CpuLocal::default();
-    assert_eq!(step(&vmm, 1, &mut l1), Step::Ran, "vCPU 0 runs alone on CPU 1");
+    assert_eq!(step(vmm, 1, &mut l1), Step::Ran, "vCPU 0 runs alone on CPU 1");
+    assert_eq!(host(|h| h.wakes.clone()), [1, 1, 1], "during its slice");
+    // Its slice over (it might have powered itself off): one interrupt.
     host(|h| h.wakes.clear());
     for _ in 0..3 {
         assert!(vmm.kick(1, 0));
     }
-    assert_eq!(host(|h| h.wakes.clone()), [1, 1, 1]);
+    assert_eq!(host(|h| h.wakes.clone()), [1], "after its slice");
 }
 
 /// A CPU notes the VM whose vCPU it has loaded, and a kick from that CPU

@@ -23,6 +23,8 @@ pub struct VCpuSlot {
     /// Whether its wait-for-interrupt instruction exits (else it waits on
     /// its CPU, which has nothing else to run; see `ManagedVm::set_wfi_exits`).
     wfi_exits: AtomicBool,
+    /// In a slice alone on its CPU, with WFI waiting in the guest.
+    waits_in_guest: AtomicBool,
     /// When (host counter ticks) its console's partial line was last looked
     /// at while it waits in the guest.
     partial_look: AtomicU64,
@@ -49,6 +51,7 @@ impl VCpuSlot {
             wake: AtomicBool::new(false),
             in_guest: AtomicBool::new(false),
             wfi_exits: AtomicBool::new(true),
+            waits_in_guest: AtomicBool::new(false),
             partial_look: AtomicU64::new(0),
             start: SpinNoIrq::new((0, 0)),
             pass: AtomicU64::new(0),
@@ -109,14 +112,16 @@ impl VCpuSlot {
 
     /// Notes that something for it arrived.
     pub fn set_wake(&self) {
-        self.wake.store(true, Ordering::Release);
+        // A read-modify-write, as every write of the note: a kick that
+        // finds it set sees what the vCPU's CPU did before it cleared it.
+        self.wake.swap(true, Ordering::AcqRel);
     }
 
     /// Notes that something for it arrived; false if that was already
-    /// noted since it last ran (its CPU was told then, and it looks at
-    /// everything that arrived before it enters the guest again, this
-    /// too: the swap here and the one in [`Self::clear_wait`] order the
-    /// caller's earlier writes before that look).
+    /// noted since its slice began (its CPU was told then, and it looks at
+    /// everything that arrived before it enters the guest from the manager
+    /// again, this too: the swap here and the one in [`Self::clear_wait`]
+    /// order the caller's earlier writes before that look).
     pub fn note_wake(&self) -> bool {
         !self.wake.swap(true, Ordering::AcqRel)
     }
@@ -130,6 +135,18 @@ impl VCpuSlot {
     pub fn clear_wait(&self) {
         self.halted.store(false, Ordering::Release);
         self.wake.swap(false, Ordering::AcqRel);
+    }
+
+    /// Whether it is in a slice alone on its CPU, where it waits for
+    /// interrupts in the guest (every kick interrupts its CPU then).
+    pub fn waits_in_guest(&self) -> bool {
+        self.waits_in_guest.load(Ordering::Acquire)
+    }
+
+    /// Notes the start (true, before [`Self::clear_wait`]) or the end of
+    /// a slice alone on its CPU.
+    pub fn set_waits_in_guest(&self, yes: bool) {
+        self.waits_in_guest.swap(yes, Ordering::AcqRel);
     }
 
     /// Whether its wait-for-interrupt instruction exits.

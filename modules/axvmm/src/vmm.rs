@@ -245,15 +245,15 @@ impl<P: VmmHal> Vmm<P> {
     /// Makes vCPU `vcpu` of VM `vm_id` notice that its interrupt controller
     /// holds something for it: wakes it if it waits, and interrupts its CPU
     /// (ending a guest run or a wait there) unless that is the calling CPU,
-    /// or the vCPU was already kicked and has not run since (its CPU was
+    /// or the vCPU was already kicked since its slice began (its CPU was
     /// interrupted then, and the vCPU takes in everything pending before it
-    /// enters the guest again): a guest flooding another vCPU with
-    /// interrupts costs that vCPU's CPU one interrupt per run of the vCPU,
-    /// not one per interrupt. A vCPU alone on its CPU, which waits for
-    /// interrupts in the guest, is interrupted at every kick unless it is
-    /// halted here (in a `CPU_SUSPEND`). A halted vCPU
-    /// that is woken also ends the slice of whatever vCPU runs on its CPU
-    /// at that one's next exit
+    /// enters the guest from the manager again): a guest flooding another
+    /// vCPU with interrupts costs that vCPU's CPU one interrupt per slice,
+    /// not one per interrupt. The exception is a vCPU in a slice alone on
+    /// its CPU, which waits for interrupts in the guest (where it may take
+    /// in a kick without leaving its run): its CPU is interrupted at every
+    /// kick while that slice lasts. A halted vCPU that is woken also ends
+    /// the slice of whatever vCPU runs on its CPU at that one's next exit
     /// ([`crate::slice`]), even an exit the host interrupt did not cause.
     /// False if there is no such vCPU.
     pub fn kick(&self, vm_id: usize, vcpu: usize) -> bool {
@@ -272,10 +272,10 @@ impl<P: VmmHal> Vmm<P> {
         {
             note.set();
         }
-        // A vCPU that may wait in the guest (alone on its CPU, not halted
-        // here) may have taken in an earlier kick's interrupt without
-        // leaving its run: its CPU is interrupted at every kick.
-        if (first || (!slot.wfi_exits() && !slot.halted())) && slot.pcpu != P::cpu_id() {
+        // A vCPU that may wait in the guest (in a slice alone on its CPU)
+        // may have taken in an earlier kick's interrupt without leaving its
+        // run: its CPU is interrupted at every kick while the slice lasts.
+        if (first || slot.waits_in_guest()) && slot.pcpu != P::cpu_id() {
             P::wake_cpu(slot.pcpu);
         }
         true

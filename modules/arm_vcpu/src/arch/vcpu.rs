@@ -440,7 +440,6 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
         if core::mem::take(&mut self.hcr_stale) {
             // Bound here (AxVCpu only runs a bound vCPU).
             write_sysreg!(hcr_el2, self.hcr);
-            self.hcr_stale = false;
         }
         self.vif.enter();
         loop {
@@ -492,6 +491,7 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
         write_sysreg!(vpidr_el2, read_sysreg!(midr_el1));
         write_sysreg!(vttbr_el2, self.vttbr);
         write_sysreg!(hcr_el2, self.hcr);
+        self.hcr_stale = false;
         write_sysreg!(cntvoff_el2, self.cntvoff);
         self.sys.restore();
         self.vif.restore();

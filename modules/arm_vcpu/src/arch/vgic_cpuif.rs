@@ -8,9 +8,11 @@
 //! registers without trapping; which interrupts go into the list registers
 //! is decided by the VM's virtual GIC model (`axdevice::vgic`).
 //!
-//! Between guest runs the interface is disabled (`ICH_HCR_EL2.En` = 0), so
-//! the list registers left in the hardware cannot raise maintenance
-//! interrupts in the host.
+//! When an exit goes to the VM layer the interface is disabled
+//! (`ICH_HCR_EL2.En` = 0), so the list registers left in the hardware
+//! cannot raise maintenance interrupts in the host. Across the exits the
+//! vCPU finishes itself (IRQs masked, the list registers untouched) it
+//! stays on.
 
 use super::regs::{read_sysreg, write_sysreg};
 use axvcpu::{ListRegs, MAX_LIST_REGS};

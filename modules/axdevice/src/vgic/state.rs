@@ -524,8 +524,9 @@ impl VgicState {
         self.candidates(vcpu).any(|(_, irq)| irq.deliverable(ctlr))
     }
 
-    /// Writes `GICD_CTLR`: a group that gets enabled kicks every vCPU with a
-    /// deliverable interrupt.
+    /// Writes `GICD_CTLR`: a group that gets enabled kicks every vCPU with
+    /// an interrupt pending for a list register (active or not, as
+    /// `changed` kicks).
     pub(super) fn set_ctlr(&mut self, value: u32) {
         let old = self.ctlr;
         self.ctlr = value & gicd::CTLR_WRITABLE;
@@ -536,7 +537,7 @@ impl VgicState {
         for vcpu in 0..self.nr_vcpus {
             let bit = vcpu_bit(vcpu);
             self.notes.work |= bit;
-            if enabled && self.has_deliverable(vcpu) {
+            if enabled && self.candidates(vcpu).any(|(_, irq)| irq.for_list_register(self.ctlr)) {
                 self.notes.kicks |= bit;
             }
         }

@@ -492,3 +492,25 @@ fn an_sgi_sent_again_while_the_guest_handles_it_kicks_its_vcpu() {
     assert_eq!(held(&lrs), [5]);
     assert_eq!(state_of(lrs.lr[0]), lr::STATE_PENDING | lr::STATE_ACTIVE);
 }
+
+#[test]
+fn enabling_the_group_kicks_a_vcpu_whose_active_sgi_is_pending_again() {
+    let g = Gic::new(2, 32);
+    g.wd(gicd::CTLR, gicd::CTLR_ENABLE_GRP1);
+    g.ws(1, irq::IGROUPR, u32::MAX);
+    g.ws(1, irq::ISENABLER, 1 << 5);
+    g.vgic.send_sgi(0, 5 << 24 | 0b10);
+    let mut lrs = list_regs(4);
+    g.flush(1, &mut lrs);
+    ack(&mut lrs, 0);
+    g.sync(1, &lrs);
+    g.wd(gicd::CTLR, 0);
+    g.vgic.send_sgi(0, 5 << 24 | 0b10);
+    g.vgic.take_kicks();
+    g.wd(gicd::CTLR, gicd::CTLR_ENABLE_GRP1);
+    assert_eq!(
+        g.vgic.take_kicks(),
+        0b10,
+        "pending again while active: its list register must say so"
+    );
+}
