@@ -114,12 +114,7 @@ def main():
     hv_bin = subprocess.run(["make", "-s", "--no-print-directory", "A=apps/hv", f"VM={bl.CONFIG}",
                              "POWEROFF_WHEN_IDLE=y", "print-bin"],
                             cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
-    config = bl.vm_config()
-    machine = ["-cpu", "cortex-a72", "-nodefaults", "-nographic", "-serial", "mon:stdio"]
-    direct = ["qemu-system-aarch64", "-M", "virt,gic-version=3", *machine, "-smp", str(config["base"]["cpu_num"]),
-              "-m", "512M", "-kernel", bl.KERNEL, "-initrd", bl.INITRD, "-append", config["kernel"]["cmdline"]]
-    hv = ["qemu-system-aarch64", "-M", "virt,virtualization=on,gic-version=3", *machine, "-smp", "4", "-m", "2G",
-          "-semihosting", "-kernel", hv_bin]
+    direct, hv = bl.commands(hv_bin)
     rows = []
     for i in range(pairs):
         d = run_jobs(direct, bl.PROMPT)

@@ -72,6 +72,18 @@ def boot(cmd):
     return t_init, t_prompt, float(built.group(1)) if built else None
 
 
+def commands(hv_bin):
+    """The QEMU command lines of the direct boot and of the boot under the
+    hypervisor image `hv_bin` (the same kernel, initramfs and command line)."""
+    config = vm_config()
+    machine = ["-cpu", "cortex-a72", "-nodefaults", "-nographic", "-serial", "mon:stdio"]
+    direct = ["qemu-system-aarch64", "-M", "virt,gic-version=3", *machine, "-smp", str(config["base"]["cpu_num"]),
+              "-m", "512M", "-kernel", KERNEL, "-initrd", INITRD, "-append", config["kernel"]["cmdline"]]
+    hv = ["qemu-system-aarch64", "-M", "virt,virtualization=on,gic-version=3", *machine, "-smp", "4", "-m", "2G",
+          "-semihosting", "-kernel", hv_bin]
+    return direct, hv
+
+
 def record(name, value, unit, note):
     """Adds a wall-clock figure to target/bench/aarch64.json."""
     subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "bench-record.py"), "aarch64", name,
@@ -85,13 +97,7 @@ def main():
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     hv_bin = subprocess.run(["make", "-s", "--no-print-directory", "A=apps/hv", f"VM={CONFIG}", "LOG=info", "POWEROFF_WHEN_IDLE=y", "print-bin"],
                             cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
-    config = vm_config()
-    cpus = config["base"]["cpu_num"]
-    machine = ["-cpu", "cortex-a72", "-nodefaults", "-nographic", "-serial", "mon:stdio"]
-    direct = ["qemu-system-aarch64", "-M", "virt,gic-version=3", *machine, "-smp", str(cpus), "-m", "512M",
-              "-kernel", KERNEL, "-initrd", INITRD, "-append", config["kernel"]["cmdline"]]
-    hv = ["qemu-system-aarch64", "-M", "virt,virtualization=on,gic-version=3", *machine, "-smp", "4", "-m", "2G",
-          "-semihosting", "-kernel", hv_bin]
+    direct, hv = commands(hv_bin)
     rows = []
     for i in range(runs):
         d = boot(direct)

@@ -74,12 +74,7 @@ def main():
     lo, hi = elf_symbols.address(noisy.HV_ELF, "_stext"), elf_symbols.address(noisy.HV_ELF, "_etext")
     profiled = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     plugin = noisy.build_plugin() + f",lo={lo:#x},hi={hi:#x},whole=1,profile={profiled}"
-    config = bl.vm_config()
-    machine = ["-cpu", "cortex-a72", "-nodefaults", "-nographic", "-serial", "mon:stdio"]
-    direct = ["qemu-system-aarch64", "-M", "virt,gic-version=3", *machine, "-smp", str(config["base"]["cpu_num"]),
-              "-m", "512M", "-kernel", bl.KERNEL, "-initrd", bl.INITRD, "-append", config["kernel"]["cmdline"]]
-    hv = ["qemu-system-aarch64", "-M", "virt,virtualization=on,gic-version=3", *machine, "-smp", "4", "-m", "2G",
-          "-semihosting", "-kernel", hv_bin]
+    direct, hv = bl.commands(hv_bin)
     runs = {"direct": totals(direct, plugin, bl.PROMPT)[0]}
     runs["hypervisor"], blocks = totals(hv, plugin, bl.PROMPT)
     for tag, found in runs.items():
