@@ -207,6 +207,7 @@ else
 	@bash scripts/bench-exits.sh
 	@python3 scripts/bench-linux.py
 	@python3 scripts/bench-linux-work.py
+	@python3 scripts/profile-linux.py
 	@bash scripts/bench-noisy.sh
 	@python3 scripts/bench-noisy-icount.py
 endif

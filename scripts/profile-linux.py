@@ -7,7 +7,9 @@ whole run, inside the hypervisor's text and outside it (the guest). Prints
 both runs' counts, the hypervisor's share under the hypervisor, and the
 guest's instructions against the direct boot's (the same kernel and
 initramfs; scripts/bench-linux.py's command lines), and where the
-hypervisor's instructions on CPU N (default 0) go, by function.
+hypervisor's instructions on CPU N (default 0) go, by function. Records
+the instruction ratio (hypervisor / direct) and the hypervisor's
+instructions (scripts/bench-record.py).
 
     scripts/profile-linux.py [N]
 """
@@ -86,6 +88,13 @@ def main():
     print(f"boot to the prompt and power-off: direct {g_direct:,} instructions; under the hypervisor "
           f"{g_hv:,} guest + {h_hv:,} hypervisor ({100 * h_hv / (g_hv + h_hv):.1f} % hypervisor); "
           f"guest instructions hypervisor / direct {g_hv / g_direct:.2f}")
+    ratio = (g_hv + h_hv) / g_direct
+    print(f"instructions under the hypervisor / direct: {ratio:.3f}")
+    record = [sys.executable, os.path.join(ROOT, "scripts/bench-record.py"), "aarch64"]
+    subprocess.run(record + ["linux boot to the prompt and power-off, instructions hypervisor / direct", f"{ratio:.3f}",
+                             "ratio", "icount", "guest and hypervisor instructions, all CPUs"], check=True)
+    subprocess.run(record + ["linux boot to the prompt and power-off, hypervisor instructions", str(h_hv),
+                             "instructions", "icount", "all CPUs"], check=True)
     print(f"CPU {profiled}'s hypervisor instructions under the hypervisor, by function:")
     for name, n in elf_symbols.by_function(noisy.HV_ELF, blocks).most_common(20):
         print(f"  {n:>14,}  {name}")
