@@ -64,7 +64,7 @@ pub fn handle<P: VmmHal>(vmm: &Vmm<P>, run: &Arc<Run>, vcpu: usize, exit: AxVCpu
             // a host tick, a partial line that stood still since the last
             // look is shown (a prompt).
             if let Some(s) = run.vcpus.get(vcpu)
-                && !s.wfi_exits()
+                && s.waits_in_guest()
                 && s.partial_look_due(P::now_ticks(), crate::slice::tick_in_ticks(P::ticks_per_second()))
             {
                 run.sink.show_partial_if_still(vm.name());

@@ -20,8 +20,8 @@ pub struct VCpuSlot {
     wake: AtomicBool,
     /// In the guest right now (between entry and exit).
     in_guest: AtomicBool,
-    /// Whether its wait-for-interrupt instruction exits (else it waits on
-    /// its CPU, which has nothing else to run; see `ManagedVm::set_wfi_exits`).
+    /// What its VM was last told: whether its wait-for-interrupt
+    /// instruction exits (`ManagedVm::set_wfi_exits`; only its CPU uses it).
     wfi_exits: AtomicBool,
     /// In a slice alone on its CPU, with WFI waiting in the guest.
     waits_in_guest: AtomicBool,
@@ -149,15 +149,10 @@ impl VCpuSlot {
         self.waits_in_guest.swap(yes, Ordering::AcqRel);
     }
 
-    /// Whether its wait-for-interrupt instruction exits.
-    pub fn wfi_exits(&self) -> bool {
-        self.wfi_exits.load(Ordering::Acquire)
-    }
-
     /// Notes whether its wait-for-interrupt instruction exits; true if
-    /// that changed (only its own CPU sets it, before [`Self::clear_wait`]).
+    /// that changed, so that its VM is told (only its own CPU sets it).
     pub fn set_wfi_exits(&self, exits: bool) -> bool {
-        self.wfi_exits.swap(exits, Ordering::AcqRel) != exits
+        self.wfi_exits.swap(exits, Ordering::Relaxed) != exits
     }
 
     /// Whether its console's partial line is to be looked at again, `now`,

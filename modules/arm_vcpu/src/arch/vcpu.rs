@@ -302,13 +302,13 @@ impl<H: AxVCpuHal> Aarch64VCpu<H> {
                     AxVCpuExitReason::Nothing => None,
                     // The hypercalls this vCPU can answer by itself are
                     // answered here, in its own loop (the fast path).
-                    AxVCpuExitReason::Hypercall { nr, args } => {
+                    r @ AxVCpuExitReason::Hypercall { nr, args } => {
                         match decode_hypercall(nr, &args).and_then(|c| c.vcpu_result(self.vm_id, self.vcpu_id)) {
                             Some(value) => {
                                 self.regs.frame.x[0] = value;
                                 None
                             }
-                            None => Some(Ok(AxVCpuExitReason::Hypercall { nr, args })),
+                            None => Some(Ok(r)),
                         }
                     }
                     r => Some(Ok(r)),
