@@ -5,7 +5,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use axerrno::{AxError, AxResult};
-use axvcpu::{AccessWidth, GuestPhysAddr, Port, SysRegAddr};
+use axvcpu::{AccessWidth, AxVCpuExitReason, GuestPhysAddr, Port, SysRegAddr};
 
 use crate::power::{PM1_CONTROL_PORT, PowerLatch, PowerPort, PowerPortKind, PowerRequest, RESET_CONTROL_PORT};
 use crate::range_list::RangeList;
@@ -204,6 +204,38 @@ impl AxVmDevices {
     pub fn handle_mmio_write(&self, addr: GuestPhysAddr, width: AccessWidth, value: u64) -> AxResult {
         let (dev, offset) = self.mmio.route(addr.as_usize(), width.size())?;
         dev.handle_write(offset, width, value & mask(width))
+    }
+
+    /// Performs the device access of `exit`, an MMIO or system-register
+    /// read or write, for the vCPU's fast path: `Some(Ok(value))` when a
+    /// device did it (the value read; 0 for a write), `Some(Err(_))` when
+    /// no device takes the access (as the `handle_*` methods). `None`,
+    /// and nothing done, when `exit` is another kind of exit or its device
+    /// is an interrupt controller
+    /// ([`BaseDeviceOps::is_interrupt_controller`]).
+    pub fn fast_access(&self, exit: &AxVCpuExitReason) -> Option<AxResult<u64>> {
+        let (list, addr, size, width, write) = match *exit {
+            AxVCpuExitReason::MmioRead { addr, width, .. } => (&self.mmio, addr.as_usize(), width.size(), width, None),
+            AxVCpuExitReason::MmioWrite { addr, width, data } => {
+                (&self.mmio, addr.as_usize(), width.size(), width, Some(data))
+            }
+            AxVCpuExitReason::SysRegRead { addr, .. } => (&self.sys_reg, addr.addr(), 1, AccessWidth::Qword, None),
+            AxVCpuExitReason::SysRegWrite { addr, value } => {
+                (&self.sys_reg, addr.addr(), 1, AccessWidth::Qword, Some(value))
+            }
+            _ => return None,
+        };
+        let (dev, offset) = match list.route(addr, size) {
+            Ok(found) => found,
+            Err(e) => return Some(Err(e)),
+        };
+        if dev.is_interrupt_controller() {
+            return None;
+        }
+        Some(match write {
+            Some(value) => dev.handle_write(offset, width, value & mask(width)).map(|()| 0),
+            None => dev.handle_read(offset, width).map(|v| v & mask(width)),
+        })
     }
 
     /// Reads the system register `addr` (64 bits; the device sees the

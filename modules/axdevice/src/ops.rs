@@ -106,6 +106,16 @@ pub trait BaseDeviceOps: Send + Sync {
     /// Writes the low `width` bytes of `value` at `offset` from the start of
     /// the range.
     fn handle_write(&self, offset: usize, width: AccessWidth, value: u64) -> AxResult;
+
+    /// Whether the device models the guest's interrupt controller (the
+    /// vGIC's distributor and redistributors, a local APIC). While the
+    /// guest runs, part of that state lives in the vCPU's hardware (the
+    /// list registers), so an access must wait until the VM has read it
+    /// back: the vCPU's fast path leaves such accesses to the VM. The
+    /// default is `false`.
+    fn is_interrupt_controller(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

@@ -58,6 +58,15 @@ pub trait AxArchVCpu: Sized {
     /// cannot be reported as [`AxVCpuExitReason::FailEntry`]).
     fn run(&mut self) -> AxResult<AxVCpuExitReason>;
 
+    /// As [`AxArchVCpu::run`], but the device and system-register
+    /// accesses and sent IPIs the guest makes are first offered to `fast`
+    /// ([`ExitFastPath`](crate::ExitFastPath)); those it finishes do not
+    /// end the run unless it says so. The default offers nothing.
+    fn run_with<F: crate::ExitFastPath>(&mut self, fast: &F) -> AxResult<AxVCpuExitReason> {
+        let _ = fast;
+        self.run()
+    }
+
     /// Loads the vCPU onto the current physical CPU (for example `vmptrld`
     /// on VMX, or restoring the EL1 system registers on aarch64).
     fn bind(&mut self) -> AxResult;

@@ -18,6 +18,8 @@
 //!   and the lines its own timers drive ([`LocalIrqLine`]); see [`virq`].
 //! - The per-CPU record of the vCPU bound to the current physical CPU
 //!   ([`current_vcpu`]).
+//! - The fast path through which a VM finishes device accesses inside the
+//!   arch vCPU's own run loop ([`ExitFastPath`]).
 //! - The hypervisor's own hypercall ABI, the same on every architecture
 //!   ([`hypercall`]): its numbers, return codes and decoding.
 //!
@@ -74,6 +76,7 @@ mod addr;
 mod arch_vcpu;
 mod current;
 mod exit;
+mod fast_path;
 mod hal;
 pub mod hypercall;
 mod per_cpu;
@@ -88,6 +91,7 @@ pub use arch_vcpu::{AxArchVCpu, LastExitFault, VCpuId, VMId};
 pub use axerrno::{AxError, AxResult};
 pub use current::{CurrentVCpu, MAX_SLOT_VCPU_ID, MAX_SLOT_VM_ID, current_vcpu};
 pub use exit::{AccessFlags, AccessWidth, AxVCpuExitReason, Port, SysRegAddr};
+pub use fast_path::{ExitFastPath, FastExit, NoFastPath};
 pub use hal::AxVCpuHal;
 pub use per_cpu::{AxArchPerCpu, AxPerCpu};
 pub use vcpu::{AxVCpu, VCpuState};

@@ -196,12 +196,18 @@ impl<A: AxArchVCpu> AxVCpu<A> {
     ///
     /// Returns [`AxError::BadState`] if the vCPU is not bound to this CPU.
     pub fn run(&mut self) -> AxResult<AxVCpuExitReason> {
+        self.run_with(&crate::NoFastPath)
+    }
+
+    /// As [`AxVCpu::run`], with the exits `fast` finishes done inside the
+    /// arch vCPU's loop ([`AxArchVCpu::run_with`]).
+    pub fn run_with<F: crate::ExitFastPath>(&mut self, fast: &F) -> AxResult<AxVCpuExitReason> {
         self.expect_state(VCpuState::Ready)?;
         self.expect_bound_here()?;
         // Ready -> Running needs no bookkeeping (both are bound states),
         // so only the way back runs through the transition.
         self.state = VCpuState::Running;
-        self.with_state_transition(VCpuState::Running, VCpuState::Ready, A::run)
+        self.with_state_transition(VCpuState::Running, VCpuState::Ready, |arch| arch.run_with(fast))
     }
 
     /// Ready → Blocked: parks the vCPU (it stays bound) until

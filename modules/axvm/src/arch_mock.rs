@@ -6,8 +6,8 @@
 use arm_vcpu::a64::{NotEmulated, VmBus};
 use axerrno::{AxError, AxResult};
 use axvcpu::{
-    AxArchPerCpu, AxArchVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, ListRegs,
-    LocalIrqLine, VCpuId, VMId,
+    AxArchPerCpu, AxArchVCpu, AxVCpuExitReason, AxVCpuHal, ExitFastPath, FastExit, GuestPhysAddr, HostPhysAddr,
+    LastExitFault, ListRegs, LocalIrqLine, VCpuId, VMId,
 };
 use core::marker::PhantomData;
 use std::cell::RefCell;
@@ -21,6 +21,14 @@ std::thread_local! {
     static SAVED_DEADLINE: RefCell<Option<u64>> = const { RefCell::new(None) };
     static GUEST: RefCell<Option<fn(&mut ListRegs)>> = const { RefCell::new(None) };
     static EMULATION: RefCell<Option<Emulation>> = const { RefCell::new(None) };
+    static FAST: RefCell<bool> = const { RefCell::new(false) };
+}
+
+/// Makes the scripted vCPU offer its device, system-register and SGI exits
+/// to the VM's fast path, as the hardware vCPU does (`true`), or return
+/// every exit (`false`, the default, like an architecture without one).
+pub fn set_fast(on: bool) {
+    FAST.with(|f| *f.borrow_mut() = on);
 }
 
 /// What "the guest instruction" does when the VM asks the scripted vCPU to
@@ -64,6 +72,9 @@ pub enum Event {
     Irq(usize),
     /// `set_entry`.
     Entry(usize),
+    /// An exit was offered to the fast path (with [`set_fast`]), which
+    /// answered this.
+    Offered(FastExit),
 }
 
 impl<U> ScriptedVCpu<U> {
@@ -140,6 +151,57 @@ impl<U: AxVCpuHal> AxArchVCpu for ScriptedVCpu<U> {
             guest(&mut self.lrs);
         }
         SCRIPT.with(|s| s.borrow_mut().pop_front()).ok_or(AxError::BadState)
+    }
+    /// With [`set_fast`], the scripted exits the hardware vCPU would offer
+    /// go to `fast` first, and the run goes on with the next one while it
+    /// finishes them (a read's value written as the hardware vCPU writes
+    /// it, a fault taken).
+    fn run_with<F: ExitFastPath>(&mut self, fast: &F) -> AxResult<AxVCpuExitReason> {
+        if !FAST.with(|f| *f.borrow()) {
+            return self.run();
+        }
+        loop {
+            let exit = self.run()?;
+            if !matches!(
+                exit,
+                AxVCpuExitReason::MmioRead { .. }
+                    | AxVCpuExitReason::MmioWrite { .. }
+                    | AxVCpuExitReason::SysRegRead { .. }
+                    | AxVCpuExitReason::SysRegWrite { .. }
+                    | AxVCpuExitReason::SendIPI { .. }
+            ) {
+                return Ok(exit);
+            }
+            let answer = fast.finish(&exit);
+            record(Event::Offered(answer));
+            match answer {
+                FastExit::Slow => return Ok(exit),
+                FastExit::Done { value, resume } => {
+                    match exit {
+                        AxVCpuExitReason::MmioRead {
+                            width,
+                            reg,
+                            reg_width,
+                            signed_ext,
+                            ..
+                        } => self.set_gpr(
+                            reg,
+                            arm_vcpu::exit::mmio_read_result(value, width, signed_ext, reg_width) as usize,
+                        ),
+                        AxVCpuExitReason::SysRegRead { reg, .. } => self.set_gpr(reg, value as usize),
+                        _ => {}
+                    }
+                    if !resume {
+                        return Ok(AxVCpuExitReason::Nothing);
+                    }
+                }
+                FastExit::Fault(fault) => {
+                    if self.inject_fault_for_last_exit(fault).is_err() {
+                        return Ok(AxVCpuExitReason::Unsupported { raw: 0, detail: 0 });
+                    }
+                }
+            }
+        }
     }
     fn bind(&mut self) -> AxResult {
         Ok(())

@@ -7,7 +7,9 @@
 //!    (`set_level`, only on a change), then the model fills its list
 //!    registers (`flush_lrs`); an entry right after a device access exit
 //!    skips both when the model has nothing for the vCPU and its lines were
-//!    low (`entry_is_quiet`);
+//!    low (`entry_is_quiet`), and on the same condition an access the
+//!    vCPU's fast path finished (`crate::fast_path`) does not even leave
+//!    the vCPU's loop;
 //! 2. after the exit: the model reads back what the guest did with them
 //!    (`sync_lrs`); after a WFI exit (a vCPU alone on its CPU waits in the
 //!    guest instead, and its timer's interrupt ends the wait with an exit)

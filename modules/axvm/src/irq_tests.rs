@@ -22,7 +22,7 @@ const GICD_ISENABLER1: usize = 0x104;
 /// GICD_CTLR.EnableGrp1.
 const ENABLE_GRP1: u64 = 1 << 1;
 
-fn vm_with(config: &str) -> Arc<Vm> {
+pub(crate) fn vm_with(config: &str) -> Arc<Vm> {
     let cfg = AxVMConfig::from(AxVMCrateConfig::from_toml(config).unwrap());
     let vm = Vm::new(cfg, Arc::new(Console::default())).unwrap();
     take_events();
@@ -32,7 +32,7 @@ fn vm_with(config: &str) -> Arc<Vm> {
     vm
 }
 
-fn write(vm: &Vm, addr: usize, value: u64) {
+pub(crate) fn write(vm: &Vm, addr: usize, value: u64) {
     vm.devices()
         .handle_mmio_write(GuestPhysAddr::from(addr), AccessWidth::Dword, value)
         .unwrap();
@@ -45,14 +45,14 @@ fn read(vm: &Vm, addr: usize) -> u64 {
 }
 
 /// Group 1 on, every SGI/PPI of `vcpu` in Group 1 and enabled.
-fn enable_private(vm: &Vm, vcpu: usize) {
+pub(crate) fn enable_private(vm: &Vm, vcpu: usize) {
     write(vm, DEFAULT_GICD_BASE + GICD_CTLR, ENABLE_GRP1);
     let rd = DEFAULT_GICR_BASE + vcpu * GICR_STRIDE;
     write(vm, rd + GICR_IGROUPR0, 0xffff_ffff);
     write(vm, rd + GICR_ISENABLER0, 0xffff_ffff);
 }
 
-fn hypercall() -> AxVCpuExitReason {
+pub(crate) fn hypercall() -> AxVCpuExitReason {
     AxVCpuExitReason::Hypercall {
         nr: 0xc600_0000,
         args: [0; 6],
@@ -60,7 +60,7 @@ fn hypercall() -> AxVCpuExitReason {
 }
 
 /// The valid list registers of `vcpu` as (INTID, state bits).
-fn lrs(vm: &Vm, vcpu: usize) -> Vec<(u64, u64)> {
+pub(crate) fn lrs(vm: &Vm, vcpu: usize) -> Vec<(u64, u64)> {
     let mut cell = vm.vcpu(vcpu).unwrap().lock();
     let l = cell.get_arch_vcpu().lrs;
     l.lr[..l.count]
@@ -70,7 +70,7 @@ fn lrs(vm: &Vm, vcpu: usize) -> Vec<(u64, u64)> {
         .collect()
 }
 
-fn kicks() -> Vec<(usize, usize)> {
+pub(crate) fn kicks() -> Vec<(usize, usize)> {
     KICKS.with(|k| core::mem::take(&mut *k.borrow_mut()))
 }
 

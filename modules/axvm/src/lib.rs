@@ -56,6 +56,7 @@ extern crate std;
 mod arch;
 #[cfg(not(target_os = "none"))]
 mod arch_mock;
+mod fast_path;
 pub mod fdt;
 mod hal;
 mod irq;
@@ -79,6 +80,8 @@ pub const MAX_VCPUS: usize = 16;
 // The tests' page handler allocates frames from the host heap.
 #[cfg(test)]
 mod defaults_tests;
+#[cfg(test)]
+mod fast_path_tests;
 #[cfg(test)]
 mod irq_tests;
 #[cfg(test)]

@@ -206,7 +206,7 @@ fn bad_vcpu_id_is_invalid_input() {
     assert_eq!(vm.run_vcpu(2, None), Err(AxError::InvalidInput));
 }
 
-fn mmio_read(
+pub(crate) fn mmio_read(
     addr: usize,
     width: AccessWidth,
     reg: usize,
@@ -222,7 +222,7 @@ fn mmio_read(
     }
 }
 
-const STOP: AxVCpuExitReason = AxVCpuExitReason::Halt;
+pub(crate) const STOP: AxVCpuExitReason = AxVCpuExitReason::Halt;
 
 #[test]
 fn mmio_reads_complete_the_register_with_extension() {

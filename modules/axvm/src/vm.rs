@@ -1,6 +1,7 @@
 //! [`AxVM`]: the VM object and its exit loop.
 
 use crate::arch::{self, ArchVCpu, NoSyndrome};
+use crate::fast_path::InLoop;
 use crate::irq::{VmIrqs, sgi1r_value};
 use crate::memory::{GPA_BITS, GuestMemory};
 use crate::pc::PcIrqs;
@@ -13,6 +14,7 @@ use axvcpu::{
     AxVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, TimerDeadlines, VCpuState,
 };
 use axvmconfig::EmulatedDeviceType;
+use core::cell::Cell;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use cpumask::CpuMask;
 use kspin::SpinNoIrq;
@@ -360,6 +362,15 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
         // The last exit was a device or system-register access handled
         // below (the fast way back into the guest may skip the vGIC work).
         let mut access_exit = false;
+        let fast = InLoop {
+            devices: &self.devices,
+            irqs: self.irqs.as_ref(),
+            has_apics: self.pc.is_some(),
+            vm_id: self.id,
+            vcpu_id,
+            exits: &self.exits,
+            handed_back: Cell::new(false),
+        };
         loop {
             if let Some(irqs) = &self.irqs
                 && !irqs.entry_is_quiet(vcpu_id, access_exit)
@@ -369,13 +380,22 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
             if let Some(pc) = &self.pc {
                 pc.before_entry(vcpu_id, vcpu.get_arch_vcpu());
             }
-            let exit = vcpu.run();
+            let exit = vcpu.run_with(&fast);
             self.exits.fetch_add(1, Ordering::Relaxed);
             if let Some(irqs) = &self.irqs {
                 let halted = matches!(exit, Ok(AxVCpuExitReason::Halt));
                 irqs.after_exit::<U, _>(vcpu_id, vcpu.get_arch_vcpu(), halted);
             }
             let exit = exit?;
+            if fast.handed_back.take() && exit == AxVCpuExitReason::Nothing {
+                // An access the fast path finished: only the interrupt
+                // work is left.
+                if let Some(irqs) = &self.irqs {
+                    irqs.deliver_kicks(Some(vcpu_id));
+                }
+                access_exit = false;
+                continue;
+            }
             let handled = self.handle_exit(&mut vcpu, &exit);
             if let Some(irqs) = &self.irqs {
                 irqs.deliver_kicks(Some(vcpu_id));

@@ -10,7 +10,7 @@ use crate::a64::{FaultContext, NotEmulated, VmBus};
 use crate::debug::{DebugRegs, MDSCR_GUEST_BITS};
 use crate::emulate::{EmulatedSysRegs, SysRegAccess, SysRegAction, emulate};
 use crate::esr::SyncException;
-use crate::exit::{ExitDecision, access_abort, exit_from_sync, instruction_len};
+use crate::exit::{ExitDecision, access_abort, exit_from_sync, instruction_len, mmio_read_result};
 use crate::fields::{HW_ID_AA64MMFR1, HW_ID_AA64PFR1, VTCR_EL2};
 use crate::inject::{GuestFault, GuestState, inject_fault};
 use crate::irqs::{PTIMER_PPI, VTIMER_PPI};
@@ -19,8 +19,8 @@ use crate::vmid::Vmid;
 use axerrno::{AxError, AxResult};
 use axvcpu::hypercall::decode_hypercall;
 use axvcpu::{
-    AxArchVCpu, AxVCpuExitReason, AxVCpuHal, GuestPhysAddr, HostPhysAddr, LastExitFault, ListRegs, LocalIrqLine,
-    TimerDeadlines, VCpuId, VMId,
+    AxArchVCpu, AxVCpuExitReason, AxVCpuHal, ExitFastPath, FastExit, GuestPhysAddr, HostPhysAddr, LastExitFault,
+    ListRegs, LocalIrqLine, TimerDeadlines, VCpuId, VMId,
 };
 use core::marker::PhantomData;
 
@@ -267,7 +267,44 @@ impl<H: AxVCpuHal> Aarch64VCpu<H> {
         Some(None)
     }
 
-    fn handle_sync(&mut self) -> Option<AxResult<AxVCpuExitReason>> {
+    /// Offers the access (or sent IPI) `exit`, its instruction already
+    /// skipped, to the VM's fast path: `None` when the fast path left it
+    /// (the caller returns it), else what `handle_sync` returns (`None`
+    /// in it: finished, the guest runs again at once).
+    #[inline(always)]
+    fn offer<F: ExitFastPath>(
+        &mut self,
+        fast: &F,
+        esr: u64,
+        exit: &AxVCpuExitReason,
+    ) -> Option<Option<AxResult<AxVCpuExitReason>>> {
+        Some(match fast.finish(exit) {
+            FastExit::Slow => return None,
+            FastExit::Done { value, resume } => {
+                match *exit {
+                    AxVCpuExitReason::MmioRead {
+                        width,
+                        reg,
+                        reg_width,
+                        signed_ext,
+                        ..
+                    } => self.set_gpr(reg, mmio_read_result(value, width, signed_ext, reg_width) as usize),
+                    AxVCpuExitReason::SysRegRead { reg, .. } => self.set_gpr(reg, value as usize),
+                    _ => {}
+                }
+                (!resume).then_some(Ok(AxVCpuExitReason::Nothing))
+            }
+            FastExit::Fault(fault) => match self.inject_fault_for_last_exit(fault) {
+                Ok(()) => None,
+                Err(_) => Some(Ok(AxVCpuExitReason::Unsupported {
+                    raw: esr,
+                    detail: self.exit_pc,
+                })),
+            },
+        })
+    }
+
+    fn handle_sync<F: ExitFastPath>(&mut self, fast: &F) -> Option<AxResult<AxVCpuExitReason>> {
         let esr = read_sysreg!(esr_el2);
         let far = read_sysreg!(far_el2);
         let hpfar = read_sysreg!(hpfar_el2);
@@ -291,27 +328,42 @@ impl<H: AxVCpuHal> Aarch64VCpu<H> {
             };
         }
         match decision {
-            ExitDecision::Exit { reason, x0, advance_pc } => {
+            ExitDecision::Exit {
+                ref reason,
+                x0,
+                advance_pc,
+            } => {
                 if let Some(v) = x0 {
                     self.regs.frame.x[0] = v;
                 }
                 if advance_pc {
                     self.regs.frame.elr = self.regs.frame.elr.wrapping_add(instruction_len(esr));
                 }
-                match reason {
+                match *reason {
                     AxVCpuExitReason::Nothing => None,
                     // The hypercalls this vCPU can answer by itself are
                     // answered here, in its own loop (the fast path).
-                    r @ AxVCpuExitReason::Hypercall { nr, args } => {
-                        match decode_hypercall(nr, &args).and_then(|c| c.vcpu_result(self.vm_id, self.vcpu_id)) {
+                    AxVCpuExitReason::Hypercall { nr, ref args } => {
+                        match decode_hypercall(nr, args).and_then(|c| c.vcpu_result(self.vm_id, self.vcpu_id)) {
                             Some(value) => {
                                 self.regs.frame.x[0] = value;
                                 None
                             }
-                            None => Some(Ok(r)),
+                            None => Some(Ok(reason.clone())),
                         }
                     }
-                    r => Some(Ok(r)),
+                    AxVCpuExitReason::MmioRead { .. }
+                    | AxVCpuExitReason::MmioWrite { .. }
+                    | AxVCpuExitReason::SysRegRead { .. }
+                    | AxVCpuExitReason::SysRegWrite { .. }
+                    | AxVCpuExitReason::SendIPI { .. } => match self.offer(fast, esr, reason) {
+                        Some(done) => done,
+                        None => Some(Ok(reason.clone())),
+                    },
+                    // The exit is copied out only where it leaves the loop:
+                    // a move out of `decision` on the ways above would cost a
+                    // `memcpy` call each time.
+                    _ => Some(Ok(reason.clone())),
                 }
             }
             ExitDecision::DataAbortNoSyndrome { gpa, far, write } => {
@@ -437,6 +489,13 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
     /// the next guest run at once. It is turned off, and the list
     /// registers read back, only when the exit goes to the caller.
     fn run(&mut self) -> AxResult<AxVCpuExitReason> {
+        self.run_with(&axvcpu::NoFastPath)
+    }
+
+    /// [`Self::run`], and the device and system-register accesses and
+    /// sent IPIs that `fast` finishes are finished inside the same loop,
+    /// the virtual CPU interface still on.
+    fn run_with<F: ExitFastPath>(&mut self, fast: &F) -> AxResult<AxVCpuExitReason> {
         if core::mem::take(&mut self.hcr_stale) {
             // Bound here (AxVCpu only runs a bound vCPU).
             write_sysreg!(hcr_el2, self.hcr);
@@ -462,7 +521,7 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
                     H::handle_host_irq(irq);
                     return Ok(AxVCpuExitReason::ExternalInterrupt { vector: irq as u64 });
                 }
-                ExitKind::Sync => match self.handle_sync() {
+                ExitKind::Sync => match self.handle_sync(fast) {
                     Some(exit) => exit,
                     None => continue,
                 },

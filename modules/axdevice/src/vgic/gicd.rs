@@ -47,6 +47,10 @@ impl BaseDeviceOps for Distributor {
         }
         Ok(())
     }
+
+    fn is_interrupt_controller(&self) -> bool {
+        true
+    }
 }
 
 /// The `IROUTER` register an offset falls in: `(INTID, byte in it)`, for

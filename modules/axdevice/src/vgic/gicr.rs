@@ -51,6 +51,10 @@ impl BaseDeviceOps for Redistributors {
         }
         Ok(())
     }
+
+    fn is_interrupt_controller(&self) -> bool {
+        true
+    }
 }
 
 /// The part of the 64-bit register at `base` that an access of `width` at

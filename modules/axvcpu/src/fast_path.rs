@@ -1,0 +1,61 @@
+//! Exits the VM finishes inside the architecture vCPU's own run loop
+//! ([`ExitFastPath`]).
+//!
+//! A device access normally goes from the arch vCPU back through
+//! [`AxVCpu::run`](crate::AxVCpu::run) to the VM, which performs it, does
+//! its interrupt work (reads the list registers back, samples the timer
+//! lines, fills the list registers again) and enters the guest again.
+//! Most accesses change nothing the interrupt work looks at. The VM hands
+//! the vCPU an [`ExitFastPath`]; the vCPU offers it each such exit while
+//! the guest's interrupt state is still live in the hardware, and enters
+//! the guest again at once when the VM says nothing else is due.
+
+use crate::{AxVCpuExitReason, LastExitFault};
+
+/// What the VM did with an exit offered to [`ExitFastPath::finish`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FastExit {
+    /// Nothing: the vCPU returns the exit to its caller as usual.
+    Slow,
+    /// The exit is done. For an MMIO or system-register read, `value` is
+    /// what the device answered (the low bytes of the access width; the
+    /// vCPU extends and writes it to the destination register as the
+    /// instruction says); otherwise 0. `resume`: the guest may run again
+    /// at once; otherwise the VM has interrupt work first, and the vCPU
+    /// returns [`AxVCpuExitReason::Nothing`] to its caller.
+    Done {
+        /// The value read.
+        value: u64,
+        /// Whether the guest may run again without the caller.
+        resume: bool,
+    },
+    /// Nothing answers the access: the guest takes `fault` for the
+    /// instruction of the exit (as
+    /// [`AxArchVCpu::inject_fault_for_last_exit`](crate::AxArchVCpu::inject_fault_for_last_exit)
+    /// would make it), and runs again.
+    Fault(LastExitFault),
+}
+
+/// The VM's side of the fast path: called by the arch vCPU, inside
+/// [`AxArchVCpu::run_with`](crate::AxArchVCpu::run_with), on the physical
+/// CPU the vCPU is bound to, with the guest's interrupt state live.
+pub trait ExitFastPath {
+    /// Finishes `exit` (an [`MmioRead`](AxVCpuExitReason::MmioRead),
+    /// [`MmioWrite`](AxVCpuExitReason::MmioWrite),
+    /// [`SysRegRead`](AxVCpuExitReason::SysRegRead),
+    /// [`SysRegWrite`](AxVCpuExitReason::SysRegWrite) or
+    /// [`SendIPI`](AxVCpuExitReason::SendIPI); the vCPU offers no other
+    /// kind) if the VM can do so without the guest's interrupt state, or
+    /// leaves it ([`FastExit::Slow`]) without doing anything.
+    fn finish(&self, exit: &AxVCpuExitReason) -> FastExit;
+}
+
+/// The fast path of a VM that finishes nothing in the vCPU's loop.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoFastPath;
+
+impl ExitFastPath for NoFastPath {
+    fn finish(&self, _exit: &AxVCpuExitReason) -> FastExit {
+        FastExit::Slow
+    }
+}

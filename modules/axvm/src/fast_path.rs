@@ -1,0 +1,100 @@
+//! The exits a VM finishes inside its vCPU's own run loop ([`InLoop`]):
+//! accesses to devices other than the interrupt controller, and SGIs the
+//! guest sends, while the guest's interrupt state stays live in the vCPU's
+//! hardware.
+//!
+//! The vCPU goes back into the guest at once when the entry would have
+//! nothing to do anyway ([`VmIrqs::entry_is_quiet`]: the model has nothing
+//! for this vCPU and its timer lines were low); otherwise it returns to
+//! [`AxVM::run_vcpu`](crate::AxVM::run_vcpu), which reads the list
+//! registers back and fills them again before the next entry.
+
+use crate::AxVMHal;
+use crate::irq::{VmIrqs, sgi1r_value};
+use axdevice::AxVmDevices;
+use axvcpu::{AxVCpuExitReason, ExitFastPath, FastExit, LastExitFault};
+use core::cell::Cell;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// The fast path of vCPU `vcpu_id` of a VM.
+pub(crate) struct InLoop<'a, H: AxVMHal> {
+    /// The VM's devices.
+    pub devices: &'a AxVmDevices,
+    /// Its interrupt state (`None`: no virtual GIC).
+    pub irqs: Option<&'a VmIrqs<H>>,
+    /// Whether the VM has local APICs (x86), whose work before each entry
+    /// this path does not do: it then finishes nothing.
+    pub has_apics: bool,
+    /// The VM, for messages.
+    pub vm_id: usize,
+    /// The vCPU.
+    pub vcpu_id: usize,
+    /// The VM's exit counter.
+    pub exits: &'a AtomicU64,
+    /// Set when an exit was finished here but the vCPU is to return
+    /// ([`FastExit::Done`] without `resume`): the
+    /// [`Nothing`](AxVCpuExitReason::Nothing) it then returns is this
+    /// path's, for the VM's interrupt work, not the guest's yield.
+    pub handed_back: Cell<bool>,
+}
+
+impl<H: AxVMHal> ExitFastPath for InLoop<'_, H> {
+    fn finish(&self, exit: &AxVCpuExitReason) -> FastExit {
+        if self.has_apics {
+            return FastExit::Slow;
+        }
+        let value = match *exit {
+            AxVCpuExitReason::SendIPI {
+                target_cpu,
+                target_cpu_aux,
+                send_to_all,
+                vector,
+                ..
+            } => {
+                let Some(irqs) = self.irqs else {
+                    return FastExit::Slow;
+                };
+                let sgi1r = sgi1r_value(target_cpu, target_cpu_aux, send_to_all, vector);
+                irqs.vgic().send_sgi(self.vcpu_id, sgi1r);
+                0
+            }
+            _ => match self.devices.fast_access(exit) {
+                None => return FastExit::Slow,
+                Some(Ok(value)) => value,
+                Some(Err(e)) => {
+                    log::debug!(
+                        "VM {} vCPU {}: {exit:?} failed ({e:?}); fault injected",
+                        self.vm_id,
+                        self.vcpu_id
+                    );
+                    self.exits.fetch_add(1, Ordering::Relaxed);
+                    return FastExit::Fault(match exit {
+                        AxVCpuExitReason::SysRegRead { .. } | AxVCpuExitReason::SysRegWrite { .. } => {
+                            LastExitFault::Undefined
+                        }
+                        _ => LastExitFault::Access,
+                    });
+                }
+            },
+        };
+        let resume = match self.irqs {
+            Some(irqs) if irqs.entry_is_quiet(self.vcpu_id, true) => {
+                // Other vCPUs the access or SGI gave an interrupt. (When
+                // handed back, the caller tells them after reading this
+                // vCPU's list registers back: the model's lock is then
+                // free for them.)
+                irqs.deliver_kicks(Some(self.vcpu_id));
+                true
+            }
+            Some(_) => false,
+            None => true,
+        };
+        // A run that ends here is counted by the caller.
+        if resume {
+            self.exits.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.handed_back.set(true);
+        }
+        FastExit::Done { value, resume }
+    }
+}
