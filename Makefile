@@ -142,8 +142,10 @@ debug: build
 	@echo "QEMU waits for gdb on localhost:1234 (gdb-multiarch $(ELF) -ex 'target remote :1234')"
 	$(QEMU_CMD) -s -S
 
+# axvmconfig/bake: the tests of the configs written out as Rust (the build
+# script's form of them).
 unittest: setup
-	$(CARGO) test $(addprefix -p ,$(HOST_CRATES))
+	$(CARGO) test $(addprefix -p ,$(HOST_CRATES)) --features axvmconfig/bake
 	python3 scripts/test_mkinitramfs.py
 
 # The boot tests of every architecture; `make ARCH=aarch64 qemutest` (ARCH

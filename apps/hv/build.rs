@@ -1,12 +1,20 @@
 //! Reads the VM configs named by `AX_VM_CONFIGS` (comma-separated paths;
 //! the Makefile's `VM=`), validates them, and generates `vms.rs`, which
-//! embeds each config's text and its images. A broken config, or one with
-//! keys of another architecture than the build's, stops the build with
-//! `file: field: problem` lines; so do two configs whose identical or
-//! reserved RAM (host addresses, known here) overlap.
+//! embeds each config, parsed here and written out as Rust (axvmconfig's
+//! feature `bake`: the kernel carries no TOML parser), and its images. A
+//! broken config, or one with keys of another architecture than the
+//! build's, stops the build with `file: field: problem` lines; so do two
+//! configs whose identical or reserved RAM (host addresses, known here)
+//! overlap.
 
 use axvmconfig::{AxVMCrateConfig, ConfigFileError, FsImageSizes, TargetArch, ValidateContext, check_across};
-use std::{env, fmt::Write as _, fs, path::PathBuf, process::exit};
+use std::{
+    env,
+    fmt::Write as _,
+    fs,
+    path::{Path, PathBuf},
+    process::exit,
+};
 
 fn fail(msg: impl std::fmt::Display) -> ! {
     eprintln!("error: VM config: {msg}");
@@ -28,6 +36,8 @@ fn main() {
     let arch = TargetArch::from_target_arch(&target)
         .unwrap_or_else(|| fail(format!("the hypervisor does not build for target_arch {target:?}")));
     let mut out = String::from("/// The VMs built into this image.\npub static VMS: &[EmbeddedVm] = &[\n");
+    // One function per VM that builds its config (`EmbeddedVm::config`).
+    let mut configs = String::new();
     let mut ids = Vec::new();
     let mut checked: Vec<(String, AxVMCrateConfig)> = Vec::new();
     for path in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -36,7 +46,13 @@ fn main() {
         let path = fs::canonicalize(path).unwrap_or_else(|e| fail(format!("{path}: cannot open the file: {e}")));
         let file = path.display().to_string();
         println!("cargo:rerun-if-changed={file}");
-        let config = AxVMCrateConfig::from_file(&path).unwrap_or_else(|e| fail(e));
+        let text = fs::read_to_string(&path).unwrap_or_else(|e| fail(format!("{file}: cannot read the file: {e}")));
+        // As written, for the image (what the kernel used to parse at boot);
+        // with image paths resolved against the file's folder, for the checks
+        // and `embed!`.
+        let written = AxVMCrateConfig::parse(&text).unwrap_or_else(|errors| fail(ConfigFileError::new(&file, errors)));
+        let mut config = written.clone();
+        config.resolve_image_paths(path.parent().unwrap_or_else(|| Path::new("")));
         let ctx = ValidateContext::new(smp, &FsImageSizes).with_arch(arch);
         if let Err(errors) = config.validate(&ctx) {
             fail(ConfigFileError::new(file, errors));
@@ -62,9 +78,16 @@ fn main() {
             None => "None".into(),
         };
         println!("cargo:rerun-if-changed={}", kernel.kernel_path);
+        let n = ids.len() - 1;
+        writeln!(
+            configs,
+            "/// `{file}`, as written.\nfn vm_config_{n}() -> axvmconfig::AxVMCrateConfig {}",
+            written.to_rust()
+        )
+        .unwrap();
         writeln!(
             out,
-            "    EmbeddedVm {{ file: {file:?}, toml: include_str!({file:?}), kernel: embed!({:?}), bios: {}, dtb: {}, ramdisk: {} }},",
+            "    EmbeddedVm {{ file: {file:?}, config: vm_config_{n}, kernel: embed!({:?}), bios: {}, dtb: {}, ramdisk: {} }},",
             kernel.kernel_path,
             embed(&kernel.bios_path),
             embed(&kernel.dtb_path),
@@ -73,6 +96,7 @@ fn main() {
         .unwrap();
     }
     out.push_str("];\n");
+    out.push_str(&configs);
     // `make POWEROFF_WHEN_IDLE=y`: power off once no VM is left.
     let poweroff = matches!(
         env::var("AX_POWEROFF_WHEN_IDLE").as_deref(),

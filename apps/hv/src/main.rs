@@ -6,7 +6,9 @@
 //! differs per architecture in [`arch`], and hands every CPU to the
 //! manager's loop.
 //!
-//! The VM configs are built into the image (`make VM=a.toml,b.toml`); those
+//! The VM configs are built into the image (`make VM=a.toml,b.toml`),
+//! parsed and checked by the build script and embedded as Rust values, not
+//! as text: the image has no TOML parser. Those
 //! with `autostart` (the default) run at boot, the others wait for `vm
 //! create` in the management shell (Ctrl-A m on the console). Built with
 //! `POWEROFF_WHEN_IDLE=y` (the tests'), the machine powers off when no VM
@@ -29,12 +31,14 @@ mod per_cpu;
 mod platform;
 mod vm;
 
-/// A VM built into the image: its config text and its images.
+/// A VM built into the image: its config and its images.
 pub struct EmbeddedVm {
     /// The config file it came from (for messages).
     pub file: &'static str,
-    /// The config, as written.
-    pub toml: &'static str,
+    /// Builds the config, as written: the build script parsed and checked
+    /// the file and wrote the result out as Rust (no TOML parser in the
+    /// image).
+    pub config: fn() -> axvmconfig::AxVMCrateConfig,
     /// The kernel image.
     pub kernel: &'static [u8],
     /// The BIOS / firmware image, if the config names one.
@@ -72,7 +76,7 @@ fn main() {
     axlog::ax_println!("hv: {} VM config(s), {} CPUs", VMS.len(), axruntime::cpu_count());
     arch::register_guest_irqs();
     per_cpu::enable_virtualization_on_this_cpu();
-    let images = VMS.iter().filter_map(vm::image_of).collect();
+    let images = VMS.iter().map(vm::image_of).collect();
     VMM.init(images, axruntime::cpu_count(), POWEROFF_WHEN_IDLE);
     VMM.boot();
     VMM.cpu_loop(0);

@@ -7,7 +7,7 @@ use alloc::{format, string::String, sync::Arc};
 use axdevice::ConsoleSink;
 use axerrno::AxResult;
 use axvcpu::{AxVCpuExitReason, GuestPhysAddr, TimerDeadlines, VCpuState};
-use axvm::{AxVMConfig, AxVMCrateConfig};
+use axvm::AxVMConfig;
 use axvmm::{ManagedVm, VmImage};
 
 /// A VM of this hypervisor.
@@ -98,16 +98,9 @@ impl ManagedVm for HvVm {
     }
 }
 
-/// What the manager needs to know of an embedded config; a config that
-/// does not parse here (the build checked it) is reported and left out.
-pub fn image_of(e: &EmbeddedVm) -> Option<VmImage> {
-    let config = match AxVMCrateConfig::from_toml(e.toml) {
-        Ok(c) => c,
-        Err(err) => {
-            log::error!("{}: {err}", e.file);
-            return None;
-        }
-    };
+/// What the manager needs to know of an embedded config.
+pub fn image_of(e: &EmbeddedVm) -> VmImage {
+    let config = (e.config)();
     let memory_bytes = config.kernel.memory_regions.iter().map(|r| r.size).sum();
     let autostart = config.base.autostart;
     let config = AxVMConfig::from(config);
@@ -120,14 +113,14 @@ pub fn image_of(e: &EmbeddedVm) -> Option<VmImage> {
             (false, None) => axvmm::CpuChoice::Any,
         })
         .collect();
-    Some(VmImage {
+    VmImage {
         file: String::from(e.file),
         name: config.name(),
         id: config.id(),
         memory_bytes,
         vcpus,
         autostart,
-    })
+    }
 }
 
 /// Builds VM `id` from embedded config `e`: memory, devices and vCPUs, its
@@ -136,7 +129,7 @@ pub fn image_of(e: &EmbeddedVm) -> Option<VmImage> {
 /// for their first instruction (`scripts/bench-linux.py` records it).
 pub fn build(e: &EmbeddedVm, id: usize, pcpus: &[usize], console: Arc<dyn ConsoleSink>) -> Result<VmRef, String> {
     let started = axhal::time::current_time_nanos();
-    let mut crate_config = AxVMCrateConfig::from_toml(e.toml).map_err(|err| format!("{}: {err}", e.file))?;
+    let mut crate_config = (e.config)();
     // An arm64 Image that leaves its load and entry addresses out gets them
     // from its header (the build checked that it can).
     let from_header = crate_config

@@ -9,6 +9,7 @@ use crate::types::{ConsoleMode, EntryMode, ImageLocation, VMInterruptMode, VMTyp
 
 /// One guest memory region, normalized from either TOML form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = axvmconfig))]
 pub struct VmMemConfig {
     /// The first guest physical address of the region.
     pub gpa: usize,
@@ -127,7 +128,9 @@ pub struct VMDevicesConfig {
 ///
 /// Parse it with [`from_toml`](Self::from_toml), check it with
 /// [`validate`](Self::validate), and turn it into the runtime
-/// [`AxVMConfig`](crate::AxVMConfig) with `From`.
+/// [`AxVMConfig`](crate::AxVMConfig) with `From`. With feature `bake`,
+/// `to_rust` writes it out as the Rust that builds it (what the hypervisor
+/// image carries instead of the text).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AxVMCrateConfig {
     /// `[base]`.

@@ -34,6 +34,7 @@ use core::fmt;
 /// | `0xE2` | `"virtio_net"` | [`VirtioNet`](Self::VirtioNet) |
 /// | `0xE3` | `"virtio_console"` | [`VirtioConsole`](Self::VirtioConsole) |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = axvmconfig))]
 #[non_exhaustive]
 pub enum EmulatedDeviceType {
     /// A device that reads as zero and ignores writes.
@@ -207,6 +208,7 @@ impl PassThroughNode {
 /// A host physical window mapped into the guest at the same address
 /// (`devices.passthrough_addresses`), as device memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = axvmconfig))]
 pub struct PassThroughAddressConfig {
     /// The first address (guest and host).
     pub base_gpa: usize,

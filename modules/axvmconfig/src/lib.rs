@@ -10,13 +10,29 @@
 //! It does not load images, build address spaces or create devices: that is
 //! `axvm`'s and `apps/hv`'s work.
 //!
-//! The same code runs in two places:
-//! - on the build machine (feature `std`), where the build script of
-//!   `apps/hv` parses and validates every configuration named by `VM=`, with
-//!   image sizes from the filesystem ([`FsImageSizes`]), and fails the build
-//!   with `file:line:column: field: problem` lines ([`ConfigFileError`]);
-//! - in the `no_std` kernel, which embeds the configuration text and parses it
-//!   at boot with [`AxVMCrateConfig::from_toml`].
+//! The crate runs in two places:
+//! - on the build machine (features `std` and `bake`), where the build script
+//!   of `apps/hv` parses and validates every configuration named by `VM=`,
+//!   with image sizes from the filesystem ([`FsImageSizes`]), fails the build
+//!   with `file:line:column: field: problem` lines ([`ConfigFileError`]), and
+//!   writes each parsed [`AxVMCrateConfig`] out as a Rust expression
+//!   (`AxVMCrateConfig::to_rust`, with the `Bake` trait of ICU4X's
+//!   [databake](https://docs.rs/databake));
+//! - in the `no_std` kernel, which gets each configuration as that code and
+//!   only checks the kernel's place against the image it carries
+//!   ([`AxVMCrateConfig::apply_kernel_placement`]) and converts it
+//!   ([`AxVMConfig`]). It does not parse TOML at boot, so the image carries no
+//!   parser (the `toml` crate and this crate's reader: about 120 KB of an
+//!   aarch64 image). databake because it writes a value as the Rust that
+//!   builds it (the configuration owns `String`s and `Vec`s, so no `const`
+//!   form) and comes with the impls for strings, vectors, options and
+//!   integers. The enums and the structs of plain values derive `Bake`; the
+//!   structs that own strings or vectors implement it with a macro that
+//!   destructures them completely, because databake's derive also derives
+//!   `BakeSize`, which databake has no impl of for `String` and `Vec` (see
+//!   `src/bake.rs`). Either way a new field is written out or is a compile
+//!   error, never dropped. Feature `bake` is for build dependencies only:
+//!   the kernel build neither compiles nor links databake.
 //!
 //! Problems are reported all at once, each naming the field by its dotted path
 //! (`kernel.memory_regions[1].size`). Memory regions and devices may be
@@ -51,6 +67,8 @@
 
 extern crate alloc;
 
+#[cfg(feature = "bake")]
+mod bake;
 mod crate_config;
 mod defaults;
 mod device;

@@ -15,6 +15,7 @@ use core::fmt;
 /// | 1      | `"rtos"`  | [`RTOS`](VMType::RTOS) (default) |
 /// | 2      | `"linux"` | [`Linux`](VMType::Linux)     |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = axvmconfig))]
 pub enum VMType {
     /// The host itself, booted from a running Linux the way Jailhouse does ("type 1.5").
     HostVM = 0,
@@ -72,6 +73,7 @@ impl fmt::Display for VMType {
 
 /// Where the guest images are found at run time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = axvmconfig))]
 pub enum ImageLocation {
     /// `"memory"` (default): the build embeds the image files into the hypervisor,
     /// so the paths are files on the build machine.
@@ -112,6 +114,7 @@ impl fmt::Display for ImageLocation {
 
 /// How the VM's interrupts are delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = axvmconfig))]
 pub enum VMInterruptMode {
     /// `"no_irq"` (also `"none"`): the guest gets no interrupts at all.
     NoIrq,
@@ -157,6 +160,7 @@ impl fmt::Display for VMInterruptMode {
 /// What a VM gets as its console when `devices.emu_devices` lists none
 /// (`devices.console`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = axvmconfig))]
 pub enum ConsoleMode {
     /// `"default"` (default): the platform's default emulated console
     /// ([`DEFAULT_CONSOLE`](crate::DEFAULT_CONSOLE)) is added to the VM.
@@ -239,8 +243,27 @@ impl VmMemFlags {
     }
 }
 
+/// By hand: `bitflags!` types cannot derive `Bake`. The bits as they are,
+/// unknown ones included (`from_bits_retain`, a `const fn`).
+#[cfg(feature = "bake")]
+impl databake::Bake for VmMemFlags {
+    fn bake(&self, env: &databake::CrateEnv) -> databake::TokenStream {
+        env.insert("axvmconfig");
+        let bits = self.bits();
+        databake::quote! { axvmconfig::VmMemFlags::from_bits_retain(#bits) }
+    }
+}
+
+#[cfg(feature = "bake")]
+impl databake::BakeSize for VmMemFlags {
+    fn borrows_size(&self) -> usize {
+        0
+    }
+}
+
 /// How a guest memory region gets its host memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = axvmconfig))]
 pub enum VmMemMappingType {
     /// `"alloc"` / `0` (default): the hypervisor allocates host memory for the region.
     #[default]
@@ -355,6 +378,7 @@ mod tests {
 /// (`kernel.entry_mode`; an aarch64 VM always starts at EL1 with the MMU
 /// off).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "bake", derive(databake::Bake), databake(path = axvmconfig))]
 pub enum EntryMode {
     /// `"protected32"` (default): 32-bit protected mode, flat segments,
     /// paging off (the Linux 32-bit and Multiboot boot protocols).

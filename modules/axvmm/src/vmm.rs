@@ -347,14 +347,19 @@ impl<P: VmmHal> Vmm<P> {
             self.discard(&run);
             return Err(format!("VM id {id} is taken"));
         }
-        records.push(Record {
-            id,
-            image,
-            name,
-            run: Some(run),
-            pending: Pending::None,
-        });
-        records.sort_by_key(|r| r.id);
+        // Kept in id order; inserted at its place rather than pushed and
+        // sorted (the same order, ids being unique, without linking a sort).
+        let at = records.partition_point(|r| r.id < id);
+        records.insert(
+            at,
+            Record {
+                id,
+                image,
+                name,
+                run: Some(run),
+                pending: Pending::None,
+            },
+        );
         Ok(id)
     }
 
