@@ -5,7 +5,7 @@
 //! slow way, SGIs notify their targets, and every exit is counted once.
 
 use crate::arch_mock::{Event, script, set_fast, set_timer_level, take_events};
-use crate::irq_tests::{enable_private, hypercall, kicks, lrs, vm_with};
+use crate::irq_tests::{enable_private, hypercall, kicks, lrs, sgi_5_to_vcpu_1, vm_with};
 use crate::layout::DEFAULT_GICD_BASE;
 use crate::tests::{CONFIG, STOP, mmio_read};
 use axvcpu::virq::lr;
@@ -30,6 +30,14 @@ fn accesses() -> Vec<AxVCpuExitReason> {
             addr: SysRegAddr::new(0x3a_3016),
             reg: 2,
         },
+        STOP,
+    ]
+}
+
+/// A byte read of the test device (0x80 into x6), then a stop.
+fn test_device_read_then_stop() -> [AxVCpuExitReason; 2] {
+    [
+        mmio_read(0x0a00_0010, AccessWidth::Byte, 6, false, AccessWidth::Qword),
         STOP,
     ]
 }
@@ -104,10 +112,7 @@ fn a_vcpu_with_interrupt_work_is_handed_back_for_it() {
     vm.vgic().unwrap().send_sgi(1, (3 << 24) | 0b1);
     kicks();
     set_fast(true);
-    script([
-        mmio_read(0x0a00_0010, AccessWidth::Byte, 6, false, AccessWidth::Qword),
-        STOP,
-    ]);
+    script(test_device_read_then_stop());
     let result = vm.run_vcpu(0, None);
     set_fast(false);
     assert_eq!(result, Ok(STOP), "the handed-back exit is the VM's, not the caller's");
@@ -133,10 +138,7 @@ fn a_high_timer_line_hands_the_exit_back() {
     // The first entry samples the line high.
     set_timer_level(true);
     set_fast(true);
-    script([
-        mmio_read(0x0a00_0010, AccessWidth::Byte, 6, false, AccessWidth::Qword),
-        STOP,
-    ]);
+    script(test_device_read_then_stop());
     let result = vm.run_vcpu(0, None);
     set_fast(false);
     set_timer_level(false);
@@ -152,16 +154,7 @@ fn an_sgi_is_sent_from_the_loop_and_its_target_notified() {
     let vm = vm_with(CONFIG);
     enable_private(&vm, 1);
     set_fast(true);
-    script([
-        AxVCpuExitReason::SendIPI {
-            target_cpu: 0b10,
-            target_cpu_aux: 0,
-            send_to_all: false,
-            send_to_self: false,
-            vector: 5,
-        },
-        hypercall(),
-    ]);
+    script([sgi_5_to_vcpu_1(), hypercall()]);
     let result = vm.run_vcpu(0, None);
     set_fast(false);
     assert_eq!(result, Ok(hypercall()));

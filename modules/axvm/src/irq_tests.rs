@@ -84,20 +84,22 @@ fn the_virtual_gic_answers_at_the_default_layout() {
     assert_ne!(typer1 & (1 << 4), 0, "Last");
 }
 
+/// The guest's write of `ICC_SGI1R_EL1` that sends SGI 5 to vCPU 1.
+pub(crate) fn sgi_5_to_vcpu_1() -> AxVCpuExitReason {
+    AxVCpuExitReason::SendIPI {
+        target_cpu: 0b10,
+        target_cpu_aux: 0,
+        send_to_all: false,
+        send_to_self: false,
+        vector: 5,
+    }
+}
+
 #[test]
 fn a_guest_sgi_reaches_the_other_vcpu_and_its_cpu_is_notified() {
     let vm = vm_with(CONFIG);
     enable_private(&vm, 1);
-    script([
-        AxVCpuExitReason::SendIPI {
-            target_cpu: 0b10,
-            target_cpu_aux: 0,
-            send_to_all: false,
-            send_to_self: false,
-            vector: 5,
-        },
-        hypercall(),
-    ]);
+    script([sgi_5_to_vcpu_1(), hypercall()]);
     assert_eq!(
         vm.run_vcpu(0, None),
         Ok(hypercall()),
