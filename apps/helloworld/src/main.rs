@@ -1,7 +1,7 @@
 //! The host kernel alone, as a smoke test of the OS modules: every CPU says
 //! hello with its hardware id (MPIDR on aarch64, APIC ID on x86_64), takes
 //! 5 timer interrupts, the boot CPU allocates from the heap and the frame
-//! allocator, every other CPU wakes the boot CPU with a wake-up interrupt
+//! allocator and checks `memcpy` (on aarch64 the kernel's own), every other CPU wakes the boot CPU with a wake-up interrupt
 //! (an inter-processor interrupt), then the machine powers off.
 //!
 //! CPUs print in turn (CPU 0, 1, 2, ...) so the output is the same on every
@@ -51,6 +51,43 @@ fn hello_and_ticks(cpu_id: usize) {
     });
 }
 
+/// The longest copy [`check_memcpy`] tries.
+const MEMCPY_MAX_LEN: usize = 200;
+
+/// A buffer at a known alignment, so that offsets into it give every
+/// alignment modulo 8.
+#[repr(align(16))]
+struct Aligned([u8; MEMCPY_MAX_LEN + 16]);
+
+/// Copies every length up to [`MEMCPY_MAX_LEN`] from every source offset
+/// to every destination offset modulo 8 with `copy_from_slice` (a
+/// `memcpy` call, the length not being known at compile time) and checks
+/// the result, and the bytes around it, byte by byte. On aarch64 that is
+/// the kernel's own `memcpy`. `Err` names the first copy that went wrong.
+fn check_memcpy() -> Result<usize, (usize, usize, usize)> {
+    let mut src = Aligned([0; MEMCPY_MAX_LEN + 16]);
+    for (i, b) in src.0.iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(7).wrapping_add(3);
+    }
+    let mut checked = 0;
+    for from in 0..8 {
+        for to in 0..8 {
+            for len in 0..=MEMCPY_MAX_LEN {
+                let mut dst = Aligned([0xee; MEMCPY_MAX_LEN + 16]);
+                let len = core::hint::black_box(len);
+                dst.0[to..to + len].copy_from_slice(&src.0[from..from + len]);
+                let copied = dst.0[to..to + len].iter().zip(&src.0[from..]).all(|(a, b)| a == b);
+                let around = dst.0[..to].iter().chain(&dst.0[to + len..]).all(|&b| b == 0xee);
+                if !(copied && around) {
+                    return Err((from, to, len));
+                }
+                checked += 1;
+            }
+        }
+    }
+    Ok(checked)
+}
+
 #[unsafe(no_mangle)]
 fn main() {
     let cpus = axruntime::cpu_count();
@@ -59,6 +96,13 @@ fn main() {
     let v: Vec<u64> = (0..1000).collect();
     let b = Box::new(v.iter().sum::<u64>());
     ax_println!("heap: allocated {} bytes, sum {}", v.len() * 8 + 8, *b);
+
+    match check_memcpy() {
+        Ok(n) => ax_println!("memcpy: {n} copies (lengths 0 to {MEMCPY_MAX_LEN}, 8 x 8 alignments) match"),
+        Err((from, to, len)) => {
+            ax_println!("memcpy: FAILED copying {len} bytes from offset {from} to offset {to}")
+        }
+    }
 
     match axalloc::alloc_frames(4, 4) {
         Some(addr) => {

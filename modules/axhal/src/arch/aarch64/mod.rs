@@ -1,9 +1,10 @@
 //! AArch64 at EL2: boot, MMU, exception vectors, GICv3, generic timer,
-//! PSCI and CPU helpers.
+//! PSCI, CPU helpers and the kernel's `memcpy`.
 
 mod boot;
 pub mod cpu;
 pub mod gic;
+mod mem;
 mod mmu;
 pub mod power;
 mod pte;
