@@ -207,13 +207,13 @@ impl AxVmDevices {
     }
 
     /// Performs the device access of `exit`, an MMIO or system-register
-    /// read or write, for the vCPU's fast path: `Some(Ok(value))` when a
-    /// device did it (the value read; 0 for a write), `Some(Err(_))` when
-    /// no device takes the access (as the `handle_*` methods). `None`,
-    /// and nothing done, when `exit` is another kind of exit or its device
-    /// is an interrupt controller
-    /// ([`BaseDeviceOps::is_interrupt_controller`]).
-    pub fn fast_access(&self, exit: &AxVCpuExitReason) -> Option<AxResult<u64>> {
+    /// read or write, for the vCPU's fast path: `Some(value)` when a
+    /// device did it (the value read; 0 for a write). `None`, with nothing
+    /// done, when `exit` is another kind of exit, no device takes the
+    /// access or its device refused it (the `handle_*` methods, asked
+    /// again, answer the same and say why), or its device is an
+    /// interrupt controller ([`BaseDeviceOps::is_interrupt_controller`]).
+    pub fn fast_access(&self, exit: &AxVCpuExitReason) -> Option<u64> {
         let (list, addr, size, width, write) = match *exit {
             AxVCpuExitReason::MmioRead { addr, width, .. } => (&self.mmio, addr.as_usize(), width.size(), width, None),
             AxVCpuExitReason::MmioWrite { addr, width, data } => {
@@ -225,17 +225,14 @@ impl AxVmDevices {
             }
             _ => return None,
         };
-        let (dev, offset) = match list.route(addr, size) {
-            Ok(found) => found,
-            Err(e) => return Some(Err(e)),
-        };
+        let (dev, offset) = list.route(addr, size).ok()?;
         if dev.is_interrupt_controller() {
             return None;
         }
-        Some(match write {
-            Some(value) => dev.handle_write(offset, width, value & mask(width)).map(|()| 0),
-            None => dev.handle_read(offset, width).map(|v| v & mask(width)),
-        })
+        match write {
+            Some(value) => dev.handle_write(offset, width, value & mask(width)).ok().map(|()| 0),
+            None => dev.handle_read(offset, width).ok().map(|v| v & mask(width)),
+        }
     }
 
     /// Reads the system register `addr` (64 bits; the device sees the

@@ -101,10 +101,14 @@ pub trait BaseDeviceOps: Send + Sync {
     /// is zero-extended; [`AxVmDevices`](crate::AxVmDevices) masks it to
     /// `width`. For a system register `offset` is the register's index in the
     /// range and `width` is [`AccessWidth::Qword`].
+    ///
+    /// An `Err` refuses the access with nothing changed: the caller may
+    /// ask again (the vCPU's fast path leaves a refused access to the VM,
+    /// which does).
     fn handle_read(&self, offset: usize, width: AccessWidth) -> AxResult<u64>;
 
     /// Writes the low `width` bytes of `value` at `offset` from the start of
-    /// the range.
+    /// the range. An `Err`, as for reads, changes nothing.
     fn handle_write(&self, offset: usize, width: AccessWidth, value: u64) -> AxResult;
 
     /// Whether the device models the guest's interrupt controller (the

@@ -10,12 +10,14 @@
 //! the guest's interrupt state is still live in the hardware, and enters
 //! the guest again at once when the VM says nothing else is due.
 
-use crate::{AxVCpuExitReason, LastExitFault};
+use crate::AxVCpuExitReason;
 
 /// What the VM did with an exit offered to [`ExitFastPath::finish`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FastExit {
-    /// Nothing: the vCPU returns the exit to its caller as usual.
+    /// Nothing: the vCPU returns the exit to its caller as usual. Also
+    /// the answer for an access nothing takes: the caller then makes the
+    /// guest take its fault, as for any exit it handles.
     Slow,
     /// The exit is done. For an MMIO or system-register read, `value` is
     /// what the device answered (the low bytes of the access width; the
@@ -29,11 +31,6 @@ pub enum FastExit {
         /// Whether the guest may run again without the caller.
         resume: bool,
     },
-    /// Nothing answers the access: the guest takes `fault` for the
-    /// instruction of the exit (as
-    /// [`AxArchVCpu::inject_fault_for_last_exit`](crate::AxArchVCpu::inject_fault_for_last_exit)
-    /// would make it), and runs again.
-    Fault(LastExitFault),
 }
 
 /// The VM's side of the fast path: called by the arch vCPU, inside

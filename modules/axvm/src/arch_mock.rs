@@ -155,7 +155,7 @@ impl<U: AxVCpuHal> AxArchVCpu for ScriptedVCpu<U> {
     /// With [`set_fast`], the scripted exits the hardware vCPU would offer
     /// go to `fast` first, and the run goes on with the next one while it
     /// finishes them (a read's value written as the hardware vCPU writes
-    /// it, a fault taken).
+    /// it).
     fn run_with<F: ExitFastPath>(&mut self, fast: &F) -> AxResult<AxVCpuExitReason> {
         if !FAST.with(|f| *f.borrow()) {
             return self.run();
@@ -193,11 +193,6 @@ impl<U: AxVCpuHal> AxArchVCpu for ScriptedVCpu<U> {
                     }
                     if !resume {
                         return Ok(AxVCpuExitReason::Nothing);
-                    }
-                }
-                FastExit::Fault(fault) => {
-                    if self.inject_fault_for_last_exit(fault).is_err() {
-                        return Ok(AxVCpuExitReason::Unsupported { raw: 0, detail: 0 });
                     }
                 }
             }

@@ -12,7 +12,7 @@
 use crate::AxVMHal;
 use crate::irq::{VmIrqs, sgi1r_value};
 use axdevice::AxVmDevices;
-use axvcpu::{AxVCpuExitReason, ExitFastPath, FastExit, LastExitFault};
+use axvcpu::{AxVCpuExitReason, ExitFastPath, FastExit};
 use core::cell::Cell;
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -25,8 +25,6 @@ pub(crate) struct InLoop<'a, H: AxVMHal> {
     /// Whether the VM has local APICs (x86), whose work before each entry
     /// this path does not do: it then finishes nothing.
     pub has_apics: bool,
-    /// The VM, for messages.
-    pub vm_id: usize,
     /// The vCPU.
     pub vcpu_id: usize,
     /// The VM's exit counter.
@@ -58,23 +56,11 @@ impl<H: AxVMHal> ExitFastPath for InLoop<'_, H> {
                 irqs.vgic().send_sgi(self.vcpu_id, sgi1r);
                 0
             }
+            // An access nothing takes goes the slow way: the VM makes the
+            // guest take its fault there, or stops it when it cannot.
             _ => match self.devices.fast_access(exit) {
+                Some(value) => value,
                 None => return FastExit::Slow,
-                Some(Ok(value)) => value,
-                Some(Err(e)) => {
-                    log::debug!(
-                        "VM {} vCPU {}: {exit:?} failed ({e:?}); fault injected",
-                        self.vm_id,
-                        self.vcpu_id
-                    );
-                    self.exits.fetch_add(1, Ordering::Relaxed);
-                    return FastExit::Fault(match exit {
-                        AxVCpuExitReason::SysRegRead { .. } | AxVCpuExitReason::SysRegWrite { .. } => {
-                            LastExitFault::Undefined
-                        }
-                        _ => LastExitFault::Access,
-                    });
-                }
             },
         };
         let resume = match self.irqs {

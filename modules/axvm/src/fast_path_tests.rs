@@ -8,6 +8,7 @@ use crate::arch_mock::{Event, script, set_fast, set_timer_level, take_events};
 use crate::irq_tests::{enable_private, hypercall, kicks, lrs, sgi_5_to_vcpu_1, vm_with};
 use crate::layout::DEFAULT_GICD_BASE;
 use crate::tests::{CONFIG, STOP, mmio_read};
+use axerrno::AxError;
 use axvcpu::virq::lr;
 use axvcpu::{AccessWidth, AxVCpuExitReason, FastExit, GuestPhysAddr, LastExitFault, SysRegAddr};
 use std::vec::Vec;
@@ -70,6 +71,11 @@ fn the_guest_sees_the_same_on_the_fast_path() {
                     .count()
                     == 3,
                 "the device accesses were finished in the loop: {events:?}"
+            );
+            assert_eq!(
+                events.iter().filter(|e| **e == Event::Offered(FastExit::Slow)).count(),
+                2,
+                "what nothing takes goes the slow way: {events:?}"
             );
             assert_eq!(vm.exits(), 6, "every exit counted once");
         }
@@ -171,8 +177,10 @@ fn the_fast_path_leaves_a_guest_that_cannot_take_its_fault_to_the_vm() {
     script([mmio_read(0x2000_0000, AccessWidth::Dword, 1, false, AccessWidth::Dword)]);
     let result = vm.run_vcpu(0, None);
     set_fast(false);
-    assert!(
-        matches!(result, Ok(AxVCpuExitReason::Unsupported { .. })),
-        "reported, for the caller to stop the VM: {result:?}"
+    assert_eq!(
+        result,
+        Err(AxError::BadState),
+        "as on the slow way: the caller stops the VM"
     );
+    assert_eq!(take_events(), [Event::Offered(FastExit::Slow)]);
 }

@@ -366,7 +366,6 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
             devices: &self.devices,
             irqs: self.irqs.as_ref(),
             has_apics: self.pc.is_some(),
-            vm_id: self.id,
             vcpu_id,
             exits: &self.exits,
             handed_back: Cell::new(false),
