@@ -31,8 +31,8 @@
 //! summary, `bench:` lines, and powers the VM off with PSCI `SYSTEM_OFF`.
 //!
 //! It does not parse the DTB (only its header is checked) or allocate.
-//! Interrupts are masked except while an interrupt check, the latency
-//! benchmark or the ticker mode waits for one. The target is soft-float: FP/SIMD is enabled at EL1 only so
+//! Interrupts are masked except while an interrupt check, the timer and
+//! SGI benchmarks or the ticker mode wait for one. The target is soft-float: FP/SIMD is enabled at EL1 only so
 //! that the isolation check can keep its pattern in `V31`, which nothing
 //! else uses.
 //!

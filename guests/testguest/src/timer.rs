@@ -62,6 +62,13 @@ pub fn vtimer_cval() -> u64 {
     CNTV_CVAL_EL0.get()
 }
 
+/// Masks the virtual timer's interrupt at the timer, leaving it enabled
+/// (`CNTV_CTL_EL0` = `IMASK` | `ENABLE`): its interrupt line drops.
+pub fn vtimer_mask() {
+    CNTV_CTL_EL0.write(CNTV_CTL_EL0::ENABLE::SET + CNTV_CTL_EL0::IMASK::SET);
+    isb(SY);
+}
+
 /// Turns the virtual timer off (`CNTV_CTL_EL0` = 0): its interrupt line
 /// drops.
 pub fn vtimer_stop() {

@@ -138,6 +138,7 @@ fn report_unexpected_interrupts(report: &mut Report) {
 pub extern "C" fn secondary_main(context: u64) -> ! {
     match context {
         sgi::CONTEXT_ID => sgi::secondary_main(),
+        sgi::ONE_WAY_CONTEXT_ID => sgi::one_way_secondary_main(),
         timer_stress::CONTEXT_ID => timer_stress::secondary_main(),
         flood::CONTEXT_ID => flood::secondary_main(),
         crate::fuzz::CONTEXT_ID => crate::fuzz::secondary_main(),

@@ -22,6 +22,15 @@
 //! each wait bounded by its virtual timer. Under QEMU `-icount` the emulated
 //! CPUs take turns in one thread, and a vCPU spinning on one of them can
 //! hold the other back for a long time.
+//!
+//! [`one_way`] (the `ipi one way` benchmark) is kvm-unit-tests' arm
+//! `micro-bench` `ipi` instead, where both spin: vCPU 1, started with
+//! [`ONE_WAY_CONTEXT_ID`] ([`one_way_secondary_main`]), spins with IRQs
+//! unmasked, and its handler only sets a flag; vCPU 0 sends and spins
+//! until it sees the flag. Both pause with `YIELD` between looks
+//! (kvm-unit-tests' `cpu_relax`), which under `-icount` hands QEMU's thread
+//! to the next CPU, so neither holds the other back. Nothing waits in
+//! `WFI` there: the SGI reaches a vCPU that is running in the guest.
 
 use core::fmt;
 
@@ -37,6 +46,8 @@ use crate::{boot, cpu, gic, irq, timer};
 
 /// The context id that sends vCPU 1 to [`secondary_main`].
 pub const CONTEXT_ID: u64 = 0x5615;
+/// The context id that sends vCPU 1 to [`one_way_secondary_main`].
+pub const ONE_WAY_CONTEXT_ID: u64 = 0x5616;
 /// The SGI vCPU 0 sends to vCPU 1.
 const REQUEST_SGI: u32 = 5;
 /// The SGI vCPU 1 sends back to vCPU 0.
@@ -69,6 +80,15 @@ static REQUEST_TAKEN: SharedWord = SharedWord::new(0);
 static REQUESTS_WANTED: SharedWord = SharedWord::new(1);
 /// Set by vCPU 0's handler when it takes the reply.
 static REPLY_TAKEN: SharedWord = SharedWord::new(0);
+/// Set by vCPU 1's handler of a one-way SGI; vCPU 0 clears it before each
+/// send.
+static ONE_WAY_TAKEN: SharedWord = SharedWord::new(0);
+/// Set by vCPU 0 after its last one-way SGI: vCPU 1 stops spinning and
+/// turns itself off.
+static ONE_WAY_DONE: SharedWord = SharedWord::new(0);
+/// How many times vCPU 0 looks for [`ONE_WAY_TAKEN`] after a send before it
+/// gives the SGI up (kvm-unit-tests' bound, `1 << 28`).
+const ONE_WAY_TRIES: u64 = 1 << 28;
 
 /// Why the check failed, for its `FAIL` line.
 pub enum Why {
@@ -103,6 +123,12 @@ fn on_reply(_intid: u32) {
     REPLY_TAKEN.store(1);
 }
 
+/// vCPU 1's handler of a one-way SGI: sets the flag vCPU 0 spins on (the
+/// dispatch ends the interrupt after it).
+fn on_one_way(_intid: u32) {
+    ONE_WAY_TAKEN.store(1);
+}
+
 /// vCPU 1's side (entered from `_secondary_start` with [`CONTEXT_ID`]).
 pub fn secondary_main() -> ! {
     if let Err(e) = gic::init_this_cpu() {
@@ -125,6 +151,37 @@ pub fn secondary_main() -> ! {
             irq::unmask();
             irq::mask();
         }
+        let _ = gic::disable(REQUEST_SGI);
+        irq::set_handler(REQUEST_SGI, None);
+    }
+    psci::cpu_off();
+    cpu::halt()
+}
+
+/// vCPU 1's side of [`one_way`] (entered from `_secondary_start` with
+/// [`ONE_WAY_CONTEXT_ID`]): as [`secondary_main`], but with micro-bench's
+/// idle loop, which spins with IRQs unmasked, pausing with `YIELD`, never
+/// in `WFI`, until vCPU 0 is done. The set-up is written out again rather
+/// than shared: [`secondary_main`]'s loop is part of what the round trip
+/// measures, and sharing moved that figure (by 63 instructions).
+pub fn one_way_secondary_main() -> ! {
+    if let Err(e) = gic::init_this_cpu() {
+        let index = GicError::ALL
+            .iter()
+            .position(|&known| known == e)
+            .unwrap_or(GicError::ALL.len());
+        SECONDARY_ERROR.store(index as u64);
+        SECONDARY_STATE.store(STATE_FAILED);
+    } else {
+        irq::set_handler(REQUEST_SGI, Some(on_one_way));
+        gic::enable(REQUEST_SGI);
+        SECONDARY_STATE.store(STATE_READY);
+        gic::send_sgi(READY_SGI, PRIMARY_VCPU);
+        irq::unmask();
+        while ONE_WAY_DONE.load() == 0 {
+            cpu::relax();
+        }
+        irq::mask();
         let _ = gic::disable(REQUEST_SGI);
         irq::set_handler(REQUEST_SGI, None);
     }
@@ -179,15 +236,15 @@ fn wait(ticks: u64, mut done: impl FnMut() -> bool) -> bool {
     done()
 }
 
-/// Starts vCPU 1 in [`secondary_main`], to answer `requests` requests, and
-/// waits until it is ready.
-fn start_secondary(requests: u64) -> Result<(), Why> {
+/// Starts vCPU 1 with `context` ([`secondary_main`] to answer `requests`
+/// requests, or [`one_way_secondary_main`]), and waits until it is ready.
+fn start_secondary(context: u64, requests: u64) -> Result<(), Why> {
     SECONDARY_STATE.store(STATE_STARTING);
     REQUEST_TAKEN.store(0);
     REQUESTS_WANTED.store(requests);
     // SAFETY: _secondary_start sets up its own stack and vectors and
     // expects only the context id in X0.
-    let ret = unsafe { psci::cpu_on(SECONDARY_VCPU, boot::secondary_entry(), CONTEXT_ID) };
+    let ret = unsafe { psci::cpu_on(SECONDARY_VCPU, boot::secondary_entry(), context) };
     if ret != SUCCESS {
         return Err(Why::CpuOn(ret));
     }
@@ -218,7 +275,7 @@ pub fn run(report: &mut Report, gic: Result<(), Unusable>) {
     }
     REPLY_TAKEN.store(0);
     setup_primary(true);
-    let result = start_secondary(1).map(|()| {
+    let result = start_secondary(CONTEXT_ID, 1).map(|()| {
         gic::send_sgi(REQUEST_SGI, SECONDARY_VCPU);
         wait(timer::ms_to_ticks(REPLY_TIMEOUT_MS), || REPLY_TAKEN.load() != 0)
     });
@@ -251,6 +308,8 @@ pub enum NotMeasured {
     Start(Why),
     /// The reply to request `n` did not come within [`REPLY_TIMEOUT_MS`].
     Lost(u64),
+    /// vCPU 1 did not take one-way SGI `n` within [`ONE_WAY_TRIES`] looks.
+    NotTaken(u64),
 }
 
 impl fmt::Display for NotMeasured {
@@ -259,6 +318,7 @@ impl fmt::Display for NotMeasured {
             NotMeasured::OneVcpu => f.write_str("1 vCPU"),
             NotMeasured::Start(why) => write!(f, "{}", why),
             NotMeasured::Lost(n) => write!(f, "no reply to request {} within {} ms", n, REPLY_TIMEOUT_MS),
+            NotMeasured::NotTaken(n) => write!(f, "vCPU 1 did not take SGI {} within {} looks", n, ONE_WAY_TRIES),
         }
     }
 }
@@ -272,19 +332,78 @@ pub fn round_trips(count: u64) -> Result<u64, NotMeasured> {
         return Err(NotMeasured::OneVcpu);
     }
     setup_primary(true);
-    let result = start_secondary(count).map_err(NotMeasured::Start).and_then(|()| {
-        let mut total = 0u64;
-        for n in 0..count {
-            REPLY_TAKEN.store(0);
-            let start = timer::counter();
-            gic::send_sgi(REQUEST_SGI, SECONDARY_VCPU);
-            if !wait(timer::ms_to_ticks(REPLY_TIMEOUT_MS), || REPLY_TAKEN.load() != 0) {
-                return Err(NotMeasured::Lost(n));
+    let result = start_secondary(CONTEXT_ID, count)
+        .map_err(NotMeasured::Start)
+        .and_then(|()| {
+            let mut total = 0u64;
+            for n in 0..count {
+                REPLY_TAKEN.store(0);
+                let start = timer::counter();
+                gic::send_sgi(REQUEST_SGI, SECONDARY_VCPU);
+                if !wait(timer::ms_to_ticks(REPLY_TIMEOUT_MS), || REPLY_TAKEN.load() != 0) {
+                    return Err(NotMeasured::Lost(n));
+                }
+                total = total.wrapping_add(timer::counter().wrapping_sub(start));
             }
-            total = total.wrapping_add(timer::counter().wrapping_sub(start));
-        }
-        Ok(total)
-    });
+            Ok(total)
+        });
     setup_primary(false);
+    result
+}
+
+/// `warm_up` and then `count` one-way SGIs from vCPU 0 to vCPU 1 (on
+/// another physical CPU), in the form of kvm-unit-tests' arm `micro-bench`
+/// `ipi`: each is timed from before vCPU 0 clears the flag and sends the
+/// SGI (`ICC_SGI1R_EL1`) to vCPU 0 seeing the flag that vCPU 1's handler
+/// set, vCPU 0 spinning on the flag with `YIELD` between looks. vCPU 1
+/// spins too, with IRQs unmasked ([`one_way_secondary_main`]), so the SGI
+/// reaches a vCPU that is running in the guest; it ends the interrupt after
+/// setting the flag, which may overlap vCPU 0's next iteration, as in
+/// micro-bench. vCPU 0 takes no interrupt meanwhile. Like micro-bench,
+/// which stops a test once its measured time passes 5 s, it stops once
+/// the measured SGIs took `cap` ticks (the test guest's functional runs
+/// share their CPUs, where an SGI can wait for a whole time slice).
+/// Returns the counter ticks the measured SGIs took in all, and how many
+/// it measured (`count` unless capped). Needs the GIC set up and vCPU 1 off
+/// or turning itself off (as [`round_trips`] leaves it).
+pub fn one_way(warm_up: u64, count: u64, cap: u64) -> Result<(u64, u64), NotMeasured> {
+    if let AffinityState::Error(_) = psci::affinity_info(SECONDARY_VCPU) {
+        return Err(NotMeasured::OneVcpu);
+    }
+    // vCPU 1 of the round trips turns itself off after its last reply,
+    // perhaps not yet: CPU_ON would fail while it is on.
+    timer::wait_ms(REPLY_TIMEOUT_MS, || {
+        psci::affinity_info(SECONDARY_VCPU) == AffinityState::Off
+    });
+    ONE_WAY_TAKEN.store(0);
+    ONE_WAY_DONE.store(0);
+    setup_primary(true);
+    let started = start_secondary(ONE_WAY_CONTEXT_ID, 0);
+    setup_primary(false);
+    let result = started.map_err(NotMeasured::Start).and_then(|()| {
+        let mut total = 0u64;
+        for n in 0..warm_up + count {
+            let start = timer::counter();
+            ONE_WAY_TAKEN.store(0);
+            gic::send_sgi(REQUEST_SGI, SECONDARY_VCPU);
+            let mut tries = ONE_WAY_TRIES;
+            while ONE_WAY_TAKEN.load() == 0 && tries != 0 {
+                tries -= 1;
+                cpu::relax();
+            }
+            let end = timer::counter();
+            if ONE_WAY_TAKEN.load() == 0 {
+                return Err(NotMeasured::NotTaken(n));
+            }
+            if n >= warm_up {
+                total = total.wrapping_add(end.wrapping_sub(start));
+                if total >= cap {
+                    return Ok((total, n + 1 - warm_up));
+                }
+            }
+        }
+        Ok((total, count))
+    });
+    ONE_WAY_DONE.store(1);
     result
 }
