@@ -270,6 +270,135 @@ pub enum AxVCpuExitReason {
     },
 }
 
+/// A one-line summary for messages: the variant's name and its numbers,
+/// addresses and values in hex, widths and register numbers in decimal
+/// (`MmioRead { addr: 0x9000018, width: 4, reg: 3, reg_width: 8 }`).
+///
+/// Written by hand rather than with the derived `Debug` so that the
+/// hypervisor image does not carry the derived formatting of every field
+/// type; the derived `Debug` stays for tests and assertions.
+impl core::fmt::Display for AxVCpuExitReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Every number goes through the one `u64` formatter, as `Hex` or
+        // in decimal.
+        let gpa = |a: &GuestPhysAddr| Hex(a.as_usize() as u64);
+        let bytes = |w: &AccessWidth| w.size() as u64;
+        match self {
+            Self::Hypercall { nr, args } => {
+                write!(f, "Hypercall {{ nr: {}, args: [", Hex(*nr))?;
+                for (i, arg) in args.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { ", " };
+                    write!(f, "{sep}{}", Hex(*arg))?;
+                }
+                f.write_str("] }")
+            }
+            Self::MmioRead {
+                addr,
+                width,
+                reg,
+                reg_width,
+                signed_ext,
+            } => write!(
+                f,
+                "MmioRead {{ addr: {}, width: {}, reg: {}, reg_width: {}{} }}",
+                gpa(addr),
+                bytes(width),
+                *reg as u64,
+                bytes(reg_width),
+                if *signed_ext { ", signed" } else { "" }
+            ),
+            Self::MmioWrite { addr, width, data } => write!(
+                f,
+                "MmioWrite {{ addr: {}, width: {}, data: {} }}",
+                gpa(addr),
+                bytes(width),
+                Hex(*data)
+            ),
+            Self::SysRegRead { addr, reg } => {
+                write!(f, "SysRegRead {{ addr: {}, reg: {} }}", Hex(addr.0 as u64), *reg as u64)
+            }
+            Self::SysRegWrite { addr, value } => write!(
+                f,
+                "SysRegWrite {{ addr: {}, value: {} }}",
+                Hex(addr.0 as u64),
+                Hex(*value)
+            ),
+            Self::IoRead { port, width } => {
+                write!(f, "IoRead {{ port: {}, width: {} }}", Hex(port.0.into()), bytes(width))
+            }
+            Self::IoWrite { port, width, data } => write!(
+                f,
+                "IoWrite {{ port: {}, width: {}, data: {} }}",
+                Hex(port.0.into()),
+                bytes(width),
+                Hex(*data)
+            ),
+            Self::ExternalInterrupt { vector } => write!(f, "ExternalInterrupt {{ vector: {} }}", Hex(*vector)),
+            Self::NestedPageFault { addr, access_flags } => {
+                const ACCESS: [&str; 8] = [
+                    "none",
+                    "read",
+                    "write",
+                    "read|write",
+                    "execute",
+                    "read|execute",
+                    "write|execute",
+                    "read|write|execute",
+                ];
+                let access = ACCESS[usize::from(access_flags.bits() & 7)];
+                write!(f, "NestedPageFault {{ addr: {}, access: {access} }}", gpa(addr))
+            }
+            Self::Halt => f.write_str("Halt"),
+            Self::CpuUp {
+                target_cpu,
+                entry_point,
+                arg,
+            } => write!(
+                f,
+                "CpuUp {{ target_cpu: {}, entry_point: {}, arg: {} }}",
+                Hex(*target_cpu),
+                gpa(entry_point),
+                Hex(*arg)
+            ),
+            Self::CpuDown { state } => write!(f, "CpuDown {{ state: {} }}", Hex(*state)),
+            Self::SystemDown => f.write_str("SystemDown"),
+            Self::SystemReset => f.write_str("SystemReset"),
+            Self::SendIPI {
+                target_cpu,
+                target_cpu_aux,
+                send_to_all,
+                send_to_self,
+                vector,
+            } => write!(
+                f,
+                "SendIPI {{ target_cpu: {}, target_cpu_aux: {}, vector: {}{}{} }}",
+                Hex(*target_cpu),
+                Hex(*target_cpu_aux),
+                Hex(*vector),
+                if *send_to_all { ", to all" } else { "" },
+                if *send_to_self { ", to self" } else { "" }
+            ),
+            Self::FailEntry {
+                hardware_entry_failure_reason,
+            } => write!(f, "FailEntry {{ reason: {} }}", Hex(*hardware_entry_failure_reason)),
+            Self::Nothing => f.write_str("Nothing"),
+            Self::Unsupported { raw, detail } => {
+                write!(f, "Unsupported {{ raw: {}, detail: {} }}", Hex(*raw), Hex(*detail))
+            }
+        }
+    }
+}
+
+/// A number shown as `0x...` through `Display`, so that every number of
+/// [`AxVCpuExitReason`]'s `Display` shares one formatter.
+struct Hex(u64);
+
+impl core::fmt::Display for Hex {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{:#x}", self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,5 +446,75 @@ mod tests {
         assert_eq!(std::format!("{:?}", SysRegAddr::new(0x30c0)), "SysRegAddr(0x30c0)");
         assert_eq!(Port(0x60).number(), 0x60);
         assert_eq!(SysRegAddr(7).addr(), 7);
+    }
+
+    #[test]
+    fn exits_display_their_numbers_in_hex() {
+        let show = |exit: AxVCpuExitReason| std::format!("{exit}");
+        assert_eq!(
+            show(AxVCpuExitReason::MmioRead {
+                addr: GuestPhysAddr::from(0x900_0018),
+                width: AccessWidth::Dword,
+                reg: 3,
+                reg_width: AccessWidth::Qword,
+                signed_ext: false,
+            }),
+            "MmioRead { addr: 0x9000018, width: 4, reg: 3, reg_width: 8 }"
+        );
+        assert_eq!(
+            show(AxVCpuExitReason::SendIPI {
+                target_cpu: 0x2,
+                target_cpu_aux: 0,
+                send_to_all: true,
+                send_to_self: false,
+                vector: 1,
+            }),
+            "SendIPI { target_cpu: 0x2, target_cpu_aux: 0x0, vector: 0x1, to all }"
+        );
+        assert_eq!(
+            show(AxVCpuExitReason::MmioWrite {
+                addr: GuestPhysAddr::from(0x1000),
+                width: AccessWidth::Byte,
+                data: 0x41,
+            }),
+            "MmioWrite { addr: 0x1000, width: 1, data: 0x41 }"
+        );
+        assert_eq!(
+            show(AxVCpuExitReason::Hypercall {
+                nr: 0x8400_0000,
+                args: [1, 2, 0, 0, 0, 0xff]
+            }),
+            "Hypercall { nr: 0x84000000, args: [0x1, 0x2, 0x0, 0x0, 0x0, 0xff] }"
+        );
+        assert_eq!(
+            show(AxVCpuExitReason::SysRegRead {
+                addr: SysRegAddr::new(0x30c0),
+                reg: 0,
+            }),
+            "SysRegRead { addr: 0x30c0, reg: 0 }"
+        );
+        assert_eq!(
+            show(AxVCpuExitReason::NestedPageFault {
+                addr: GuestPhysAddr::from(0x8000_0000),
+                access_flags: AccessFlags::READ | AccessFlags::EXECUTE,
+            }),
+            "NestedPageFault { addr: 0x80000000, access: read|execute }"
+        );
+        assert_eq!(
+            show(AxVCpuExitReason::IoWrite {
+                port: Port::new(0x3f8),
+                width: AccessWidth::Byte,
+                data: 0xa,
+            }),
+            "IoWrite { port: 0x3f8, width: 1, data: 0xa }"
+        );
+        assert_eq!(
+            show(AxVCpuExitReason::Unsupported {
+                raw: 0x9200_0046,
+                detail: 0x40
+            }),
+            "Unsupported { raw: 0x92000046, detail: 0x40 }"
+        );
+        assert_eq!(show(AxVCpuExitReason::Halt), "Halt");
     }
 }

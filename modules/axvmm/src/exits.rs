@@ -111,7 +111,7 @@ pub fn handle<P: VmmHal>(vmm: &Vmm<P>, run: &Arc<Run>, vcpu: usize, exit: AxVCpu
             run,
             format_args!("vCPU {vcpu}: unhandled exception (syndrome {raw:#x}, address {detail:#x})"),
         ),
-        other => vmm.stop_run(run, format_args!("vCPU {vcpu}: unhandled exit {other:?}")),
+        other => vmm.stop_run(run, format_args!("vCPU {vcpu}: unhandled exit {other}")),
     }
     if vm.shutting_down() { Next::Yield } else { Next::Resume }
 }
