@@ -6,7 +6,7 @@
 //! that names the command and what is wrong (`vm pause: "x" is not a VM
 //! id`), and a refused command changes nothing.
 
-use super::{Manager, format};
+use super::{Manager, format, format::Quoted};
 use crate::lifecycle::Request;
 use alloc::{
     format,
@@ -99,7 +99,12 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
         "mem" => no_arguments("mem", &rest, Command::Mem)?,
         "exit" | "quit" => no_arguments(first, &rest, Command::Exit)?,
         "vm" => parse_vm(&rest)?,
-        _ => return Err(format!("unknown command {first:?}; \"help\" lists the commands")),
+        _ => {
+            return Err(format!(
+                "unknown command {}; \"help\" lists the commands",
+                Quoted(first)
+            ));
+        }
     };
     Ok(Some(command))
 }
@@ -108,7 +113,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
 fn no_arguments(name: &str, rest: &[&str], command: Command) -> Result<Command, String> {
     match rest.first() {
         None => Ok(command),
-        Some(word) => Err(format!("{name}: unexpected argument {word:?}")),
+        Some(word) => Err(format!("{name}: unexpected argument {}", Quoted(word))),
     }
 }
 
@@ -120,7 +125,7 @@ fn parse_vm(words: &[&str]) -> Result<Command, String> {
     let request = Request::from_name(sub);
     let takes_json = matches!(sub, "list" | "info");
     if request.is_none() && !matches!(sub, "list" | "info" | "create" | "console") {
-        return Err(format!("vm: unknown subcommand {sub:?}"));
+        return Err(format!("vm: unknown subcommand {}", Quoted(sub)));
     }
     let name = format!("vm {sub}");
     // Options first out of the way, then the positional arguments.
@@ -129,7 +134,7 @@ fn parse_vm(words: &[&str]) -> Result<Command, String> {
     for &word in rest {
         match word {
             "--json" if takes_json => json = true,
-            _ if word.starts_with("--") => return Err(format!("{name}: unknown option {word:?}")),
+            _ if word.starts_with("--") => return Err(format!("{name}: unknown option {}", Quoted(word))),
             _ => args.push(word),
         }
     }
@@ -160,7 +165,7 @@ fn parse_vm(words: &[&str]) -> Result<Command, String> {
         }
     };
     match args.next() {
-        Some(extra) => Err(format!("{name}: unexpected argument {extra:?}")),
+        Some(extra) => Err(format!("{name}: unexpected argument {}", Quoted(extra))),
         None => Ok(command),
     }
 }
@@ -171,7 +176,7 @@ fn vm_id(command: &str, word: Option<&str>) -> Result<usize, String> {
     let digits = !word.is_empty() && word.bytes().all(|b| b.is_ascii_digit());
     match word.parse() {
         Ok(id) if digits => Ok(id),
-        _ => Err(format!("{command}: {word:?} is not a VM id")),
+        _ => Err(format!("{command}: {} is not a VM id", Quoted(word))),
     }
 }
 
@@ -203,7 +208,10 @@ pub fn execute(command: &Command, mgr: &dyn Manager) -> Result<Reply, String> {
                 } else {
                     names.join(", ")
                 };
-                return Err(format!("vm create: no config named {name:?}; built in: {known}"));
+                return Err(format!(
+                    "vm create: no config named {}; built in: {known}",
+                    Quoted(name)
+                ));
             }
             let id = mgr.create(name, *id).map_err(|e| format!("vm create: {e}"))?;
             format!(

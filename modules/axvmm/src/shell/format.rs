@@ -186,18 +186,28 @@ pub fn memory(mem: &MemorySummary) -> String {
 /// Writes `text` as a JSON string: quoted, with `"` and `\` escaped and
 /// control characters (C0, DEL and C1) as `\u00XX`.
 pub fn json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
+    let _ = write!(out, "{}", Quoted(text));
+}
+
+/// `text` quoted for a message or JSON (see [`json_string`]): a typed word
+/// in an error message shows where it starts and ends, and control
+/// characters in it cannot drive the terminal. (The shell's own quoting
+/// rather than `{:?}`, whose escaping tables cost the image about 4 KiB.)
+pub struct Quoted<'a>(pub &'a str);
+
+impl core::fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_char('"')?;
+        for c in self.0.chars() {
+            match c {
+                '"' => f.write_str("\\\"")?,
+                '\\' => f.write_str("\\\\")?,
+                c if c.is_control() => write!(f, "\\u{:04x}", u32::from(c))?,
+                c => f.write_char(c)?,
             }
-            c => out.push(c),
         }
+        f.write_char('"')
     }
-    out.push('"');
 }
 
 /// Writes one VM as a JSON object.

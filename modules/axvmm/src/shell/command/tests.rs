@@ -71,11 +71,13 @@ fn bad_lines_are_refused_with_a_message_naming_the_command_and_problem() {
         ("vm create linux x", "vm create: \"x\" is not a VM id"),
         ("vm create linux 1 2", "vm create: unexpected argument \"2\""),
         ("vm create --json linux", "vm create: unknown option \"--json\""),
-        // Quoted words are escaped, so odd input cannot drive the terminal.
+        // Quoted words are escaped (as in JSON), so odd input cannot drive
+        // the terminal.
         (
             "\u{1b}[2J",
-            "unknown command \"\\u{1b}[2J\"; \"help\" lists the commands",
+            "unknown command \"\\u001b[2J\"; \"help\" lists the commands",
         ),
+        ("vm info a\"b\\\u{9b}", "vm info: \"a\\\"b\\\\\\u009b\" is not a VM id"),
     ];
     for (line, message) in cases {
         assert_eq!(parse(line), Err(message.to_string()), "{line}");
