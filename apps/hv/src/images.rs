@@ -13,14 +13,19 @@ pub fn load(vm: &Vm, images: &EmbeddedVm) -> AxResult {
     vm.write_guest(GuestPhysAddr::from(cfg.kernel_load_gpa), images.kernel)
         .inspect_err(|e| {
             log::error!(
-                "{}: kernel does not fit at {:#x}: {e:?}",
+                "{}: kernel does not fit at {:#x}: {}",
                 vm.describe(),
-                cfg.kernel_load_gpa
+                cfg.kernel_load_gpa,
+                axvcpu::ErrorName(*e)
             );
         })?;
     if let (Some(data), Some(gpa)) = (images.bios, cfg.bios_load_gpa) {
         vm.write_guest(GuestPhysAddr::from(gpa), data).inspect_err(|e| {
-            log::error!("{}: BIOS image does not fit at {gpa:#x}: {e:?}", vm.describe());
+            log::error!(
+                "{}: BIOS image does not fit at {gpa:#x}: {}",
+                vm.describe(),
+                axvcpu::ErrorName(*e)
+            );
         })?;
     }
     let initrd = match (images.ramdisk, cfg.ramdisk_load_gpa) {

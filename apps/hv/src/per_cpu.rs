@@ -26,8 +26,9 @@ pub fn enable_virtualization_on_this_cpu() {
             crate::arch::virtualization_enabled(cpu);
         }
         Err(e) => log::error!(
-            "CPU {cpu}: cannot enable virtualization ({}): {e:?}",
-            axvm::backend_name()
+            "CPU {cpu}: cannot enable virtualization ({}): {}",
+            axvm::backend_name(),
+            axvcpu::ErrorName(e)
         ),
     }
 }

@@ -156,8 +156,13 @@ pub fn build(e: &EmbeddedVm, id: usize, pcpus: &[usize], console: Arc<dyn Consol
     if nodes > 0 {
         axlog::ax_println!("hv: VM {id} ({name}): {nodes} host device(s) passed through by node path");
     }
-    let vm =
-        Vm::new(config, console).map_err(|err| format!("{}: VM {id} ({name}): cannot create it: {err:?}", e.file))?;
+    let vm = Vm::new(config, console).map_err(|err| {
+        format!(
+            "{}: VM {id} ({name}): cannot create it: {}",
+            e.file,
+            axvcpu::ErrorName(err)
+        )
+    })?;
     if crate::images::load(&vm, e).is_err() || vm.boot().is_err() {
         let _ = vm.shutdown();
         return Err(format!("{}: images could not be loaded", vm.describe()));

@@ -121,7 +121,11 @@ impl<A: AxArchPerCpu> Drop for AxPerCpu<A> {
         if self.is_enabled()
             && let Err(err) = self.hardware_disable()
         {
-            log::error!("failed to disable virtualisation on CPU {:?}: {err:?}", self.cpu_id);
+            log::error!(
+                "failed to disable virtualisation on CPU {:?}: {}",
+                self.cpu_id,
+                crate::ErrorName(err)
+            );
         }
     }
 }

@@ -345,9 +345,10 @@ impl<A: AxArchVCpu> AxVCpu<A> {
             Ok(_) => to,
             Err(err) => {
                 log::error!(
-                    "VM {} vCPU {}: {from:?} -> {to:?} failed ({err:?}), vCPU is now invalid",
+                    "VM {} vCPU {}: {from:?} -> {to:?} failed ({}), vCPU is now invalid",
                     self.vm_id,
-                    self.vcpu_id
+                    self.vcpu_id,
+                    crate::ErrorName(*err)
                 );
                 VCpuState::Invalid
             }

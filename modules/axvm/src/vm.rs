@@ -95,7 +95,10 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
         let irqs = match layout {
             Some(layout) => {
                 let irqs = VmIrqs::<H>::new(id, layout).inspect_err(|e| {
-                    log::error!("VM {id} ({name}): cannot build its virtual GIC: {e:?}");
+                    log::error!(
+                        "VM {id} ({name}): cannot build its virtual GIC: {}",
+                        axvcpu::ErrorName(*e)
+                    );
                 })?;
                 let vgic = irqs.vgic();
                 for dev in [vgic.distributor(), vgic.redistributors()] {
@@ -543,9 +546,10 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
 
     fn fail_access(&self, vcpu: &mut AxVCpu<ArchVCpu<U>>, gpa: usize, e: AxError) -> AxResult {
         log::debug!(
-            "VM {} vCPU {}: access at {gpa:#x} failed ({e:?}); abort injected",
+            "VM {} vCPU {}: access at {gpa:#x} failed ({}); abort injected",
             self.id,
-            vcpu.id()
+            vcpu.id(),
+            axvcpu::ErrorName(e)
         );
         self.fault(vcpu, LastExitFault::Access)
     }
@@ -553,10 +557,11 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
     fn fault(&self, vcpu: &mut AxVCpu<ArchVCpu<U>>, fault: LastExitFault) -> AxResult {
         vcpu.inject_fault_for_last_exit(fault).inspect_err(|e| {
             log::warn!(
-                "VM {} ({}) vCPU {}: cannot take {fault:?}: {e:?}",
+                "VM {} ({}) vCPU {}: cannot take {fault:?}: {}",
                 self.id,
                 self.name,
-                vcpu.id()
+                vcpu.id(),
+                axvcpu::ErrorName(*e)
             );
         })
     }

@@ -171,7 +171,7 @@ impl<P: VmmHal> Vmm<P> {
         if let Some((entry, arg)) = slot.take_start()
             && let Err(e) = run.vm.prepare_vcpu(vcpu, entry, arg)
         {
-            self.stop_run(run, format_args!("vCPU {vcpu} cannot start: {e:?}"));
+            self.stop_run(run, format_args!("vCPU {vcpu} cannot start: {}", axvcpu::ErrorName(e)));
             return false;
         }
         slot.power() == Power::On && (!slot.halted() || Self::wants_to_run(run, vcpu, local.is_bound(run, vcpu), cpu))
@@ -260,7 +260,7 @@ impl<P: VmmHal> Vmm<P> {
             let next = match exit {
                 Ok(exit) => exits::handle(self, run, vcpu, exit),
                 Err(e) => {
-                    self.stop_run(run, format_args!("vCPU {vcpu} failed: {e:?}"));
+                    self.stop_run(run, format_args!("vCPU {vcpu} failed: {}", axvcpu::ErrorName(e)));
                     Next::Yield
                 }
             };
