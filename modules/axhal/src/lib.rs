@@ -87,6 +87,8 @@ pub mod dtb;
 pub mod esr;
 pub mod irq;
 pub mod mem;
+#[cfg_attr(not(target_os = "none"), allow(dead_code))]
+mod mul_div;
 #[path = "arch/x86_64/exception.rs"]
 pub mod x86_exception;
 

@@ -2,8 +2,9 @@
 //! and one-shot timer deadlines.
 
 use crate::arch::timer;
+use crate::mul_div::mul_div;
 
-const NANOS_PER_SEC: u128 = 1_000_000_000;
+const NANOS_PER_SEC: u64 = 1_000_000_000;
 
 /// Current counter value.
 pub fn current_ticks() -> u64 {
@@ -17,13 +18,12 @@ pub fn ticks_per_sec() -> u64 {
 
 /// Converts counter ticks to nanoseconds.
 pub fn ticks_to_nanos(ticks: u64) -> u64 {
-    let f = timer::frequency().max(1) as u128;
-    (ticks as u128 * NANOS_PER_SEC / f) as u64
+    mul_div(ticks, NANOS_PER_SEC, timer::frequency().max(1))
 }
 
 /// Converts nanoseconds to counter ticks.
 pub fn nanos_to_ticks(nanos: u64) -> u64 {
-    (nanos as u128 * timer::frequency() as u128 / NANOS_PER_SEC) as u64
+    mul_div(nanos, timer::frequency(), NANOS_PER_SEC)
 }
 
 /// Nanoseconds since the counter started (boot, on QEMU).

@@ -21,7 +21,10 @@ pub const SLICE_NS: u64 = 10_000_000;
 
 /// [`SLICE_NS`] in counter ticks at `ticks_per_second` (at least 1).
 pub fn tick_in_ticks(ticks_per_second: u64) -> u64 {
-    (u128::from(SLICE_NS) * u128::from(ticks_per_second) / 1_000_000_000).max(1) as u64
+    // SLICE_NS * ticks_per_second / 10^9, rounded down, without a 128-bit
+    // division (SLICE_NS divides a second).
+    const _: () = assert!(1_000_000_000 % SLICE_NS == 0);
+    (ticks_per_second / (1_000_000_000 / SLICE_NS)).max(1)
 }
 
 /// A CPU's note that one of its halted vCPUs was woken since the CPU last
@@ -107,6 +110,14 @@ mod tests {
         assert!(s.over(10));
         note.clear();
         assert!(!s.over(10));
+    }
+
+    #[test]
+    fn the_tick_in_ticks_is_the_slice_rounded_down_and_at_least_one() {
+        for hz in [0, 1, 99, 100, 24_000_000, 62_500_000, 1_000_000_007, u64::MAX] {
+            let exact = (u128::from(SLICE_NS) * u128::from(hz) / 1_000_000_000).max(1) as u64;
+            assert_eq!(tick_in_ticks(hz), exact, "{hz} Hz");
+        }
     }
 
     #[test]
