@@ -2,6 +2,7 @@
 //! tree first, then memory, then interrupts. Facts come from the device
 //! tree; `axconfig` constants fill in what it lacks.
 
+use crate::arch::MapError;
 use crate::dtb::{self, List, PhysRange, PlatformInfo, PsciMethod};
 use crate::mem::{self, MAX_FREE};
 use axconfig::{devices, memory};
@@ -116,11 +117,17 @@ pub fn init_memory() -> List<PhysRange, MAX_FREE> {
     let free = mem::free_ranges(info.ram.as_slice(), reserved.as_slice());
     let mut mapped = List::default();
     for r in free.as_slice() {
-        match r.end().map(|end| crate::arch::map_ram(r.base, end)) {
-            Some(Ok(())) => {
+        // (A range whose end overflows is out of range too; the error's
+        // own `Debug` rather than the `Option<Result>`'s, which costs
+        // about 1 KiB of code.)
+        match r
+            .end()
+            .map_or(Err(MapError::OutOfRange), |end| crate::arch::map_ram(r.base, end))
+        {
+            Ok(()) => {
                 mapped.push(*r);
             }
-            other => log::warn!("RAM {:#x}+{:#x} left unused: cannot map it ({other:?})", r.base, r.size),
+            Err(e) => log::warn!("RAM {:#x}+{:#x} left unused: cannot map it ({e:?})", r.base, r.size),
         }
     }
     mapped

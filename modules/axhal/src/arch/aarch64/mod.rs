@@ -13,7 +13,7 @@ pub mod trap;
 pub(crate) mod uart;
 
 pub(crate) use boot::secondary_entry;
-pub(crate) use mmu::map_ram;
+pub(crate) use mmu::{MapError, map_ram};
 
 unsafe extern "Rust" {
     /// The runtime's entry on the boot CPU (defined by `axruntime`).
