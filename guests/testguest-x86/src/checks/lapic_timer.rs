@@ -8,7 +8,8 @@
 //!   (the shorter counts).
 //! - `lapic timer periodic`: the periodic timer with the same count
 //!   interrupts [`PERIODS`] times in about as many periods (between half
-//!   and twice the one-shot's time each).
+//!   and four times the one-shot's time each: the host's load stretches
+//!   the periods).
 //!
 //! The guest does not know the APIC clock's frequency; only the ratio to
 //! the TSC matters, and the waits are bounded by [`tsc::TIMEOUT_TICKS`].
@@ -104,8 +105,12 @@ pub fn run(report: &mut Report) {
     if count < PERIODS {
         report.fail(name, format_args!("{} interrupts of {} within the timeout", count, PERIODS));
     } else {
+        // Generous above: QEMU's timers run on the host's clock, and on a
+        // loaded host the periodic run was seen at 2.1 times the one-shot's
+        // estimate. A wrong divider or a timer that does not repeat is still
+        // caught (the count, and the lower bound).
         report.check(
-            ticks >= expected / 2 && ticks <= expected * 2,
+            ticks >= expected / 2 && ticks <= expected * 4,
             name,
             format_args!("{} interrupts took {} TSC ticks, want about {}", PERIODS, ticks, expected),
         );
