@@ -13,7 +13,7 @@ pub(crate) const fn mul_div(value: u64, mul: u64, div: u64) -> u64 {
     // value = q * div + r with r < div, so
     // value * mul / div = q * mul + r * mul / div, exactly.
     let (q, r) = (value / div, value % div);
-    q.wrapping_mul(mul).wrapping_add(r * mul / div)
+    q.wrapping_mul(mul).wrapping_add(r.wrapping_mul(mul) / div)
 }
 
 #[cfg(test)]

@@ -64,15 +64,10 @@ impl<H: AxVMHal> ExitFastPath for InLoop<'_, H> {
             },
         };
         let resume = match self.irqs {
-            Some(irqs) if irqs.entry_is_quiet(self.vcpu_id, true) => {
-                // Other vCPUs the access or SGI gave an interrupt. (When
-                // handed back, the caller tells them after reading this
-                // vCPU's list registers back: the model's lock is then
-                // free for them.)
-                irqs.deliver_kicks(Some(self.vcpu_id));
-                true
-            }
-            Some(_) => false,
+            // The kicks first: a kick for this vCPU (another CPU gave it an
+            // interrupt meanwhile) is taken here, and the model's work for
+            // it, noted before the kick, is then seen by the check.
+            Some(irqs) => !irqs.deliver_kicks(Some(self.vcpu_id)) && irqs.entry_is_quiet(self.vcpu_id, true),
             None => true,
         };
         // A run that ends here is counted by the caller.

@@ -184,3 +184,15 @@ fn the_fast_path_leaves_a_guest_that_cannot_take_its_fault_to_the_vm() {
     );
     assert_eq!(take_events(), [Event::Offered(FastExit::Slow)]);
 }
+
+#[test]
+fn a_kick_for_the_vcpu_itself_is_reported_not_dropped() {
+    let vm = vm_with(CONFIG);
+    enable_private(&vm, 0);
+    // vCPU 1 sends SGI 3 to vCPU 0: the model notes work and a kick for it.
+    vm.vgic().unwrap().send_sgi(1, (3 << 24) | 0b1);
+    let irqs = vm.irqs_for_tests();
+    assert!(irqs.deliver_kicks(Some(0)), "its own kick is reported to the caller");
+    assert!(kicks().is_empty(), "and nobody else was notified");
+    assert!(!irqs.deliver_kicks(Some(0)), "taken once");
+}

@@ -134,17 +134,25 @@ impl<H: AxVMHal> VmIrqs<H> {
         }
     }
 
-    /// Notifies every vCPU but `except` that got a deliverable interrupt.
-    pub fn deliver_kicks(&self, except: Option<usize>) {
+    /// Notifies every vCPU but `except` that got a deliverable interrupt;
+    /// returns whether `except` was among them (its own kick is taken
+    /// here: the caller must then flush its list registers itself).
+    pub fn deliver_kicks(&self, except: Option<usize>) -> bool {
         let kicks = self.vgic.take_kicks();
         if kicks == 0 {
-            return;
+            return false;
         }
+        let mut own = false;
         for vcpu in 0..self.local_levels.len().min(32) {
-            if kicks & (1 << vcpu) != 0 && Some(vcpu) != except {
-                let _ = H::inject_irq_to_vcpu(self.vm_id, vcpu, 0);
+            if kicks & (1 << vcpu) != 0 {
+                if Some(vcpu) == except {
+                    own = true;
+                } else {
+                    let _ = H::inject_irq_to_vcpu(self.vm_id, vcpu, 0);
+                }
             }
         }
+        own
     }
 }
 

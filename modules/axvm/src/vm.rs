@@ -340,6 +340,12 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
         self.irqs.as_ref().map(|i| i.vgic())
     }
 
+    /// The interrupt state, for the unit tests.
+    #[cfg(test)]
+    pub(crate) fn irqs_for_tests(&self) -> &VmIrqs<H> {
+        self.irqs.as_ref().expect("a VM with a virtual GIC")
+    }
+
     /// Runs vCPU `vcpu_id` on the calling physical CPU (binding it on first
     /// use) until an exit the VM does not handle itself, and returns it;
     /// `answer`, if any, is first set as the value of the hypercall it

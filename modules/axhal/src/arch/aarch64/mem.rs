@@ -21,7 +21,7 @@ use core::arch::global_asm;
 
 global_asm!(
     r#"
-    .section .text.memcpy, "ax"
+    .pushsection .text.memcpy, "ax"
     .global memcpy
     .type   memcpy, %function
     .p2align 4
@@ -68,5 +68,6 @@ memcpy:
     b.ne    8b
 9:  ret
     .size   memcpy, . - memcpy
+    .popsection
 "#
 );
