@@ -395,16 +395,13 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
                 irqs.after_exit::<U, _>(vcpu_id, vcpu.get_arch_vcpu(), halted);
             }
             let exit = exit?;
-            if fast.handed_back.take() && exit == AxVCpuExitReason::Nothing {
+            let handled = if fast.handed_back.take() && exit == AxVCpuExitReason::Nothing {
                 // An access the fast path finished: only the interrupt
-                // work is left.
-                if let Some(irqs) = &self.irqs {
-                    irqs.deliver_kicks(Some(vcpu_id));
-                }
-                access_exit = false;
-                continue;
-            }
-            let handled = self.handle_exit(&mut vcpu, &exit);
+                // work is left (not the guest's yield).
+                Ok(Handled::Done)
+            } else {
+                self.handle_exit(&mut vcpu, &exit)
+            };
             if let Some(irqs) = &self.irqs {
                 irqs.deliver_kicks(Some(vcpu_id));
             }
