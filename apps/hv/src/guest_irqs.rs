@@ -3,12 +3,18 @@
 //! interrupt (PPI 25).
 //!
 //! A timer interrupt is level-sensitive and stays asserted until the guest
-//! reprograms its timer, so when one fires the host masks it on this CPU
+//! reprograms its timer, so when one fires the host leaves it active on
+//! this CPU (its priority dropped, not deactivated: it cannot fire again)
 //! and notes that the vCPU bound here has a timer event; the VM layer then
-//! gives the line's level to the virtual GIC. Before each guest entry, and
-//! after each WFI exit (the vCPU may sleep then, and its timer's interrupt
-//! is what wakes it), the VM layer asks for the interrupt of every idle
-//! timer line to be unmasked again ([`unmask`]). The maintenance interrupt only ends the guest run;
+//! gives the line's level to the virtual GIC, which delivers it through a
+//! list register linked to this physical interrupt. The guest's
+//! deactivation of the virtual interrupt deactivates the physical one, with
+//! no exit. Before each guest entry, and after each WFI exit (the vCPU may
+//! sleep then, and its timer's interrupt is what wakes it), the VM layer
+//! asks for the interrupt of every idle timer line to be re-armed
+//! ([`unmask`]): deactivated here if the host still holds it active (the
+//! guest reprogrammed its timer without taking the interrupt, or another
+//! vCPU ran here since). The maintenance interrupt only ends the guest run;
 //! the VM layer does the work after the exit.
 
 use arm_vcpu::irqs::{MAINTENANCE_PPI, PTIMER_PPI, VTIMER_PPI};
@@ -16,16 +22,17 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 const MAX_CPUS: usize = axconfig::cpu::MAX_NUM;
 
-/// Per CPU: bit `n` set while PPI `n` is masked by [`on_timer`].
-static MASKED: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(0) }; MAX_CPUS];
+/// Per CPU: bit `n` set while PPI `n` is left active by [`on_timer`] (the
+/// guest may have deactivated it since, through a linked list register).
+static LEFT_ACTIVE: [AtomicU32; MAX_CPUS] = [const { AtomicU32::new(0) }; MAX_CPUS];
 /// Per CPU: a guest timer fired since the CPU loop last looked.
 static TIMER_FIRED: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
 
 fn on_timer(intid: u32) {
     let cpu = axhal::percpu::cpu_id();
-    if let Some(m) = MASKED.get(cpu) {
+    if let Some(m) = LEFT_ACTIVE.get(cpu) {
         m.fetch_or(1 << intid, Ordering::AcqRel);
-        axhal::irq::set_enabled_on_this_cpu(intid, false);
+        axhal::irq::leave_active();
     }
     if let Some(f) = TIMER_FIRED.get(cpu) {
         f.store(true, Ordering::Release);
@@ -53,11 +60,11 @@ pub fn enable_on_this_cpu() {
     }
 }
 
-/// Unmasks `irq`: a PPI on this CPU if [`on_timer`] masked it, or a
-/// forwarded SPI the guest has finished with.
+/// Re-arms `irq`: deactivates a PPI on this CPU if [`on_timer`] left it
+/// active, or unmasks a forwarded SPI the guest has finished with.
 pub fn unmask(irq: usize) {
     let cpu = axhal::percpu::cpu_id();
-    let (Some(m), Ok(intid)) = (MASKED.get(cpu), u32::try_from(irq)) else {
+    let (Some(m), Ok(intid)) = (LEFT_ACTIVE.get(cpu), u32::try_from(irq)) else {
         return;
     };
     if intid >= 32 {
@@ -72,7 +79,8 @@ pub fn unmask(irq: usize) {
     let bit = 1 << intid;
     if m.load(Ordering::Acquire) & bit != 0 {
         m.fetch_and(!bit, Ordering::AcqRel);
-        axhal::irq::set_enabled_on_this_cpu(intid, true);
+        // Harmless when the guest deactivated it already.
+        axhal::irq::deactivate(intid);
     }
 }
 

@@ -44,11 +44,15 @@ pub trait AxVCpuHal {
     /// The guest owns physical interrupt `irq` and is ready for it again:
     /// a per-CPU interrupt of a device that is part of the vCPU (its timer)
     /// whose line is idle, or a forwarded SPI the guest has finished with.
-    /// The host unmasks it (a PPI on the current CPU) if its handler masked
-    /// it when it fired. The VM layer calls it for every idle timer line
-    /// before each guest entry and after each WFI exit (the vCPU may sleep
-    /// then, and only its timer's interrupt can wake it), so it must be
-    /// cheap when nothing is masked.
+    /// The host re-arms it (a PPI on the current CPU): unmasks it if its
+    /// handler masked it when it fired, or deactivates it if the handler
+    /// left it active. (A timer's physical interrupt is best left active:
+    /// the VM delivers timer lines through list registers linked to it, so
+    /// that the guest's own deactivation re-arms it without an exit.) The
+    /// VM layer calls it for every idle timer line before each guest entry
+    /// and after each WFI exit (the vCPU may sleep then, and only its
+    /// timer's interrupt can wake it), so it must be cheap when nothing is
+    /// left masked or active.
     /// The default does nothing.
     fn unmask_guest_irq(irq: usize) {
         let _ = irq;

@@ -75,7 +75,8 @@ pub type TimerDeadlines = [Option<u64>; LOCAL_TIMERS];
 
 /// An interrupt line the vCPU's own hardware drives while the vCPU is bound
 /// (on aarch64: the EL1 virtual timer, PPI 27, and the EL1 physical timer,
-/// PPI 30), with its level as the guest programmed it.
+/// PPI 30), with its level as the guest programmed it. Its physical
+/// interrupt on the CPU the vCPU is bound to has the same INTID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LocalIrqLine {
     /// The INTID the guest sees.

@@ -4,7 +4,7 @@
 //!
 //! Around each run of vCPU `i` (on its own physical CPU):
 //! 1. before entry: the levels of its timer lines go into the model
-//!    (`set_level`, only on a change), then the model fills its list
+//!    (`set_local_level`, only on a change), then the model fills its list
 //!    registers (`flush_lrs`); an entry right after a device access exit
 //!    skips both when the model has nothing for the vCPU and its lines were
 //!    low (`entry_is_quiet`), and on the same condition an access the
@@ -16,9 +16,11 @@
 //!    the timer levels are sampled again, so
 //!    that a vCPU halting in WFI is only put to sleep when nothing is
 //!    deliverable, and the physical interrupt of every idle timer line is
-//!    unmasked, so that the timer can wake the vCPU (a guest may take its
-//!    timer interrupt, arm the timer again and wait in WFI with no exit in
-//!    between: the last entry then saw the line high and left it masked);
+//!    re-armed, so that the timer can wake the vCPU. A timer interrupt
+//!    reaches the guest through a list register linked to the physical
+//!    interrupt (HW bit): the guest's deactivation re-arms the physical
+//!    one with no exit (no maintenance interrupt), and a line still high
+//!    then fires again at once;
 //! 3. after an exit handled inside the VM (a GIC register write, an SGI),
 //!    every other vCPU that got a deliverable interrupt is notified through
 //!    [`AxVMHal::inject_irq_to_vcpu`], which interrupts its physical CPU or
@@ -61,9 +63,11 @@ impl<H: AxVMHal> VmIrqs<H> {
     }
 
     /// Gives the model the levels of vCPU `vcpu_id`'s own lines that
-    /// changed since the last call, and unmasks the physical interrupt of
-    /// every idle line through `U` (the host masked it when it fired, as it
-    /// stays asserted until the guest reprograms its timer).
+    /// changed since the last call (delivered linked to their physical
+    /// interrupts: `Vgic::set_local_level`), and re-arms the physical
+    /// interrupt of every idle line through `U` (the host left it active
+    /// or masked it when it fired, as it stays asserted until the guest
+    /// reprograms its timer; the guest's own deactivation re-arms it too).
     fn sample_local_lines<U: AxVCpuHal, A: AxArchVCpu>(&self, vcpu_id: usize, arch: &A) {
         let Some(cell) = self.local_levels.get(vcpu_id) else {
             return;
@@ -79,7 +83,7 @@ impl<H: AxVMHal> VmIrqs<H> {
                     U::unmask_guest_irq(line.intid as usize);
                 }
                 if (old & bit != 0) != line.level {
-                    self.vgic.set_level(vcpu_id, line.intid, line.level);
+                    self.vgic.set_local_level(vcpu_id, line.intid, line.level);
                 }
             }
         }

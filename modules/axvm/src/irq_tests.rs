@@ -126,7 +126,12 @@ fn the_timer_line_is_delivered_and_resampled_after_the_guest_ends_it() {
     {
         let mut cell = vm.vcpu(0).unwrap().lock();
         let v = cell.get_arch_vcpu().lrs.lr[0];
-        assert_ne!(v & lr::EOI, 0, "a level interrupt asks for an exit on deactivation");
+        assert_ne!(v & lr::HW, 0, "linked to the physical timer interrupt");
+        assert_eq!(
+            v >> lr::PINTID_SHIFT & lr::PINTID_MASK,
+            27,
+            "the physical INTID is the same"
+        );
     }
     // The guest acknowledges and ends it, and reprograms its timer.
     fn end_all(l: &mut ListRegs) {

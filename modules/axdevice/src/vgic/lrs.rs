@@ -159,7 +159,10 @@ impl VgicState {
         let Some(irq) = self.irq(vcpu, intid).copied() else {
             return 0;
         };
-        let pending = irq.pending();
+        // A linked one is never pending and active at once: its next
+        // occurrence waits in the model (a level line: in the physical
+        // GIC) until the guest has deactivated this one.
+        let pending = irq.pending() && !(irq.has(IrqFlags::HW_LINKED) && irq.has(IrqFlags::ACTIVE));
         let mut value = (u64::from(intid) & lr::VINTID_MASK) | (u64::from(irq.priority) << lr::PRIORITY_SHIFT);
         if irq.has(IrqFlags::GROUP1) {
             value |= lr::GROUP1;

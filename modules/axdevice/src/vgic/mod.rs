@@ -212,6 +212,21 @@ impl Vgic {
         self.with_state(|s| s.update(vcpu, intid, Op::Line(level)));
     }
 
+    /// Sets the level of PPI `intid` (16..31) of `vcpu` driven by the
+    /// vCPU's own hardware (its timers), whose physical interrupt has the
+    /// same INTID on the physical CPU the vCPU runs on. From then on the
+    /// model delivers it through list registers linked to that physical
+    /// interrupt (HW bit, never pending and active at once): the host
+    /// leaves the physical interrupt active when it fires, and the guest's
+    /// deactivation re-arms it in the physical GIC without an exit. Other
+    /// INTIDs and vCPUs are ignored.
+    pub fn set_local_level(&self, vcpu: usize, intid: u32, level: bool) {
+        if !(NR_SGIS..NR_PRIVATE).contains(&intid) {
+            return;
+        }
+        self.with_state(|s| s.update(vcpu, intid, Op::LocalLine(level)));
+    }
+
     /// Latches interrupt `intid` pending (an edge): an SGI or PPI of
     /// `vcpu`, or an SPI (`vcpu` is ignored).
     pub fn set_pending(&self, vcpu: usize, intid: u32) {

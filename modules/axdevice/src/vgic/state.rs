@@ -34,10 +34,12 @@ bitflags! {
         const GROUP1 = 1 << 5;
         /// A physical SPI the host forwards ([`Vgic::set_forwarded`](super::Vgic::set_forwarded)).
         const FORWARDED = 1 << 6;
-        /// A forwarded SPI delivered through a list register linked to
-        /// the physical interrupt (HW bit): the guest's deactivation
-        /// deactivates it in the physical GIC, with no exit
-        /// ([`Vgic::set_hw_linked`](super::Vgic::set_hw_linked)).
+        /// Delivered through a list register linked to the physical
+        /// interrupt of the same INTID (HW bit): the guest's deactivation
+        /// deactivates it in the physical GIC, with no exit. A forwarded
+        /// SPI ([`Vgic::set_hw_linked`](super::Vgic::set_hw_linked)) or a
+        /// line of the vCPU's own timers
+        /// ([`Vgic::set_local_level`](super::Vgic::set_local_level)).
         const HW_LINKED = 1 << 7;
     }
 }
@@ -79,7 +81,8 @@ impl Irq {
     /// The pending state: the latch, or for a level-sensitive interrupt a
     /// high line while it is not active. The line is sampled again when
     /// the guest deactivates the interrupt (the list register's EOI
-    /// maintenance), not while it is active.
+    /// maintenance; for a linked one, the physical interrupt firing again
+    /// or the next exit), not while it is active.
     pub(super) fn pending(&self) -> bool {
         self.has(IrqFlags::LATCH)
             || (!self.has(IrqFlags::EDGE) && self.has(IrqFlags::LEVEL) && !self.has(IrqFlags::ACTIVE))
@@ -123,6 +126,10 @@ pub(super) enum Op {
     /// The input line goes to this level (a rising edge latches an
     /// edge-triggered interrupt).
     Line(bool),
+    /// As [`Line`](Self::Line), for a line of the vCPU's own hardware
+    /// whose physical interrupt the guest deactivates through the list
+    /// register: marks it [`IrqFlags::HW_LINKED`] too.
+    LocalLine(bool),
     /// Latch pending.
     SetPending,
     /// Clear the latch.
@@ -161,6 +168,10 @@ impl Op {
     /// which for a forwarded SPI means that the host may unmask it.
     fn apply(self, irq: &mut Irq) -> bool {
         match self {
+            Self::LocalLine(level) => {
+                irq.flags.insert(IrqFlags::HW_LINKED);
+                return Self::Line(level).apply(irq);
+            }
             Self::Line(level) => {
                 if level && irq.has(IrqFlags::EDGE) && !irq.has(IrqFlags::LEVEL) {
                     irq.flags.insert(IrqFlags::LATCH);

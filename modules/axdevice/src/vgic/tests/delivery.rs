@@ -435,6 +435,48 @@ fn hw_linked_spi_goes_to_the_physical_gic_without_an_unmask() {
 }
 
 #[test]
+fn a_local_timer_line_is_linked_and_never_pending_and_active_at_once() {
+    let g = Gic::new(2, 32);
+    g.wd(gicd::CTLR, gicd::CTLR_ENABLE_GRP1);
+    g.ws(1, irq::IGROUPR, u32::MAX);
+    g.ws(1, irq::ISENABLER, u32::MAX);
+    g.vgic.set_local_level(1, 27, true);
+    g.vgic.set_local_level(1, 3, true); // an SGI: not a line, ignored
+    g.vgic.set_local_level(9, 27, true); // no such vCPU: ignored
+    let mut lrs = list_regs(4);
+    g.flush(1, &mut lrs);
+    assert_eq!(held(&lrs), [27]);
+    let v = lrs.lr[0];
+    assert_ne!(v & lr::HW, 0, "linked to the physical timer interrupt");
+    assert_eq!((v >> lr::PINTID_SHIFT) & lr::PINTID_MASK, 27, "pINTID");
+    assert_eq!(state_of(v), lr::STATE_PENDING);
+    // Taken; pended again through the redistributor while active: the
+    // list register shows it active only, the new one waits in the model.
+    ack(&mut lrs, 0);
+    g.sync(1, &lrs);
+    g.ws(1, irq::ISPENDR, 1 << 27);
+    g.flush(1, &mut lrs);
+    assert_eq!(state_of(lrs.lr[0]), lr::STATE_ACTIVE, "not pending and active at once");
+    // The guest deactivates it (in hardware too, no exit); the line is still
+    // high and the latch is set: pending again at the next pass.
+    deactivate(&mut lrs, 0);
+    g.sync(1, &lrs);
+    g.flush(1, &mut lrs);
+    assert_eq!(held(&lrs), [27]);
+    assert_eq!(state_of(lrs.lr[0]), lr::STATE_PENDING);
+    // Ended with the line low: nothing left, and no unmask for the host
+    // (it re-arms its timer interrupts itself when a line is seen low).
+    ack(&mut lrs, 0);
+    deactivate(&mut lrs, 0);
+    g.vgic.set_local_level(1, 27, false);
+    g.sync(1, &lrs);
+    g.flush(1, &mut lrs);
+    assert_eq!(held(&lrs), Vec::<u32>::new());
+    assert_eq!(g.vgic.take_unmasks(&mut [0u32; 4]), 0);
+    assert!(!g.vgic.has_deliverable(1));
+}
+
+#[test]
 fn private_interrupts_reach_the_list_registers_however_they_became_pending() {
     // A flush visits only the private interrupts noted as live: each way
     // of making one pending or active must note it.
