@@ -603,7 +603,18 @@ fn decode_data_abort(esr: u64, far: u64, hpfar: u64) -> SyncException {
             fault,
         };
     }
-    let access = MmioAccess {
+    SyncException::DataAbort {
+        gpa,
+        far,
+        access: syndrome_access(esr),
+        fault,
+    }
+}
+
+/// The access a data abort's valid instruction syndrome (ISV = 1)
+/// describes.
+fn syndrome_access(esr: u64) -> MmioAccess {
+    MmioAccess {
         width: access_width(read_u8(ISS_DABT::SAS, esr)),
         reg: usize::from(read_u8(ISS_DABT::SRT, esr)),
         reg_width: if ISS_DABT::SF.is_set(esr) {
@@ -612,15 +623,31 @@ fn decode_data_abort(esr: u64, far: u64, hpfar: u64) -> SyncException {
             AccessWidth::Dword
         },
         sign_extend: ISS_DABT::SSE.is_set(esr),
-        write,
+        write: ISS_DABT::WNR.is_set(esr),
         acquire_release: ISS_DABT::AR.is_set(esr),
-    };
-    SyncException::DataAbort {
-        gpa,
-        far,
-        access,
-        fault,
     }
+}
+
+/// The exit of most device accesses, decoded in a few steps: a data abort
+/// from the guest with a valid syndrome on an address its stage-2 table
+/// does not map (a translation fault, not on its own table walk, FAR
+/// valid). Gives the address and the access exactly as [`decode_sync`]
+/// gives them in its [`SyncException::DataAbort`]; `None` for any other
+/// syndrome, which [`decode_sync`] then decodes.
+pub fn translation_fault_access(esr: u64, far: u64, hpfar: u64) -> Option<(GuestPhysAddr, MmioAccess)> {
+    if read_u8(ESR_EL2::EC, esr) != ExceptionClass::DataAbortLower.code() {
+        return None;
+    }
+    let fault = FaultStatus::from_code(read_u8(ISS_DABT::DFSC, esr));
+    if !ISS_DABT::ISV.is_set(esr)
+        || ISS_DABT::CM.is_set(esr)
+        || ISS_DABT::S1PTW.is_set(esr)
+        || ISS_DABT::FNV.is_set(esr)
+        || !matches!(fault, FaultStatus::Translation(_))
+    {
+        return None;
+    }
+    Some((compose_ipa(hpfar_page(hpfar)?, far)?, syndrome_access(esr)))
 }
 
 fn decode_instruction_abort(esr: u64, far: u64, hpfar: u64) -> SyncException {

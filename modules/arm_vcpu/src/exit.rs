@@ -163,26 +163,16 @@ pub fn mmio_read_result(value: u64, width: AccessWidth, signed_ext: bool, reg_wi
 
 /// The low `width` bytes of `value`.
 fn truncate(value: u64, width: AccessWidth) -> u64 {
-    match width {
-        AccessWidth::Byte => value & u64::from(u8::MAX),
-        AccessWidth::Word => value & u64::from(u16::MAX),
-        AccessWidth::Dword => value & u64::from(u32::MAX),
-        AccessWidth::Qword => value,
-    }
+    value & width.mask()
 }
 
 /// `value` (already truncated to `width`) sign-extended from `width` bits
 /// to 64.
 fn sign_extend(value: u64, width: AccessWidth) -> u64 {
-    // The casts reinterpret bits: u8 -> i8 makes bit 7 the sign, i64 -> u64
-    // keeps the two's complement pattern. No value is lost.
-    let signed = match width {
-        AccessWidth::Byte => i64::from(value as u8 as i8),
-        AccessWidth::Word => i64::from(value as u16 as i16),
-        AccessWidth::Dword => i64::from(value as u32 as i32),
-        AccessWidth::Qword => value as i64,
-    };
-    signed as u64
+    // Shifted up so that the access's top bit is bit 63, then back down
+    // arithmetically (the casts reinterpret the bits; none is lost).
+    let unused = 64 - width.bits();
+    (((value << unused) as i64) >> unused) as u64
 }
 
 /// General-purpose register `reg` of the guest; 31 (XZR) and anything
@@ -253,26 +243,30 @@ pub fn exit_from_sync(sync: SyncException, regs: &[u64; 31]) -> ExitDecision {
 
 fn data_abort(gpa: GuestPhysAddr, far: u64, access: MmioAccess, fault: FaultStatus, regs: &[u64; 31]) -> ExitDecision {
     match fault {
-        FaultStatus::Translation(_) => {
-            let reason = if access.write {
-                AxVCpuExitReason::MmioWrite {
-                    addr: gpa,
-                    width: access.width,
-                    data: truncate(gpr(regs, access.reg), access.width),
-                }
-            } else {
-                AxVCpuExitReason::MmioRead {
-                    addr: gpa,
-                    width: access.width,
-                    reg: access.reg,
-                    reg_width: access.reg_width,
-                    signed_ext: access.sign_extend,
-                }
-            };
-            ExitDecision::exit(reason, true)
-        }
+        FaultStatus::Translation(_) => ExitDecision::exit(mmio_exit(gpa, access, regs), true),
         FaultStatus::AccessFlag(_) => nested_page_fault(gpa, data_flags(access.write)),
         _ => ExitDecision::InjectDataAbort { far: Some(far) },
+    }
+}
+
+/// The exit of the device access `access` at `gpa` (a data abort on an
+/// address the stage-2 table does not map): a write carries the low bytes
+/// of its source register (`regs`; XZR reads as zero).
+pub fn mmio_exit(gpa: GuestPhysAddr, access: MmioAccess, regs: &[u64; 31]) -> AxVCpuExitReason {
+    if access.write {
+        AxVCpuExitReason::MmioWrite {
+            addr: gpa,
+            width: access.width,
+            data: truncate(gpr(regs, access.reg), access.width),
+        }
+    } else {
+        AxVCpuExitReason::MmioRead {
+            addr: gpa,
+            width: access.width,
+            reg: access.reg,
+            reg_width: access.reg_width,
+            signed_ext: access.sign_extend,
+        }
     }
 }
 

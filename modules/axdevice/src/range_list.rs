@@ -3,6 +3,7 @@
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use axerrno::{AxError, AxResult};
 
@@ -20,12 +21,19 @@ pub(crate) struct Entry {
 #[derive(Default)]
 pub(crate) struct RangeList {
     entries: Vec<Entry>,
+    /// The index of the entry that served the last access (a guest that
+    /// accesses one device many times in a row finds it without the
+    /// search). Only a hint: the entry it names is checked like any other.
+    last_hit: AtomicUsize,
 }
 
 impl RangeList {
     /// An empty list.
     pub(crate) const fn new() -> Self {
-        Self { entries: Vec::new() }
+        Self {
+            entries: Vec::new(),
+            last_hit: AtomicUsize::new(0),
+        }
     }
 
     /// Adds `dev` claiming `first..=last`: [`AxError::InvalidInput`] when
@@ -69,13 +77,24 @@ impl RangeList {
     pub(crate) fn route(&self, addr: usize, size: usize) -> AxResult<(&Arc<dyn BaseDeviceOps>, usize)> {
         let rest = size.checked_sub(1).ok_or(AxError::InvalidInput)?;
         let last = addr.checked_add(rest);
+        // The device of the last access, if it holds the whole of this one
+        // (ranges do not overlap: the search would find the same).
+        let hint = self.last_hit.load(Ordering::Relaxed);
+        if let (Some(entry), Some(last)) = (self.entries.get(hint), last)
+            && entry.first <= addr
+            && last <= entry.last
+        {
+            return Ok((&entry.dev, addr - entry.first));
+        }
         let floor = self.floor(addr);
-        if let Some(entry) = floor.and_then(|i| self.entries.get(i))
+        if let Some(i) = floor
+            && let Some(entry) = self.entries.get(i)
             && addr <= entry.last
         {
             return match last {
                 Some(last) if last <= entry.last => {
                     let offset = addr.checked_sub(entry.first).ok_or(AxError::InvalidInput)?;
+                    self.last_hit.store(i, Ordering::Relaxed);
                     Ok((&entry.dev, offset))
                 }
                 _ => Err(AxError::InvalidInput),

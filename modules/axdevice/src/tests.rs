@@ -594,3 +594,39 @@ fn pl011_output_reaches_a_prefixing_sink_line_by_line() {
         ["[guest-a] hello\n", "[guest-a] world\n"]
     );
 }
+
+/// Routing remembers the device of the last access: alternating and
+/// repeated accesses, and accesses that leave the remembered device, still
+/// reach the device that holds them, at the right offset, or fail as they
+/// would with no history.
+#[test]
+fn routing_after_any_history_matches_the_layout() {
+    let a = Probe::mmio("a", 0x1000, 0x1000);
+    let b = Probe::mmio("b", 0x2000, 0x1000);
+    let c = Probe::mmio("c", 0x8000, 0x100);
+    let mut devs = AxVmDevices::new();
+    for p in [&a, &b, &c] {
+        devs.add_mmio_dev(p.clone()).expect("add");
+    }
+    let read = |addr| devs.handle_mmio_read(gpa(addr), AccessWidth::Dword);
+    for round in 0..3 {
+        for (addr, probe, offset) in [
+            (0x1010, &a, 0x10),
+            (0x1010, &a, 0x10),
+            (0x2ffc, &b, 0xffc),
+            (0x1000, &a, 0),
+            (0x80fc, &c, 0xfc),
+            (0x2000, &b, 0),
+        ] {
+            assert!(read(addr).is_ok(), "round {round}: {addr:#x}");
+            assert_eq!(probe.last().map(|l| l.0), Some(offset), "round {round}: {addr:#x}");
+        }
+        // Right after an access to `a`: crossing its end, and holes.
+        assert!(read(0x1ff0).is_ok());
+        assert_eq!(read(0x1ffe), Err(AxError::InvalidInput));
+        assert_eq!(read(0x3000), Err(AxError::NotFound));
+        assert_eq!(read(0x80fe), Err(AxError::InvalidInput));
+        assert_eq!(read(0x0ffe), Err(AxError::InvalidInput));
+        assert_eq!(read(0x7000), Err(AxError::NotFound));
+    }
+}

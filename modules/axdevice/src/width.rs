@@ -5,12 +5,7 @@ use axvcpu::AccessWidth;
 
 /// The mask of the low `width` bytes of a `u64`.
 pub(crate) const fn mask(width: AccessWidth) -> u64 {
-    match width {
-        AccessWidth::Byte => 0xff,
-        AccessWidth::Word => 0xffff,
-        AccessWidth::Dword => 0xffff_ffff,
-        AccessWidth::Qword => u64::MAX,
-    }
+    width.mask()
 }
 
 /// The bytes of a register of `reg_size` bytes (at most 8) that an access of

@@ -10,24 +10,25 @@ use crate::GuestPhysAddr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AccessWidth {
     /// 1 byte.
-    Byte,
+    Byte = 0,
     /// 2 bytes.
-    Word,
+    Word = 1,
     /// 4 bytes.
-    Dword,
+    Dword = 2,
     /// 8 bytes.
-    Qword,
+    Qword = 3,
 }
 
 impl AccessWidth {
-    /// The width in bytes: 1, 2, 4 or 8.
+    /// The width in bytes: 1, 2, 4 or 8 (two to the power of the
+    /// discriminant: a shift, not a table, on the exit path).
     pub const fn size(self) -> usize {
-        match self {
-            Self::Byte => 1,
-            Self::Word => 2,
-            Self::Dword => 4,
-            Self::Qword => 8,
-        }
+        1 << self as u32
+    }
+
+    /// The mask of the low [`size`](Self::size) bytes of a `u64`.
+    pub const fn mask(self) -> u64 {
+        u64::MAX >> (64 - self.bits())
     }
 
     /// The width in bits: 8, 16, 32 or 64.
@@ -411,6 +412,14 @@ mod tests {
         assert_eq!(AccessWidth::Qword.size(), 8);
         assert_eq!(AccessWidth::Dword.bits(), 32);
         assert_eq!(usize::from(AccessWidth::Qword), 8);
+    }
+
+    #[test]
+    fn access_width_masks() {
+        assert_eq!(AccessWidth::Byte.mask(), 0xff);
+        assert_eq!(AccessWidth::Word.mask(), 0xffff);
+        assert_eq!(AccessWidth::Dword.mask(), 0xffff_ffff);
+        assert_eq!(AccessWidth::Qword.mask(), u64::MAX);
     }
 
     #[test]
