@@ -105,6 +105,21 @@ pub fn is_hidden_feature(enc: SysRegEncoding) -> bool {
         }
 }
 
+/// Whether [`emulate`] may answer an access of `enc` itself: the debug
+/// registers (`op0` 2), and with `op0` 3 the `CRn` values its other
+/// classes use (0: ID space; 1: `TRFCR_EL1`; 5: RAS; 9: PMU, profiling,
+/// trace buffer; 13: activity monitors; 14: PMU event registers). For any
+/// other encoding it returns [`SysRegAction::Host`], whatever the
+/// registers hold: the vCPU tests this first, and sends those accesses
+/// (such as `ICC_SGI1R_EL1`) on to the host without calling it.
+pub fn may_emulate(enc: SysRegEncoding) -> bool {
+    match enc.op0 {
+        2 => true,
+        3 => matches!(enc.crn, 0 | 1 | 5 | 9 | 13 | 14),
+        _ => false,
+    }
+}
+
 /// What the vCPU does about the guest's `access` of `enc`.
 pub fn emulate(regs: &mut EmulatedSysRegs, enc: SysRegEncoding, access: SysRegAccess) -> SysRegAction {
     if is_id_space(enc) {

@@ -13,6 +13,8 @@ use core::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 pub struct Run {
     /// The VM.
     pub vm: Arc<dyn ManagedVm>,
+    /// `vm.id()`, read once: kicks look runs up by it.
+    vm_id: usize,
     /// Its vCPUs, by id.
     pub vcpus: Vec<VCpuSlot>,
     /// Index (in the manager's image list) of the config it was built from.
@@ -46,6 +48,7 @@ impl Run {
             .map(|(id, &pcpu)| VCpuSlot::new(id, pcpu, if id == 0 { Power::On } else { Power::Off }))
             .collect();
         Self {
+            vm_id: vm.id(),
             vm,
             vcpus,
             image,
@@ -55,6 +58,11 @@ impl Run {
             exits_at_start: AtomicU64::new(0),
             retired: AtomicUsize::new(0),
         }
+    }
+
+    /// The VM's id (what `vm.id()` says, without the call).
+    pub fn vm_id(&self) -> usize {
+        self.vm_id
     }
 
     /// Its lifecycle state.

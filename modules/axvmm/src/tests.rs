@@ -866,6 +866,41 @@ fn a_kick_from_a_cpu_running_the_vm_does_not_take_the_registry_lock() {
     assert!(vmm.bound_runs[1].lock().is_none(), "retired: the note goes");
 }
 
+/// A kick from a CPU running another VM's vCPU finds its VM in the
+/// registry; one for a vCPU or VM that does not exist finds nothing, also
+/// where the CPU's own VM has that id.
+#[test]
+fn a_kick_for_another_vm_goes_to_the_registry() {
+    let vmm = booted(
+        vec![
+            image("a", 1, vec![CpuChoice::Fixed(1)], 16, true),
+            image("b", 2, vec![CpuChoice::Fixed(2)], 16, true),
+        ],
+        3,
+        false,
+    );
+    mock(0).push(0, 10, AxVCpuExitReason::Halt);
+    mock(1).push(0, 10, AxVCpuExitReason::Halt);
+    let (mut l1, mut l2) = (CpuLocal::default(), CpuLocal::default());
+    assert_eq!(step(&vmm, 1, &mut l1), Step::Ran);
+    assert_eq!(step(&vmm, 2, &mut l2), Step::Ran);
+    let bound = vmm.bound_runs[1].lock().clone().unwrap();
+    assert_eq!(bound.vm_id(), 1);
+    let b = vmm.run_of(2).unwrap();
+    assert_eq!(b.vm_id(), 2);
+    assert!(!b.vcpus[0].woken());
+    host(|h| h.wakes.clear());
+    on_cpu(1);
+    assert!(vmm.kick(2, 0), "vCPU 0 of VM 2, from CPU 1 (VM 1's)");
+    assert!(!vmm.kick(1, 1), "VM 1 has no vCPU 1");
+    assert!(!vmm.kick(2, 3), "VM 2 has no vCPU 3");
+    assert!(!vmm.kick(7, 0), "no VM 7");
+    on_cpu(0);
+    assert!(b.vcpus[0].woken(), "the kick reached VM 2's vCPU");
+    assert!(!bound.vcpus[0].woken(), "not VM 1's");
+    assert_eq!(host(|h| h.wakes.clone()), [2], "VM 2's CPU is interrupted");
+}
+
 /// While a vCPU runs on a CPU where another, halted, has a saved timer
 /// deadline, the host timer is set for that deadline: a vCPU that never
 /// leaves the CPU by itself (looping on trapping instructions) cannot hold

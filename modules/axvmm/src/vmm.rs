@@ -257,13 +257,20 @@ impl<P: VmmHal> Vmm<P> {
     /// ([`crate::slice`]), even an exit the host interrupt did not cause.
     /// False if there is no such vCPU.
     pub fn kick(&self, vm_id: usize, vcpu: usize) -> bool {
-        let here = self
-            .bound_runs
-            .get(P::cpu_id())
-            .and_then(|b| b.lock().as_ref().filter(|r| r.vm.id() == vm_id).cloned());
-        let Some(run) = here.or_else(|| self.run_of(vm_id)) else {
-            return false;
-        };
+        let me = P::cpu_id();
+        if let Some(bound) = self.bound_runs.get(me) {
+            // Kicked under the lock, which only this CPU takes: no
+            // reference to the run is taken and dropped.
+            let bound = bound.lock();
+            if let Some(run) = bound.as_deref().filter(|r| r.vm_id() == vm_id) {
+                return self.kick_in(run, vcpu, me);
+            }
+        }
+        self.run_of(vm_id).is_some_and(|run| self.kick_in(&run, vcpu, me))
+    }
+
+    /// [`Self::kick`] of vCPU `vcpu` of `run`, from CPU `me`.
+    fn kick_in(&self, run: &Run, vcpu: usize, me: usize) -> bool {
         let Some(slot) = run.vcpus.get(vcpu) else { return false };
         let first = slot.note_wake();
         if first
@@ -275,7 +282,7 @@ impl<P: VmmHal> Vmm<P> {
         // A vCPU that may wait in the guest (in a slice alone on its CPU)
         // may have taken in an earlier kick's interrupt without leaving its
         // run: its CPU is interrupted at every kick while the slice lasts.
-        if (first || slot.waits_in_guest()) && slot.pcpu != P::cpu_id() {
+        if (first || slot.waits_in_guest()) && slot.pcpu != me {
             P::wake_cpu(slot.pcpu);
         }
         true

@@ -8,7 +8,7 @@ use super::vgic_cpuif::VgicCpuIf;
 use super::{hw_ids, vmid_hw};
 use crate::a64::{FaultContext, NotEmulated, VmBus};
 use crate::debug::{DebugRegs, MDSCR_GUEST_BITS};
-use crate::emulate::{EmulatedSysRegs, SysRegAccess, SysRegAction, emulate};
+use crate::emulate::{EmulatedSysRegs, SysRegAccess, SysRegAction, emulate, may_emulate};
 use crate::esr::{MmioAccess, SyncException};
 use crate::exit::{ExitDecision, access_abort, exit_from_sync, instruction_len, mmio_exit, mmio_read_result};
 use crate::fields::{HW_ID_AA64MMFR1, HW_ID_AA64PFR1, VTCR_EL2};
@@ -343,10 +343,15 @@ impl<H: AxVCpuHal> Aarch64VCpu<H> {
         }
         let sync = crate::esr::decode_sync(esr, far, hpfar);
         self.exit_abort = access_abort(&sync);
-        if let SyncException::SysReg { addr, reg, read } = sync
-            && let Some(done) = self.emulate_sysreg(esr, SysRegEncoding::of(addr), reg, read)
-        {
-            return done;
+        // Most trapped accesses (the GIC's, `ICC_SGI1R_EL1` first) are the
+        // host's: only those `emulate` may answer go through it.
+        if let SyncException::SysReg { addr, reg, read } = sync {
+            let enc = SysRegEncoding::of(addr);
+            if may_emulate(enc)
+                && let Some(done) = self.emulate_sysreg(esr, enc, reg, read)
+            {
+                return done;
+            }
         }
         let decision = exit_from_sync(sync, &self.regs.frame.x);
         if let Some(fault) = decision.guest_fault() {

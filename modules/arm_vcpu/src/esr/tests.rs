@@ -506,7 +506,7 @@ fn hvc_and_smc_immediates() {
 /// gives a data abort with a translation fault, nothing elsewhere.
 #[test]
 fn the_quick_access_decode_agrees_with_decode_sync() {
-    let mut rng = crate::test_util::Rng::new(0x5eed_0f_acce55);
+    let mut rng = crate::test_util::Rng::new(0x5eed_0fac_ce55);
     let mut quick = 0;
     for i in 0..400_000u32 {
         let raw = rng.next_u64();

@@ -240,29 +240,22 @@ impl Vgic {
     /// for a bit `n` set in `TargetList`. Targets that do not exist are
     /// ignored.
     pub fn send_sgi(&self, sender: usize, sgi1r: u64) {
-        let field = |shift: u32, mask: u64| (sgi1r >> shift) & mask;
-        let Ok(intid) = u32::try_from(field(sgi1r::INTID_SHIFT, sgi1r::INTID_MASK)) else {
-            return;
-        };
+        let intid = ((sgi1r >> sgi1r::INTID_SHIFT) & sgi1r::INTID_MASK) as u32;
         let all = vcpu_bit(self.layout.nr_vcpus).wrapping_sub(1);
         let targets = if sgi1r & sgi1r::IRM != 0 {
             all & !vcpu_bit(sender)
         } else {
-            let high = (field(sgi1r::AFF3_SHIFT, sgi1r::AFF_LEVEL_MASK) << regs::AFF3_SHIFT)
-                | (field(sgi1r::AFF2_SHIFT, sgi1r::AFF_LEVEL_MASK) << 16)
-                | (field(sgi1r::AFF1_SHIFT, sgi1r::AFF_LEVEL_MASK) << 8);
-            let first = field(sgi1r::RS_SHIFT, sgi1r::RS_MASK) * sgi1r::TARGETS_PER_LIST;
-            let list = sgi1r & sgi1r::TARGET_LIST_MASK;
-            (0..sgi1r::TARGETS_PER_LIST)
-                .filter(|n| list & (1 << n) != 0)
-                .filter_map(|n| self.vcpu_of_affinity(high | (first + n)))
-                .fold(0, |mask, vcpu| mask | vcpu_bit(vcpu))
+            sgi_list_targets(sgi1r) & all
         };
         if targets == 0 {
             return;
         }
         self.with_state(|s| {
-            for vcpu in (0..s.nr_vcpus()).filter(|&v| targets & vcpu_bit(v) != 0) {
+            // One pass per target: the set bits, lowest first.
+            let mut left = targets;
+            while left != 0 {
+                let vcpu = left.trailing_zeros() as usize;
+                left &= left - 1;
                 s.update(vcpu, intid, Op::SetPending);
             }
         });
@@ -401,6 +394,27 @@ impl Vgic {
         drop(state);
         result
     }
+}
+
+/// The vCPUs (bit `i` for vCPU `i`, before masking with the vCPUs there
+/// are) that the `TargetList` form of `sgi1r` (`IRM` clear) names: each
+/// set bit `n` names affinity `Aff3.Aff2.Aff1.(RS * 16 + n)`, which is
+/// vCPU `RS * 16 + n` when Aff3, Aff2 and Aff1 are 0 ([`Vgic::mpidr_of`])
+/// and no vCPU otherwise. Bits for vCPUs at 32 and above are dropped (a
+/// vGIC has at most [`MAX_VCPUS`]).
+fn sgi_list_targets(sgi1r: u64) -> u32 {
+    let high_affinity = (sgi1r::AFF_LEVEL_MASK << sgi1r::AFF1_SHIFT)
+        | (sgi1r::AFF_LEVEL_MASK << sgi1r::AFF2_SHIFT)
+        | (sgi1r::AFF_LEVEL_MASK << sgi1r::AFF3_SHIFT);
+    if sgi1r & high_affinity != 0 {
+        return 0;
+    }
+    let first = ((sgi1r >> sgi1r::RS_SHIFT) & sgi1r::RS_MASK) * sgi1r::TARGETS_PER_LIST;
+    let list = (sgi1r & sgi1r::TARGET_LIST_MASK) as u32;
+    u32::try_from(first)
+        .ok()
+        .and_then(|shift| list.checked_shl(shift))
+        .unwrap_or(0)
 }
 
 impl IrqSink for Vgic {

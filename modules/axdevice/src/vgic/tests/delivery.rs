@@ -260,6 +260,88 @@ fn sgis_reach_their_targets() {
     assert_eq!(lrs.lr[0] & lr::EOI, 0);
 }
 
+/// The vCPUs whose SGI `intid` is pending (bit `i` for vCPU `i`).
+fn sgi_pending(g: &Gic, nr_vcpus: usize, intid: u64) -> u32 {
+    (0..nr_vcpus)
+        .filter(|&v| g.rs(v, irq::ISPENDR) & (1 << intid) != 0)
+        .fold(0, |mask, v| mask | (1 << v))
+}
+
+#[test]
+fn sgi_target_lists_with_several_bits_ranges_and_irm() {
+    let sgi = |intid: u64, list: u64| (intid << 24) | list;
+    let irm = 1 << 40;
+    let rs = |n: u64| n << 44;
+    // (vCPUs, sender, ICC_SGI1R_EL1, the vCPUs it reaches)
+    let cases: [(usize, usize, u64, u32); 14] = [
+        (16, 0, sgi(1, 0xFFFF), 0xFFFF),
+        (16, 3, sgi(2, 0x8001), 0x8001),
+        (16, 0, sgi(3, 0b1000_0000_0010_0100), 0b1000_0000_0010_0100),
+        (16, 0, sgi(4, 0xFFFF) | rs(1), 0),
+        (16, 0, sgi(4, 0xFFFF) | rs(15), 0),
+        (16, 15, sgi(5, 0) | irm, 0x7FFF),
+        (16, 0, sgi(6, 0x1234) | irm, 0xFFFE),
+        (16, 20, sgi(7, 0) | irm, 0xFFFF),
+        (3, 1, sgi(8, 0b1111_0000_0000_0101), 0b101),
+        (3, 1, sgi(9, 0b111) | (1 << 16), 0),
+        (3, 1, sgi(10, 0b111) | (0xFF << 32), 0),
+        (3, 1, sgi(11, 0b111) | (1 << 55), 0),
+        (1, 0, sgi(12, 0b1) | irm, 0),
+        (1, 0, sgi(13, 0xFFFF), 0b1),
+    ];
+    for (nr_vcpus, sender, sgi1r, reached) in cases {
+        let g = Gic::new(nr_vcpus, 32);
+        g.vgic.send_sgi(sender, sgi1r);
+        let intid = (sgi1r >> 24) & 0xF;
+        assert_eq!(
+            sgi_pending(&g, nr_vcpus, intid),
+            reached,
+            "{nr_vcpus} vCPUs, {sgi1r:#x} from {sender}"
+        );
+    }
+}
+
+/// `send_sgi` against the rule it implements, spelled out through
+/// `vcpu_of_affinity`, for random values (most with the fields that name
+/// vCPUs small, so that many reach some).
+#[test]
+fn sgi_targets_follow_the_affinity_rule() {
+    let mut rng = Rng(0x0123_4567_89AB_CDEF);
+    for _ in 0..3000 {
+        let nr_vcpus = 1 + rng.below(16) as usize;
+        let sender = rng.below(18) as usize;
+        let mut sgi1r = rng.next();
+        for (shift, width) in [(16, 8), (32, 8), (44, 4), (48, 8)] {
+            // Aff1, Aff2, RS, Aff3: mostly 0.
+            if rng.below(4) != 0 {
+                sgi1r &= !(((1u64 << width) - 1) << shift);
+            }
+        }
+        if rng.below(3) != 0 {
+            sgi1r &= !(1 << 40);
+        }
+        let intid = (sgi1r >> 24) & 0xF;
+        let expected = if sgi1r & (1 << 40) != 0 {
+            (0..nr_vcpus).filter(|&v| v != sender).fold(0, |m, v| m | (1 << v))
+        } else {
+            let high = (((sgi1r >> 48) & 0xFF) << 32) | (((sgi1r >> 32) & 0xFF) << 16) | (((sgi1r >> 16) & 0xFF) << 8);
+            let first = ((sgi1r >> 44) & 0xF) * 16;
+            let g = Gic::new(nr_vcpus, 32);
+            (0..16)
+                .filter(|n| sgi1r & (1 << n) != 0)
+                .filter_map(|n| g.vgic.vcpu_of_affinity(high | (first + n)))
+                .fold(0, |m, v| m | (1 << v))
+        };
+        let g = Gic::new(nr_vcpus, 32);
+        g.vgic.send_sgi(sender, sgi1r);
+        assert_eq!(
+            sgi_pending(&g, nr_vcpus, intid),
+            expected,
+            "{nr_vcpus} vCPUs, {sgi1r:#x} from {sender}"
+        );
+    }
+}
+
 #[test]
 fn sgi_to_an_enabled_target_kicks_it() {
     let g = Gic::new(2, 32);

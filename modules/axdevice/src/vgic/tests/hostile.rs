@@ -98,22 +98,6 @@ fn the_log_limit_holds_under_a_flood() {
     assert_eq!(log.logged(), UNHANDLED_LOG_LIMIT);
 }
 
-/// A deterministic xorshift64 generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 #[test]
 fn random_accesses_never_panic() {
     let g = Gic::new(3, 96);
