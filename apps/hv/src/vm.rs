@@ -31,8 +31,13 @@ impl ManagedVm for HvVm {
         self.0.vcpu_num()
     }
 
-    fn run_vcpu(&self, vcpu: usize, answer: Option<u64>) -> AxResult<AxVCpuExitReason> {
-        self.0.run_vcpu(vcpu, answer)
+    fn run_vcpu(
+        &self,
+        vcpu: usize,
+        answer: Option<u64>,
+        on_interrupt: &mut dyn FnMut() -> bool,
+    ) -> AxResult<AxVCpuExitReason> {
+        self.0.run_vcpu_with(vcpu, answer, on_interrupt)
     }
 
     fn unbind_vcpu(&self, vcpu: usize) {

@@ -367,3 +367,33 @@ fn a_timer_line_seen_high_is_sampled_after_every_device_access() {
         "the line went low during the access exit: its interrupt is unmasked at the entry after it"
     );
 }
+
+/// A host interrupt (here the host's wake-up SGI 1) ends the guest run; the
+/// caller's `on_interrupt` decides, inside the VM's loop, whether the vCPU
+/// goes on. A guest-owned interrupt (its timer, PPI 27) never asks.
+#[test]
+fn the_caller_decides_whether_a_run_a_host_interrupt_ended_goes_on() {
+    let vm = vm_with(CONFIG);
+    let host_irq = || AxVCpuExitReason::ExternalInterrupt { vector: 1 };
+    let mut asked = 0;
+    script([
+        host_irq(),
+        AxVCpuExitReason::ExternalInterrupt { vector: 27 },
+        host_irq(),
+        hypercall(),
+    ]);
+    let ended = vm.run_vcpu_with(0, None, &mut || {
+        asked += 1;
+        true
+    });
+    assert_eq!(ended, Ok(hypercall()), "went on past both host interrupts");
+    assert_eq!(asked, 2);
+    script([host_irq(), hypercall()]);
+    let ended = vm.run_vcpu_with(0, None, &mut || {
+        asked += 1;
+        false
+    });
+    assert_eq!(ended, Ok(host_irq()), "returned at the first");
+    assert_eq!(asked, 3);
+    assert_eq!(vm.run_vcpu(0, None), Ok(hypercall()), "the rest of the script");
+}

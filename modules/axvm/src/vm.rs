@@ -357,6 +357,21 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
     /// run (not bound here, broken) or the guest cannot take a fault it
     /// caused; the caller stops the VM on any error.
     pub fn run_vcpu(&self, vcpu_id: usize, answer: Option<u64>) -> AxResult<AxVCpuExitReason> {
+        self.run_vcpu_with(vcpu_id, answer, &mut || false)
+    }
+
+    /// [`Self::run_vcpu`], and when a host interrupt (one the guest does
+    /// not own) ends a guest run, `on_interrupt` says whether the vCPU
+    /// goes on at once (true) instead of returning that exit: the caller's
+    /// scheduling decision, made without leaving the VM's loop (a vCPU
+    /// alone on its CPU, its slice not over). The interrupt's handler has
+    /// run by then.
+    pub fn run_vcpu_with(
+        &self,
+        vcpu_id: usize,
+        answer: Option<u64>,
+        on_interrupt: &mut dyn FnMut() -> bool,
+    ) -> AxResult<AxVCpuExitReason> {
         let cell = self.vcpus.get(vcpu_id).ok_or(AxError::InvalidInput)?;
         let mut vcpu = cell.lock();
         if vcpu.state() == VCpuState::Free {
@@ -400,7 +415,14 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
                 // work is left (not the guest's yield).
                 Ok(Handled::Done)
             } else {
-                self.handle_exit(&mut vcpu, &exit)
+                match self.handle_exit(&mut vcpu, &exit) {
+                    Ok(Handled::Return)
+                        if matches!(exit, AxVCpuExitReason::ExternalInterrupt { .. }) && on_interrupt() =>
+                    {
+                        Ok(Handled::Done)
+                    }
+                    other => other,
+                }
             };
             if let Some(irqs) = &self.irqs {
                 irqs.deliver_kicks(Some(vcpu_id));

@@ -253,9 +253,16 @@ impl<P: VmmHal> Vmm<P> {
         let t0 = P::now_ticks();
         let slice = Slice::new(t0, P::ticks_per_second(), timer, self.wake_note(cpu));
         let mut answer = None;
+        // Decided inside the VM's loop for a host interrupt: the same as
+        // the `Interrupted` arm below, after what `exits::handle` does for
+        // that exit.
+        let mut on_interrupt = || {
+            exits::interrupted::<P>(run, vcpu);
+            self.goes_on_after_interrupt(queue, run, vcpu, &slice, cpu)
+        };
         loop {
             slot.set_in_guest(true);
-            let exit = run.vm.run_vcpu(vcpu, answer.take());
+            let exit = run.vm.run_vcpu(vcpu, answer.take(), &mut on_interrupt);
             slot.set_in_guest(false);
             let next = match exit {
                 Ok(exit) => exits::handle(self, run, vcpu, exit),
@@ -265,23 +272,10 @@ impl<P: VmmHal> Vmm<P> {
                 }
             };
             // `handle` resumes no vCPU of a VM that shuts down.
-            let resume = || run.state() == VmState::Running && !slice.over(P::now_ticks());
+            let resume = || Self::slice_goes_on(run, &slice);
             match next {
                 Next::Resume if resume() => continue,
-                // Alone on this CPU, a vCPU whose run an interrupt ended
-                // (a kick, the tick) goes on at once: nothing else waits
-                // for the CPU, and its slice still ends on time (CPU 0's
-                // console and lifecycle work happen then). A vCPU placed
-                // here meanwhile ends it at this exit.
-                Next::Interrupted if resume() && queue.lock().len() == 1 => {
-                    // As at the start of a slice: a guest timer that fired
-                    // meanwhile was the running guest's, and what woke it
-                    // is taken in at this entry (the first entry of a run
-                    // flushes its interrupts), so a later CPU_SUSPEND waits.
-                    slot.clear_wait();
-                    P::take_guest_timer_fired(cpu);
-                    continue;
-                }
+                Next::Interrupted if self.goes_on_after_interrupt(queue, run, vcpu, &slice, cpu) => continue,
                 Next::Answer(value) if resume() => {
                     answer = Some(value);
                     continue;
@@ -294,6 +288,32 @@ impl<P: VmmHal> Vmm<P> {
         }
         slot.set_waits_in_guest(false);
         slot.set_pass(sched::charge(slot.pass(), P::now_ticks().saturating_sub(t0)));
+    }
+
+    /// Whether vCPU `vcpu` of `run` may run on in its slice: its VM runs
+    /// and the slice is not over.
+    fn slice_goes_on(run: &Run, slice: &Slice) -> bool {
+        run.state() == VmState::Running && !slice.over(P::now_ticks())
+    }
+
+    /// Whether vCPU `vcpu` of `run`, whose guest run a host interrupt (a
+    /// kick, the tick) ended, goes on at once: when it is alone on this
+    /// CPU, as nothing else waits for the CPU, and its slice still ends on
+    /// time (CPU 0's console and lifecycle work happen then). A vCPU placed
+    /// here meanwhile ends the slice at this exit. Going on takes what
+    /// entering needs, as at the start of a slice: a guest timer that
+    /// fired meanwhile was the running guest's, and what woke it is taken
+    /// in at this entry (an entry after a host interrupt flushes its
+    /// interrupts), so a later CPU_SUSPEND waits.
+    fn goes_on_after_interrupt(&self, queue: &Queue, run: &Run, vcpu: usize, slice: &Slice, cpu: usize) -> bool {
+        if !Self::slice_goes_on(run, slice) || queue.lock().len() != 1 {
+            return false;
+        }
+        if let Some(slot) = run.vcpus.get(vcpu) {
+            slot.clear_wait();
+        }
+        P::take_guest_timer_fired(cpu);
+        true
     }
 
     /// Before this CPU waits or runs a vCPU: the halted vCPUs here whose

@@ -60,15 +60,7 @@ pub fn handle<P: VmmHal>(vmm: &Vmm<P>, run: &Arc<Run>, vcpu: usize, exit: AxVCpu
     match exit {
         AxVCpuExitReason::Nothing => {}
         AxVCpuExitReason::ExternalInterrupt { .. } => {
-            // A vCPU that waits in the guest does not say so: at most once
-            // a host tick, a partial line that stood still since the last
-            // look is shown (a prompt).
-            if let Some(s) = run.vcpus.get(vcpu)
-                && s.waits_in_guest()
-                && s.partial_look_due(P::now_ticks(), crate::slice::tick_in_ticks(P::ticks_per_second()))
-            {
-                run.sink.show_partial_if_still(vm.name());
-            }
+            interrupted::<P>(run, vcpu);
             return Next::Interrupted;
         }
         AxVCpuExitReason::Halt => {
@@ -114,6 +106,19 @@ pub fn handle<P: VmmHal>(vmm: &Vmm<P>, run: &Arc<Run>, vcpu: usize, exit: AxVCpu
         other => vmm.stop_run(run, format_args!("vCPU {vcpu}: unhandled exit {other}")),
     }
     if vm.shutting_down() { Next::Yield } else { Next::Resume }
+}
+
+/// What a host interrupt that ended a guest run of vCPU `vcpu` asks of
+/// the manager whether or not the vCPU goes on: a vCPU that waits in the
+/// guest does not say so, so at most once a host tick a partial line that
+/// stood still since the last look is shown (a prompt).
+pub fn interrupted<P: VmmHal>(run: &Run, vcpu: usize) {
+    if let Some(s) = run.vcpus.get(vcpu)
+        && s.waits_in_guest()
+        && s.partial_look_due(P::now_ticks(), crate::slice::tick_in_ticks(P::ticks_per_second()))
+    {
+        run.sink.show_partial_if_still(run.vm.name());
+    }
 }
 
 /// Resumes vCPU `vcpu` with `value` as its hypercall's result, or sets

@@ -19,9 +19,16 @@ pub trait ManagedVm: Send + Sync {
     /// Runs vCPU `vcpu` on the calling CPU until an exit the VM does not
     /// handle itself; `answer`, if any, is first set as the value its last
     /// hypercall returns (the lock [`Self::set_return_value`] takes is
-    /// taken once for both). An error means the vCPU cannot go on (the
-    /// manager stops the VM).
-    fn run_vcpu(&self, vcpu: usize, answer: Option<u64>) -> AxResult<AxVCpuExitReason>;
+    /// taken once for both). When a host interrupt ends a guest run,
+    /// `on_interrupt` (after the interrupt's handler) says whether the
+    /// vCPU goes on at once, without this call returning. An error means
+    /// the vCPU cannot go on (the manager stops the VM).
+    fn run_vcpu(
+        &self,
+        vcpu: usize,
+        answer: Option<u64>,
+        on_interrupt: &mut dyn FnMut() -> bool,
+    ) -> AxResult<AxVCpuExitReason>;
     /// Saves vCPU `vcpu`'s state and unloads it from the calling CPU, if it
     /// is loaded there.
     fn unbind_vcpu(&self, vcpu: usize);

@@ -102,23 +102,35 @@ impl ManagedVm for MockVm {
     fn vcpu_num(&self) -> usize {
         self.vcpus
     }
-    fn run_vcpu(&self, vcpu: usize, answer: Option<u64>) -> AxResult<AxVCpuExitReason> {
+    fn run_vcpu(
+        &self,
+        vcpu: usize,
+        answer: Option<u64>,
+        on_interrupt: &mut dyn FnMut() -> bool,
+    ) -> AxResult<AxVCpuExitReason> {
         if vcpu >= self.vcpus {
             return Err(AxError::InvalidInput);
         }
         if let Some(value) = answer {
             self.set_return_value(vcpu, value);
         }
-        self.ran.lock().unwrap().push((vcpu, host(|h| h.cpu)));
-        self.exits.fetch_add(1, Ordering::Relaxed);
-        let (ns, exit) = self.script.lock().unwrap()[vcpu]
-            .pop_front()
-            .unwrap_or((SLICE_NS, AxVCpuExitReason::ExternalInterrupt { vector: 26 }));
-        host(|h| h.now += ns);
-        if let Some((_, f)) = host(|h| h.meanwhile.take_if(|(at, _)| *at <= h.now)) {
-            f();
+        loop {
+            self.ran.lock().unwrap().push((vcpu, host(|h| h.cpu)));
+            self.exits.fetch_add(1, Ordering::Relaxed);
+            let (ns, exit) = self.script.lock().unwrap()[vcpu]
+                .pop_front()
+                .unwrap_or((SLICE_NS, AxVCpuExitReason::ExternalInterrupt { vector: 26 }));
+            host(|h| h.now += ns);
+            if let Some((_, f)) = host(|h| h.meanwhile.take_if(|(at, _)| *at <= h.now)) {
+                f();
+            }
+            // As the real VM: the manager decides at once whether a run a
+            // host interrupt ended goes on.
+            if matches!(exit, AxVCpuExitReason::ExternalInterrupt { .. }) && on_interrupt() {
+                continue;
+            }
+            return Ok(exit);
         }
-        Ok(exit)
     }
     fn unbind_vcpu(&self, vcpu: usize) {
         self.unbound.lock().unwrap().push(vcpu);
