@@ -43,9 +43,22 @@ const BLOCK_PAGES: usize = 512;
 pub(crate) struct GuestMemory<H: AxVMHal> {
     pub(crate) aspace: Stage2<H::PagingHandler>,
     reserved: Vec<(usize, usize)>,
-    /// `(guest physical address, host physical address, pages)` of each
-    /// chunk of `alloc` RAM, by guest address.
-    chunks: Vec<(usize, usize, usize)>,
+    /// The chunks of `alloc` RAM, by guest address.
+    chunks: Vec<Chunk>,
+}
+
+/// A contiguous piece of host memory backing `alloc` RAM.
+#[derive(Clone, Copy)]
+struct Chunk {
+    /// Its first guest physical address.
+    gpa: usize,
+    /// The host physical address mapped at `gpa`.
+    hpa: usize,
+    /// How many pages are mapped.
+    pages: usize,
+    /// Pages allocated before `hpa` and never mapped (0, or 1 for a
+    /// `small_pages` region: see [`GuestMemory::map_alloc`]).
+    lead: usize,
 }
 
 impl<H: AxVMHal> GuestMemory<H> {
@@ -80,7 +93,7 @@ impl<H: AxVMHal> GuestMemory<H> {
     fn map_config_region(&mut self, vm_id: usize, index: usize, r: &VmMemConfig) -> AxResult {
         let flags = mapping_flags(r.flags);
         match r.map_type {
-            VmMemMappingType::MapAlloc => self.map_alloc(r.gpa, r.size, flags),
+            VmMemMappingType::MapAlloc => self.map_alloc(r.gpa, r.size, flags, r.small_pages),
             // Memory the host keeps out of its allocator (a reserved-memory
             // carve-out, memory outside the RAM it was given): mapped at the
             // same address, neither allocated nor returned.
@@ -117,9 +130,9 @@ impl<H: AxVMHal> GuestMemory<H> {
 
     /// The end of the `alloc` chunk that contains `gpa`, if one does.
     fn chunk_end(&self, gpa: usize) -> Option<usize> {
-        let i = self.chunks.partition_point(|c| c.0 <= gpa).checked_sub(1)?;
-        let &(start, _, pages) = self.chunks.get(i)?;
-        let end = start.checked_add(pages * PAGE)?;
+        let i = self.chunks.partition_point(|c| c.gpa <= gpa).checked_sub(1)?;
+        let c = self.chunks.get(i)?;
+        let end = c.gpa.checked_add(c.pages * PAGE)?;
         (gpa < end).then_some(end)
     }
 
@@ -130,7 +143,12 @@ impl<H: AxVMHal> GuestMemory<H> {
     /// hundred table entries for a Linux guest's RAM instead of one of each
     /// per 4 KiB page. Falls back to smaller chunks when the host memory is
     /// fragmented.
-    fn map_alloc(&mut self, gpa: usize, size: usize, flags: MappingFlags) -> AxResult {
+    ///
+    /// With `small_pages` the stage-2 table gets 4 KiB pages only: each
+    /// chunk is allocated one page longer and mapped from its second page,
+    /// so that no guest address aligned to 2 MiB meets a host address
+    /// aligned to 2 MiB (a block needs both). One page per chunk is lost.
+    fn map_alloc(&mut self, gpa: usize, size: usize, flags: MappingFlags, small_pages: bool) -> AxResult {
         if !gpa.is_multiple_of(PAGE) || !size.is_multiple_of(PAGE) {
             return Err(AxError::InvalidInput);
         }
@@ -140,18 +158,20 @@ impl<H: AxVMHal> GuestMemory<H> {
             // Not beyond what the guest address's alignment lets line up.
             let gpa_align = 1usize << (gpa / PAGE).trailing_zeros().min(usize::BITS - 1);
             let mut pages = prev_power_of_two(left.min(MAX_CHUNK_PAGES)).min(gpa_align);
-            let hpa = loop {
+            let lead = usize::from(small_pages);
+            let base = loop {
                 let align = pages.min(BLOCK_PAGES) * PAGE;
-                if let Some(hpa) = H::PagingHandler::alloc_frames(pages, align) {
-                    break hpa.as_usize();
+                if let Some(base) = H::PagingHandler::alloc_frames(pages + lead, align) {
+                    break base.as_usize();
                 }
                 if pages == 1 {
                     return Err(AxError::NoMemory);
                 }
                 pages /= 2;
             };
-            let at = self.chunks.partition_point(|c| c.0 < gpa);
-            self.chunks.insert(at, (gpa, hpa, pages));
+            let hpa = base + lead * PAGE;
+            let at = self.chunks.partition_point(|c| c.gpa < gpa);
+            self.chunks.insert(at, Chunk { gpa, hpa, pages, lead });
             self.aspace
                 .map_linear(AsGpa::from(gpa), PhysAddr::from(hpa), pages * PAGE, flags)?;
             gpa += pages * PAGE;
@@ -251,8 +271,8 @@ impl<H: AxVMHal> GuestMemory<H> {
 impl<H: AxVMHal> Drop for GuestMemory<H> {
     fn drop(&mut self) {
         self.aspace.clear();
-        for &(_, hpa, pages) in &self.chunks {
-            H::PagingHandler::dealloc_frames(PhysAddr::from(hpa), pages);
+        for c in &self.chunks {
+            H::PagingHandler::dealloc_frames(PhysAddr::from(c.hpa - c.lead * PAGE), c.pages + c.lead);
         }
         for &(base, size) in &self.reserved {
             H::dealloc_memory_region_at(HostPhysAddr::from(base), size);

@@ -478,3 +478,37 @@ fn alloc_regions_of_any_alignment_are_backed_in_chunks() {
         "past the region"
     );
 }
+
+#[test]
+fn small_pages_regions_get_no_stage2_blocks() {
+    // A 2 MiB block needs a guest and a host address both aligned to 2 MiB:
+    // with small_pages no 2 MiB-aligned guest address maps to one.
+    const BLOCK: usize = 0x20_0000;
+    let region = "{ gpa = 0x4000_0000, size = 0x20_0000, flags = \"rwx\", map = \"alloc\" }";
+    for small in [false, true] {
+        let four_mib = format!(
+            "{{ gpa = 0x4000_0000, size = 0x40_0000, flags = \"rwx\", map = \"alloc\", small_pages = {small} }}"
+        );
+        let cfg = CONFIG.replace(region, &four_mib);
+        let vm = Vm::new(
+            AxVMConfig::from(AxVMCrateConfig::from_toml(&cfg).unwrap()),
+            Arc::new(Console::default()),
+        )
+        .unwrap();
+        take_events();
+        for gpa in [0x4000_0000, 0x4020_0000] {
+            let hpa = vm.host_address_of(gpa).expect("mapped");
+            assert_eq!(
+                hpa.is_multiple_of(BLOCK),
+                !small,
+                "small_pages = {small}: {gpa:#x} -> {hpa:#x}"
+            );
+        }
+        // Every byte round-trips either way.
+        let data: Vec<u8> = (0..0x40_0000u32).map(|i| (i % 253) as u8).collect();
+        vm.write_guest(GuestPhysAddr::from(0x4000_0000), &data).unwrap();
+        let mut back = vec![0u8; data.len()];
+        vm.read_guest(GuestPhysAddr::from(0x4000_0000), &mut back).unwrap();
+        assert!(back == data, "small_pages = {small}");
+    }
+}

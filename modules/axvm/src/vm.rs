@@ -340,6 +340,17 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
         self.irqs.as_ref().map(|i| i.vgic())
     }
 
+    /// The host physical address guest address `gpa` maps to, for the unit
+    /// tests.
+    #[cfg(test)]
+    pub(crate) fn host_address_of(&self, gpa: usize) -> Option<usize> {
+        self.memory
+            .lock()
+            .aspace
+            .translate(axaddrspace::GuestPhysAddr::from(gpa))
+            .map(|hpa| hpa.as_usize())
+    }
+
     /// The interrupt state, for the unit tests.
     #[cfg(test)]
     pub(crate) fn irqs_for_tests(&self) -> &VmIrqs<H> {

@@ -19,6 +19,14 @@ pub struct VmMemConfig {
     pub flags: VmMemFlags,
     /// Where the host memory comes from.
     pub map_type: VmMemMappingType,
+    /// Map the region's stage-2 translation with 4 KiB pages only, never
+    /// 2 MiB blocks (`map = "alloc"` regions; TOML `small_pages = true`).
+    /// Blocks are the default: fewer table entries and, on hardware, fewer
+    /// TLB misses. Under QEMU's TCG they cost more than they save: QEMU
+    /// records the larger of the stage-1 and stage-2 page sizes for each
+    /// translation it caches, and the guest's every TLB invalidation by
+    /// address inside such a "large page" then empties its whole cache.
+    pub small_pages: bool,
 }
 
 impl VmMemConfig {

@@ -270,7 +270,7 @@ struct ListSchema {
 }
 
 const MEM_LIST: ListSchema = ListSchema {
-    named: &["gpa", "size", "flags", "map"],
+    named: &["gpa", "size", "flags", "map", "small_pages"],
     positional: &["gpa", "size", "flags", "map"],
     positional_doc: "[gpa, size, flags, map_type]",
     optional_tail: 0,
@@ -440,11 +440,16 @@ fn parse_mem_region(r: &mut Reader<'_>, e: &Entry<'_, '_>) -> VmMemConfig {
             )
         })
         .unwrap_or_default();
+    let small_pages = e
+        .get("small_pages")
+        .and_then(|v| r.bool(v, &e.field("small_pages")))
+        .unwrap_or(false);
     VmMemConfig {
         gpa: e.req_usize(r, "gpa"),
         size: e.req_usize(r, "size"),
         flags,
         map_type,
+        small_pages,
     }
 }
 

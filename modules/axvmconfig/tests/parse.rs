@@ -483,3 +483,24 @@ fn autostart_defaults_to_true_and_can_be_turned_off() {
     let errors = parse_errors(&bad);
     expect(&errors, "base.autostart", ErrorKind::WrongType, "true or false");
 }
+
+#[test]
+fn small_pages_is_a_boolean_of_the_named_form() {
+    let cfg = parse(&named_with(&[(
+        "map = \"alloc\"",
+        "map = \"alloc\"\nsmall_pages = true",
+    )]));
+    let regions = &cfg.kernel.memory_regions;
+    assert!(regions[0].small_pages);
+    assert!(!regions[1].small_pages, "off unless asked for");
+    let errors = parse_errors(&named_with(&[(
+        "map = \"alloc\"",
+        "map = \"alloc\"\nsmall_pages = \"yes\"",
+    )]));
+    expect_only(
+        &errors,
+        "kernel.memory_regions[0].small_pages",
+        ErrorKind::WrongType,
+        "true or false",
+    );
+}

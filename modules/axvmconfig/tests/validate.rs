@@ -420,3 +420,19 @@ fn validate_accepts_a_trait_object_of_any_image_source() {
     let config: AxVMCrateConfig = parse(GOOD_NAMED);
     assert_eq!(config.validate(&ValidateContext::new(2, &Fixed)), Ok(()));
 }
+
+#[test]
+fn small_pages_only_for_alloc_regions() {
+    let errors = validate_errors(&named_with(&[(
+        "map = \"identical\"",
+        "map = \"identical\"\nsmall_pages = true",
+    )]));
+    expect_only(
+        &errors,
+        "kernel.memory_regions[1].small_pages",
+        ErrorKind::InvalidValue,
+        "map = \"identical\"",
+    );
+    let good = named_with(&[("map = \"alloc\"", "map = \"alloc\"\nsmall_pages = true")]);
+    assert_eq!(validate_errors(&good), [], "an alloc region may ask for it");
+}

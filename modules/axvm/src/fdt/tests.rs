@@ -346,6 +346,7 @@ fn a_tree_larger_than_its_room_is_refused() {
             size: 0x1000,
             flags: axvmconfig::VmMemFlags::READ | axvmconfig::VmMemFlags::WRITE,
             map_type: axvmconfig::VmMemMappingType::MapAlloc,
+            small_pages: false,
         });
     }
     match generate(&cfg, None, None) {

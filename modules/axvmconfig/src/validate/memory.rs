@@ -10,7 +10,7 @@ use crate::crate_config::{VMKernelConfig, VmMemConfig};
 use crate::defaults::{DTB_ALIGN, DefaultDtbPlace, DtbPlacement, GENERATED_DTB_MAX_SIZE};
 use crate::error::{ConfigError, ErrorKind};
 use crate::kernel_placement::KernelPlacement;
-use crate::types::{ImageLocation, VmMemFlags};
+use crate::types::{ImageLocation, VmMemFlags, VmMemMappingType};
 
 /// Checks each region and their layout; returns the regions that are usable
 /// for the later checks (non-empty and not overflowing).
@@ -32,6 +32,17 @@ pub(super) fn check_regions(regions: &[VmMemConfig], errors: &mut Vec<ConfigErro
                 ErrorKind::Misaligned,
                 format!("{field}.gpa"),
                 format!("{:#x} is not aligned to 4 KiB ({PAGE_SIZE:#x})", region.gpa),
+            );
+        }
+        if region.small_pages && region.map_type != VmMemMappingType::MapAlloc {
+            push(
+                errors,
+                ErrorKind::InvalidValue,
+                format!("{field}.small_pages"),
+                format!(
+                    "is only for map = \"alloc\" regions (this one is map = \"{}\", whose host range is fixed)",
+                    region.map_type
+                ),
             );
         }
         if region.size == 0 {
