@@ -332,15 +332,13 @@ impl<H: AxVCpuHal> Aarch64VCpu<H> {
     // much of the callers LLVM inlines around it (it did: the HVC and MMIO
     // round trips moved by 10 % with unrelated changes elsewhere).
     #[inline(never)]
-    fn handle_sync<F: ExitFastPath>(&mut self, fast: &F) -> Option<AxResult<AxVCpuExitReason>> {
-        let esr = read_sysreg!(esr_el2);
-        let far = read_sysreg!(far_el2);
-        let hpfar = read_sysreg!(hpfar_el2);
-        self.exit_pc = self.regs.frame.elr;
-        self.no_syndrome = None;
-        if let Some((gpa, access)) = crate::esr::translation_fault_access(esr, far, hpfar) {
-            return self.device_access(esr, far, gpa, access, fast);
-        }
+    fn handle_sync<F: ExitFastPath>(
+        &mut self,
+        esr: u64,
+        far: u64,
+        hpfar: u64,
+        fast: &F,
+    ) -> Option<AxResult<AxVCpuExitReason>> {
         let sync = crate::esr::decode_sync(esr, far, hpfar);
         self.exit_abort = access_abort(&sync);
         // Most trapped accesses (the GIC's, `ICC_SGI1R_EL1` first) are the
@@ -559,10 +557,23 @@ impl<H: AxVCpuHal> AxArchVCpu for Aarch64VCpu<H> {
                     H::handle_host_irq(irq);
                     return Ok(AxVCpuExitReason::ExternalInterrupt { vector: irq as u64 });
                 }
-                ExitKind::Sync => match self.handle_sync(fast) {
-                    Some(exit) => exit,
-                    None => continue,
-                },
+                ExitKind::Sync => {
+                    let esr = read_sysreg!(esr_el2);
+                    let far = read_sysreg!(far_el2);
+                    let hpfar = read_sysreg!(hpfar_el2);
+                    self.exit_pc = self.regs.frame.elr;
+                    self.no_syndrome = None;
+                    // Most device accesses are finished here, in this
+                    // loop's own frame: no call to set up for them.
+                    let done = match crate::esr::translation_fault_access(esr, far, hpfar) {
+                        Some((gpa, access)) => self.device_access(esr, far, gpa, access, fast),
+                        None => self.handle_sync(esr, far, hpfar, fast),
+                    };
+                    match done {
+                        Some(exit) => exit,
+                        None => continue,
+                    }
+                }
                 ExitKind::Fiq | ExitKind::SError => {
                     let esr = read_sysreg!(esr_el2);
                     log::warn!(
