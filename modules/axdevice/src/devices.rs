@@ -225,10 +225,7 @@ impl AxVmDevices {
             }
             _ => return None,
         };
-        let (dev, offset) = list.route(addr, size).ok()?;
-        if dev.is_interrupt_controller() {
-            return None;
-        }
+        let (dev, offset) = list.route_plain(addr, size)?;
         match write {
             Some(value) => dev.handle_write(offset, width, value & mask(width)).ok().map(|()| 0),
             None => dev.handle_read(offset, width).ok().map(|v| v & mask(width)),

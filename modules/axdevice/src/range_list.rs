@@ -14,6 +14,8 @@ pub(crate) struct Entry {
     first: usize,
     last: usize,
     dev: Arc<dyn BaseDeviceOps>,
+    /// `dev.is_interrupt_controller()`, asked once.
+    irqchip: bool,
 }
 
 /// Devices of one address space, sorted by their first address, with no
@@ -53,7 +55,16 @@ impl RangeList {
         if self.entries.get(idx).is_some_and(|n| n.first <= last) {
             return Err(AxError::AlreadyExists);
         }
-        self.entries.insert(idx, Entry { first, last, dev });
+        let irqchip = dev.is_interrupt_controller();
+        self.entries.insert(
+            idx,
+            Entry {
+                first,
+                last,
+                dev,
+                irqchip,
+            },
+        );
         Ok(())
     }
 
@@ -75,6 +86,21 @@ impl RangeList {
     /// inside one device (it crosses a device's end, starts in a hole and
     /// ends in a device, or wraps around the address space).
     pub(crate) fn route(&self, addr: usize, size: usize) -> AxResult<(&Arc<dyn BaseDeviceOps>, usize)> {
+        self.route_entry(addr, size).map(|(entry, offset)| (&entry.dev, offset))
+    }
+
+    /// [`route`](Self::route) for a device that is no interrupt controller
+    /// ([`BaseDeviceOps::is_interrupt_controller`]); `None` otherwise.
+    pub(crate) fn route_plain(&self, addr: usize, size: usize) -> Option<(&Arc<dyn BaseDeviceOps>, usize)> {
+        match self.route_entry(addr, size) {
+            Ok((entry, offset)) if !entry.irqchip => Some((&entry.dev, offset)),
+            _ => None,
+        }
+    }
+
+    /// The entry and offset that serve an access; see [`route`](Self::route).
+    #[inline(always)]
+    fn route_entry(&self, addr: usize, size: usize) -> AxResult<(&Entry, usize)> {
         let rest = size.checked_sub(1).ok_or(AxError::InvalidInput)?;
         let last = addr.checked_add(rest);
         // The device of the last access, if it holds the whole of this one
@@ -84,7 +110,7 @@ impl RangeList {
             && entry.first <= addr
             && last <= entry.last
         {
-            return Ok((&entry.dev, addr - entry.first));
+            return Ok((entry, addr - entry.first));
         }
         let floor = self.floor(addr);
         if let Some(i) = floor
@@ -95,7 +121,7 @@ impl RangeList {
                 Some(last) if last <= entry.last => {
                     let offset = addr.checked_sub(entry.first).ok_or(AxError::InvalidInput)?;
                     self.last_hit.store(i, Ordering::Relaxed);
-                    Ok((&entry.dev, offset))
+                    Ok((entry, offset))
                 }
                 _ => Err(AxError::InvalidInput),
             };

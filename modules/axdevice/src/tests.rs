@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::vec::Vec;
 use std::{format, vec};
 
-use axvcpu::{AccessWidth, GuestPhysAddr, Port, SysRegAddr};
+use axvcpu::{AccessWidth, AxVCpuExitReason, GuestPhysAddr, Port, SysRegAddr};
 use axvmconfig::{EmulatedDeviceConfig, EmulatedDeviceType};
 
 use crate::*;
@@ -629,4 +629,77 @@ fn routing_after_any_history_matches_the_layout() {
         assert_eq!(read(0x0ffe), Err(AxError::InvalidInput));
         assert_eq!(read(0x7000), Err(AxError::NotFound));
     }
+}
+
+/// A device that says it is an interrupt controller.
+struct IrqChip;
+
+impl BaseDeviceOps for IrqChip {
+    fn name(&self) -> &str {
+        "irqchip"
+    }
+
+    fn address_range(&self) -> DeviceRange {
+        mmio(0x8000, 0x1000)
+    }
+
+    fn handle_read(&self, _: usize, _: AccessWidth) -> AxResult<u64> {
+        Ok(1)
+    }
+
+    fn handle_write(&self, _: usize, _: AccessWidth, _: u64) -> AxResult {
+        Ok(())
+    }
+
+    fn is_interrupt_controller(&self) -> bool {
+        true
+    }
+}
+
+/// The fast path does accesses to plain devices (masked as the slow path
+/// masks them), and leaves to the VM: the interrupt controller's, accesses
+/// nothing takes, accesses across a device's end, and other exits.
+#[test]
+fn fast_access_takes_plain_devices_only() {
+    let probe = Probe::mmio("a", 0x1000, 0x1000);
+    let mut devs = AxVmDevices::new();
+    devs.add_mmio_dev(probe.clone()).expect("add");
+    devs.add_mmio_dev(Arc::new(IrqChip)).expect("add");
+    let read = |addr, width| AxVCpuExitReason::MmioRead {
+        addr: gpa(addr),
+        width,
+        reg: 0,
+        reg_width: AccessWidth::Qword,
+        signed_ext: false,
+    };
+    assert_eq!(devs.fast_access(&read(0x1010, AccessWidth::Word)), Some(0xdddd));
+    assert_eq!(probe.last(), Some((0x10, AccessWidth::Word, None)));
+    let write = AxVCpuExitReason::MmioWrite {
+        addr: gpa(0x1020),
+        width: AccessWidth::Byte,
+        data: 0x1ff,
+    };
+    assert_eq!(devs.fast_access(&write), Some(0));
+    assert_eq!(probe.last(), Some((0x20, AccessWidth::Byte, Some(0xff))));
+    assert_eq!(
+        devs.fast_access(&read(0x8000, AccessWidth::Dword)),
+        None,
+        "interrupt controller"
+    );
+    assert_eq!(
+        devs.fast_access(&read(0x3000, AccessWidth::Dword)),
+        None,
+        "nothing there"
+    );
+    assert_eq!(
+        devs.fast_access(&read(0x1ffe, AccessWidth::Dword)),
+        None,
+        "across the end"
+    );
+    assert_eq!(devs.fast_access(&AxVCpuExitReason::Halt), None);
+    assert_eq!(
+        probe.last(),
+        Some((0x20, AccessWidth::Byte, Some(0xff))),
+        "none of those reached it"
+    );
 }
