@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Per-exit costs of the hypervisor, deterministic: the test guest measures
-# 10,000 HVC round trips and 10,000 MMIO reads of the test device, the
+# 10,000 HVC round trips, 10,000 MMIO reads of the test device and 10,000
+# of the virtual GIC distributor's GICD_IIDR (kvm-unit-tests' mmio_read_vgic), the
 # latency of 1,000 virtual timer interrupts (from the timer's compare value
 # to the guest's handler), and 1,000 SGI round trips between its two vCPUs
 # on two physical CPUs (send, the other's handler, its SGI back, the
@@ -23,6 +24,7 @@ freq=$(sed -n 's/.*bench: counter frequency \([0-9]*\) Hz.*/\1/p' <<<"$out")
 # figure (as the guest names it), how many it measured, what one of them is
 for figure in "hvc round trip|10000|round trip" \
               "mmio read round trip|10000|round trip" \
+              "gicd read round trip|10000|round trip" \
               "vtimer irq latency|1000|interrupt" \
               "sgi round trip|1000|round trip" \
               "ipi one way|1000|SGI" \

@@ -275,6 +275,14 @@ pub fn run() {
     });
     print_result("mmio read", total);
 
+    // As kvm-unit-tests' `mmio_read_vgic`: a distributor register.
+    if gic::ready() {
+        let total = measure(|| {
+            gic::read_iidr();
+        });
+        print_result("gicd read", total);
+    }
+
     vtimer_latency();
 
     sgi_round_trips();

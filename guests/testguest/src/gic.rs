@@ -28,6 +28,8 @@ mod gicd {
     pub const CTLR: usize = 0x0000;
     /// Interrupt controller type.
     pub const TYPER: usize = 0x0004;
+    /// Implementer identification.
+    pub const IIDR: usize = 0x0008;
     /// Interrupt group registers, one bit per INTID.
     pub const IGROUPR: usize = 0x0080;
     /// Set-enable registers, one bit per INTID.
@@ -299,6 +301,12 @@ impl fmt::Display for GicError {
             GicError::Group1NotEnabled => "GICD_CTLR.EnableGrp1 reads 0 after writing 1",
         })
     }
+}
+
+/// Reads `GICD_IIDR` (the register kvm-unit-tests' `mmio_read_vgic`
+/// reads: an access the hypervisor's interrupt controller model answers).
+pub fn read_iidr() -> u32 {
+    gicd_read(gicd::IIDR)
 }
 
 /// Reads the 32-bit distributor register at `offset`.
