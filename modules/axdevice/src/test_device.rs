@@ -34,6 +34,7 @@
 //!   return zero); the first is logged, later ones are not.
 
 use alloc::string::String;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use axerrno::AxResult;
 use axvcpu::{AccessWidth, GuestPhysAddr};
@@ -70,11 +71,11 @@ pub mod regs {
     pub const MEMORY_SIZE: usize = 0x100;
 }
 
-/// The mutable state of the device.
+/// The writable state of the device (the access counter is apart, so that
+/// reads of the constant registers take no lock).
 #[derive(Debug)]
 struct TestState {
     scratch: u64,
-    accesses: u64,
     memory: [u8; regs::MEMORY_SIZE],
 }
 
@@ -82,7 +83,6 @@ impl Default for TestState {
     fn default() -> Self {
         Self {
             scratch: 0,
-            accesses: 0,
             memory: [0; regs::MEMORY_SIZE],
         }
     }
@@ -103,6 +103,8 @@ impl TestState {
 pub struct TestDevice {
     name: String,
     base: GuestPhysAddr,
+    /// Accesses so far.
+    accesses: AtomicU64,
     state: SpinNoIrq<TestState>,
     unhandled: UnhandledAccessLog,
 }
@@ -113,6 +115,7 @@ impl TestDevice {
         Self {
             name: name.into(),
             base,
+            accesses: AtomicU64::new(0),
             state: SpinNoIrq::new(TestState::default()),
             unhandled: UnhandledAccessLog::new(),
         }
@@ -120,7 +123,12 @@ impl TestDevice {
 
     /// The number of accesses so far.
     pub fn access_count(&self) -> u64 {
-        self.state.lock().accesses
+        self.accesses.load(Ordering::Relaxed)
+    }
+
+    /// Counts an access; the count with it.
+    fn count(&self) -> u64 {
+        self.accesses.fetch_add(1, Ordering::Relaxed).wrapping_add(1)
     }
 }
 
@@ -144,9 +152,10 @@ impl BaseDeviceOps for TestDevice {
     }
 
     fn handle_read(&self, offset: usize, width: AccessWidth) -> AxResult<u64> {
-        let mut state = self.state.lock();
-        state.accesses = state.accesses.wrapping_add(1);
-        if let Some(bytes) = state.memory_bytes(offset, width) {
+        let count = self.count();
+        if offset >= regs::MEMORY
+            && let Some(bytes) = self.state.lock().memory_bytes(offset, width)
+        {
             let mut value = [0u8; 8];
             value.get_mut(..bytes.len()).unwrap_or_default().copy_from_slice(bytes);
             return Ok(u64::from_le_bytes(value));
@@ -154,14 +163,13 @@ impl BaseDeviceOps for TestDevice {
         let value = locate(offset, width).and_then(|(reg, window)| {
             let reg_value = match reg {
                 regs::MAGIC => TEST_DEVICE_MAGIC,
-                regs::SCRATCH => state.scratch,
+                regs::SCRATCH => self.state.lock().scratch,
                 regs::SIGN => SIGN_PATTERN,
-                regs::COUNTER => state.accesses,
+                regs::COUNTER => count,
                 _ => return None,
             };
             Some(window.read(reg_value))
         });
-        drop(state);
         Ok(value.unwrap_or_else(|| {
             self.unhandled.read(&self.name, offset, width);
             0
@@ -169,8 +177,8 @@ impl BaseDeviceOps for TestDevice {
     }
 
     fn handle_write(&self, offset: usize, width: AccessWidth, value: u64) -> AxResult {
+        self.count();
         let mut state = self.state.lock();
-        state.accesses = state.accesses.wrapping_add(1);
         if let Some(bytes) = state.memory_bytes(offset, width) {
             let len = bytes.len();
             bytes.copy_from_slice(value.to_le_bytes().get(..len).unwrap_or_default());
