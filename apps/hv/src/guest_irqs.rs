@@ -14,8 +14,12 @@
 //! asks for the interrupt of every idle timer line to be re-armed
 //! ([`unmask`]): deactivated here if the host still holds it active (the
 //! guest reprogrammed its timer without taking the interrupt, or another
-//! vCPU ran here since). The maintenance interrupt only ends the guest run;
-//! the VM layer does the work after the exit.
+//! vCPU ran here since). The physical active state is not made to match
+//! the vCPU loaded next: a leftover is cleared by that vCPU's first sample
+//! (its line low) or by its own deactivation (its line high), and a
+//! deactivation of an interrupt that is not active changes nothing. The
+//! maintenance interrupt only ends the guest run; the VM layer does the
+//! work after the exit.
 
 use arm_vcpu::irqs::{MAINTENANCE_PPI, PTIMER_PPI, VTIMER_PPI};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};

@@ -145,9 +145,10 @@ impl<H: AxVMHal> GuestMemory<H> {
     /// fragmented.
     ///
     /// With `small_pages` the stage-2 table gets 4 KiB pages only: each
-    /// chunk is allocated one page longer and mapped from its second page,
-    /// so that no guest address aligned to 2 MiB meets a host address
-    /// aligned to 2 MiB (a block needs both). One page per chunk is lost.
+    /// chunk is allocated one page longer (aligned as any chunk, to 2 MiB
+    /// when it is that large) and mapped from its second page, so that no
+    /// guest address aligned to 2 MiB meets a host address aligned to
+    /// 2 MiB (a block needs both). One page per chunk is lost.
     fn map_alloc(&mut self, gpa: usize, size: usize, flags: MappingFlags, small_pages: bool) -> AxResult {
         if !gpa.is_multiple_of(PAGE) || !size.is_multiple_of(PAGE) {
             return Err(AxError::InvalidInput);
