@@ -156,23 +156,9 @@ pub fn instruction_len(esr: u64) -> u64 {
 /// So `LDRSB W0` of 0x80 gives 0x0000_0000_ffff_ff80 and `LDRSB X0` gives
 /// 0xffff_ffff_ffff_ff80.
 pub fn mmio_read_result(value: u64, width: AccessWidth, signed_ext: bool, reg_width: AccessWidth) -> u64 {
-    let loaded = truncate(value, width);
-    let extended = if signed_ext { sign_extend(loaded, width) } else { loaded };
-    truncate(extended, reg_width)
-}
-
-/// The low `width` bytes of `value`.
-fn truncate(value: u64, width: AccessWidth) -> u64 {
-    value & width.mask()
-}
-
-/// `value` (already truncated to `width`) sign-extended from `width` bits
-/// to 64.
-fn sign_extend(value: u64, width: AccessWidth) -> u64 {
-    // Shifted up so that the access's top bit is bit 63, then back down
-    // arithmetically (the casts reinterpret the bits; none is lost).
-    let unused = 64 - width.bits();
-    (((value << unused) as i64) >> unused) as u64
+    let loaded = value & width.mask();
+    let extended = if signed_ext { width.sign_extend(loaded) } else { loaded };
+    extended & reg_width.mask()
 }
 
 /// General-purpose register `reg` of the guest; 31 (XZR) and anything
@@ -257,7 +243,7 @@ pub fn mmio_exit(gpa: GuestPhysAddr, access: MmioAccess, regs: &[u64; 31]) -> Ax
         AxVCpuExitReason::MmioWrite {
             addr: gpa,
             width: access.width,
-            data: truncate(gpr(regs, access.reg), access.width),
+            data: gpr(regs, access.reg) & access.width.mask(),
         }
     } else {
         AxVCpuExitReason::MmioRead {

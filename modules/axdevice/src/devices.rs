@@ -9,7 +9,6 @@ use axvcpu::{AccessWidth, AxVCpuExitReason, GuestPhysAddr, Port, SysRegAddr};
 
 use crate::power::{PM1_CONTROL_PORT, PowerLatch, PowerPort, PowerPortKind, PowerRequest, RESET_CONTROL_PORT};
 use crate::range_list::RangeList;
-use crate::width::mask;
 use crate::{BaseDeviceOps, Pl011, RangeKind, Uart16550};
 
 /// A UART the host console can feed: the VM's console input goes to the
@@ -196,14 +195,14 @@ impl AxVmDevices {
     /// Reads `width` bytes at guest physical address `addr`.
     pub fn handle_mmio_read(&self, addr: GuestPhysAddr, width: AccessWidth) -> AxResult<u64> {
         let (dev, offset) = self.mmio.route(addr.as_usize(), width.size())?;
-        Ok(dev.handle_read(offset, width)? & mask(width))
+        Ok(dev.handle_read(offset, width)? & width.mask())
     }
 
     /// Writes the low `width` bytes of `value` at guest physical address
     /// `addr`.
     pub fn handle_mmio_write(&self, addr: GuestPhysAddr, width: AccessWidth, value: u64) -> AxResult {
         let (dev, offset) = self.mmio.route(addr.as_usize(), width.size())?;
-        dev.handle_write(offset, width, value & mask(width))
+        dev.handle_write(offset, width, value & width.mask())
     }
 
     /// Performs the device access of `exit`, an MMIO or system-register
@@ -227,8 +226,8 @@ impl AxVmDevices {
         };
         let (dev, offset) = list.route_plain(addr, size)?;
         match write {
-            Some(value) => dev.handle_write(offset, width, value & mask(width)).ok().map(|()| 0),
-            None => dev.handle_read(offset, width).ok().map(|v| v & mask(width)),
+            Some(value) => dev.handle_write(offset, width, value & width.mask()).ok().map(|()| 0),
+            None => dev.handle_read(offset, width).ok().map(|v| v & width.mask()),
         }
     }
 
@@ -249,12 +248,12 @@ impl AxVmDevices {
     /// all belong to one device).
     pub fn handle_port_read(&self, port: Port, width: AccessWidth) -> AxResult<u64> {
         let (dev, offset) = self.port.route(usize::from(port.number()), width.size())?;
-        Ok(dev.handle_read(offset, width)? & mask(width))
+        Ok(dev.handle_read(offset, width)? & width.mask())
     }
 
     /// Writes the low `width` bytes of `value` to `port`.
     pub fn handle_port_write(&self, port: Port, width: AccessWidth, value: u64) -> AxResult {
         let (dev, offset) = self.port.route(usize::from(port.number()), width.size())?;
-        dev.handle_write(offset, width, value & mask(width))
+        dev.handle_write(offset, width, value & width.mask())
     }
 }

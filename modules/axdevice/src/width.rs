@@ -3,11 +3,6 @@
 
 use axvcpu::AccessWidth;
 
-/// The mask of the low `width` bytes of a `u64`.
-pub(crate) const fn mask(width: AccessWidth) -> u64 {
-    width.mask()
-}
-
 /// The bytes of a register of `reg_size` bytes (at most 8) that an access of
 /// `width` at byte `byte` of the register covers, when it lies fully inside
 /// the register.
@@ -30,7 +25,7 @@ impl Window {
         let shift = u32::try_from(byte.checked_mul(8)?).ok()?;
         Some(Self {
             shift,
-            mask: mask(width),
+            mask: width.mask(),
         })
     }
 
@@ -50,14 +45,6 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn masks_match_widths() {
-        assert_eq!(mask(AccessWidth::Byte), 0xff);
-        assert_eq!(mask(AccessWidth::Word), 0xffff);
-        assert_eq!(mask(AccessWidth::Dword), 0xffff_ffff);
-        assert_eq!(mask(AccessWidth::Qword), u64::MAX);
-    }
 
     #[test]
     fn window_reads_and_writes_the_covered_bytes() {

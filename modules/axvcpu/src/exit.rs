@@ -31,6 +31,16 @@ impl AccessWidth {
         u64::MAX >> (64 - self.bits())
     }
 
+    /// The low [`size`](Self::size) bytes of `value` sign-extended to 64
+    /// bits (the bytes above are ignored): what a sign-extending load
+    /// leaves before it is truncated to its register.
+    pub const fn sign_extend(self, value: u64) -> u64 {
+        // Shifted up so that the access's top bit is bit 63, then back
+        // down arithmetically (the casts reinterpret the bits).
+        let unused = 64 - self.bits();
+        (((value << unused) as i64) >> unused) as u64
+    }
+
     /// The width in bits: 8, 16, 32 or 64.
     pub const fn bits(self) -> usize {
         self.size() * 8
@@ -420,6 +430,20 @@ mod tests {
         assert_eq!(AccessWidth::Word.mask(), 0xffff);
         assert_eq!(AccessWidth::Dword.mask(), 0xffff_ffff);
         assert_eq!(AccessWidth::Qword.mask(), u64::MAX);
+    }
+
+    #[test]
+    fn access_width_sign_extends_its_bytes() {
+        assert_eq!(AccessWidth::Byte.sign_extend(0x80), 0xffff_ffff_ffff_ff80);
+        assert_eq!(AccessWidth::Byte.sign_extend(0xff7f), 0x7f, "bytes above ignored");
+        assert_eq!(AccessWidth::Word.sign_extend(0x8000), 0xffff_ffff_ffff_8000);
+        assert_eq!(AccessWidth::Word.sign_extend(0x7fff), 0x7fff);
+        assert_eq!(AccessWidth::Dword.sign_extend(0x8000_0000), 0xffff_ffff_8000_0000);
+        assert_eq!(AccessWidth::Dword.sign_extend(0x1_7fff_ffff), 0x7fff_ffff);
+        assert_eq!(
+            AccessWidth::Qword.sign_extend(0x8000_0000_0000_0001),
+            0x8000_0000_0000_0001
+        );
     }
 
     #[test]

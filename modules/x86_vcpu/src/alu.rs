@@ -5,7 +5,7 @@
 use axvcpu::AccessWidth;
 use bitflags::bitflags;
 
-use crate::decode::{AluOp, width_mask};
+use crate::decode::AluOp;
 
 bitflags! {
     /// The RFLAGS status flags an ALU instruction sets.
@@ -62,7 +62,7 @@ fn result_flags(result: u64, width: AccessWidth) -> StatusFlags {
 /// `dec`). Inputs are truncated to `width` first; AF is left clear by the
 /// logical operations, where the SDM leaves it undefined.
 pub fn compute(op: AluOp, width: AccessWidth, dst: u64, src: u64) -> AluOutcome {
-    let mask = width_mask(width);
+    let mask = width.mask();
     let sign = sign_bit(width);
     let (a, b) = (dst & mask, src & mask);
     let all = StatusFlags::all();

@@ -67,7 +67,6 @@ use axerrno::AxResult;
 use axvcpu::{AccessWidth, GuestPhysAddr};
 use kspin::SpinNoIrq;
 
-use crate::width::mask;
 use crate::{BaseDeviceOps, ConsoleSink, DeviceContext, DeviceRange, IrqSink, UnhandledAccessLog};
 use irq_out::IrqOutput;
 use regs::{Control, DmaControl, Flags, Interrupts, LineControl};
@@ -320,7 +319,7 @@ impl BaseDeviceOps for Pl011 {
     fn handle_read(&self, offset: usize, width: AccessWidth) -> AxResult<u64> {
         let value = Self::register(offset, width).and_then(|reg| self.with_state(|state| state.read(reg)));
         Ok(match value {
-            Some(value) => u64::from(value) & mask(width),
+            Some(value) => u64::from(value) & width.mask(),
             None => {
                 self.unhandled.read(&self.name, offset, width);
                 0
@@ -331,7 +330,7 @@ impl BaseDeviceOps for Pl011 {
     fn handle_write(&self, offset: usize, width: AccessWidth, value: u64) -> AxResult {
         let reg = Self::register(offset, width);
         // `register` admits accesses of at most 4 bytes, so the masked value fits.
-        let data = u32::try_from(value & mask(width)).ok();
+        let data = u32::try_from(value & width.mask()).ok();
         let handled = match (reg, data) {
             (Some(regs::DR), Some(data)) => {
                 self.transmit(data);

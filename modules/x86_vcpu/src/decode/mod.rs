@@ -333,16 +333,6 @@ fn reg_operand(num: u8, width: AccessWidth, p: &Prefixes) -> Gpr {
     }
 }
 
-/// The mask of the low `width` bytes.
-pub(crate) const fn width_mask(width: AccessWidth) -> u64 {
-    match width {
-        AccessWidth::Byte => 0xff,
-        AccessWidth::Word => 0xffff,
-        AccessWidth::Dword => 0xffff_ffff,
-        AccessWidth::Qword => u64::MAX,
-    }
-}
-
 /// Reads an immediate of `size` bytes (1, 2 or 4), sign-extends it and
 /// truncates it to `width`.
 fn immediate(c: &mut Cursor<'_>, size: usize, width: AccessWidth) -> Result<u64, DecodeError> {
@@ -352,7 +342,7 @@ fn immediate(c: &mut Cursor<'_>, size: usize, width: AccessWidth) -> Result<u64,
         2 => i64::from(raw as u16 as i16),
         _ => i64::from(raw as u32 as i32),
     };
-    Ok(signed as u64 & width_mask(width))
+    Ok(signed as u64 & width.mask())
 }
 
 /// The size of the immediate of an `iz` operand: 2 for 16-bit operands, 4

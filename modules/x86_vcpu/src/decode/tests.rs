@@ -480,7 +480,7 @@ fn random_bytes_never_panic_and_stay_in_bounds() {
                 }
                 | MmioOp::Store { src: Source::Imm(imm) } = insn.op
                 {
-                    assert_eq!(imm & !width_mask(insn.width), 0, "{bytes:02x?}");
+                    assert_eq!(imm & !insn.width.mask(), 0, "{bytes:02x?}");
                 }
             }
         }

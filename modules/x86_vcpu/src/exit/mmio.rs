@@ -20,7 +20,7 @@
 use axvcpu::{AccessWidth, AxVCpuExitReason, GuestPhysAddr, LastExitFault};
 
 use crate::alu;
-use crate::decode::{AluOp, Extension, MmioInstruction, MmioOp, Source, width_mask};
+use crate::decode::{AluOp, Extension, MmioInstruction, MmioOp, Source};
 use crate::event::Exception;
 use crate::regs::{GeneralRegisters, Gpr, RegTarget};
 
@@ -73,14 +73,13 @@ pub enum LastExit {
 /// from the `width`-byte value `raw` read: truncated, widened by `ext`,
 /// truncated to the register.
 pub fn load_value(raw: u64, width: AccessWidth, ext: Extension, reg_width: AccessWidth) -> u64 {
-    let v = raw & width_mask(width);
-    let v = match (ext, width) {
-        (Extension::Sign, AccessWidth::Byte) => i64::from(v as u8 as i8) as u64,
-        (Extension::Sign, AccessWidth::Word) => i64::from(v as u16 as i16) as u64,
-        (Extension::Sign, AccessWidth::Dword) => i64::from(v as u32 as i32) as u64,
-        _ => v,
+    let v = raw & width.mask();
+    let v = if ext == Extension::Sign {
+        width.sign_extend(v)
+    } else {
+        v
     };
-    v & width_mask(reg_width)
+    v & reg_width.mask()
 }
 
 /// Whether decoded instruction `insn` makes the access the hardware
@@ -95,8 +94,8 @@ pub fn access_matches(insn: &MmioInstruction, access: axvcpu::AccessFlags) -> bo
 /// The value of `src` now (`rsp` is the guest's stack pointer).
 fn source_value(src: Source, width: AccessWidth, regs: &GeneralRegisters, rsp: u64) -> u64 {
     match src {
-        Source::Reg(r) => regs.read_gpr(r, rsp) & width_mask(width),
-        Source::Imm(v) => v & width_mask(width),
+        Source::Reg(r) => regs.read_gpr(r, rsp) & width.mask(),
+        Source::Imm(v) => v & width.mask(),
     }
 }
 
@@ -191,7 +190,7 @@ pub fn fault_for_last_exit(last: &LastExit, fault: LastExitFault) -> FaultAction
         },
         (LastExit::IoIn { width }, LastExitFault::Access) => FaultAction::WriteReg {
             dst: Gpr::accumulator(*width),
-            value: width_mask(*width),
+            value: width.mask(),
         },
         (LastExit::MmioStore, LastExitFault::Access) => FaultAction::Drop,
         (LastExit::MmioAlu(_), LastExitFault::Access) => FaultAction::AluFromNothing,
@@ -229,7 +228,7 @@ pub fn route_set_gpr(last: &mut LastExit, reg: usize, value: u64) -> Option<RegW
         RegTarget::EdxEax => Some(RegWrite::EdxEax(value)),
         RegTarget::MmioLatch => {
             if let LastExit::MmioAlu(p) = last {
-                p.value.get_or_insert(value & width_mask(p.width));
+                p.value.get_or_insert(value & p.width.mask());
             }
             None
         }

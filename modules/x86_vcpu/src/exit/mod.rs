@@ -33,7 +33,6 @@ use axvcpu::hypercall::decode_hypercall_whole;
 use axvcpu::{AccessFlags, AccessWidth, AxVCpuExitReason, GuestPhysAddr, Port, SysRegAddr};
 
 use crate::cpuid::{CpuidContext, CpuidResult, guest_cpuid};
-use crate::decode::width_mask;
 use crate::event::Exception;
 use crate::regs::{GeneralRegisters, RegTarget};
 
@@ -293,7 +292,7 @@ pub fn decide(e: GuestExit, regs: &mut GeneralRegisters, env: &ExitEnv) -> ExitA
             AxVCpuExitReason::IoWrite {
                 port: Port(port),
                 width,
-                data: regs.rax & width_mask(width),
+                data: regs.rax & width.mask(),
             },
             len,
         ),
