@@ -83,7 +83,7 @@ use kspin::SpinNoIrq;
 use crate::BaseDeviceOps;
 use access_log::AccessLog;
 use regs::{AFF_MASK, AFF0_MASK, GICD_SIZE, GICR_STRIDE, MAX_SPIS, MAX_VCPUS, NR_PRIVATE, NR_SGIS, sgi1r};
-use state::{Op, VgicState, vcpu_bit};
+use state::{Op, VgicState, bits, vcpu_bit};
 
 pub use access_log::UNHANDLED_LOG_LIMIT;
 
@@ -252,11 +252,8 @@ impl Vgic {
         }
         self.with_state(|s| {
             // One pass per target: the set bits, lowest first.
-            let mut left = targets;
-            while left != 0 {
-                let vcpu = left.trailing_zeros() as usize;
-                left &= left - 1;
-                s.update(vcpu, intid, Op::SetPending);
+            for vcpu in bits(targets) {
+                s.update(vcpu as usize, intid, Op::SetPending);
             }
         });
     }
