@@ -12,7 +12,7 @@ them): each CPU's hypervisor and guest instructions, then CPU N's
 hypervisor instructions by function and, with --lines, by source line
 (inlined frames resolved with addr2line), the most first.
 
-    scripts/profile-window.py BIN MARK [--skip K] [--marks N] [--cpu C] [--lines N]
+    scripts/profile-window.py BIN MARK [--skip K] [--marks N] [--cpu C] [--lines N] [--blocks]
 
 BIN is a built hv.bin (its ELF is target/aarch64-unknown-none-softfloat/
 release/hv: copy both aside when building others meanwhile, and name the
@@ -73,6 +73,8 @@ def main():
     p.add_argument("--cpu", type=int, default=0)
     p.add_argument("--lines", type=int, default=0)
     p.add_argument("--elf", default=None)
+    p.add_argument("--blocks", action="store_true",
+                   help="also print every block's address and instructions per iteration, in address order")
     a = p.parse_args()
     noisy = noisy_module()
     elf = a.elf or noisy.HV_ELF
@@ -91,6 +93,10 @@ def main():
     if a.lines:
         print(f"... by source line (innermost line of this tree):")
         by_line(elf, blocks, per, a.lines)
+    if a.blocks:
+        print(f"... by block (start address: instructions per iteration):")
+        for addr in sorted(blocks):
+            print(f"  {addr:#x}  {blocks[addr] / per:8.1f}")
 
 
 if __name__ == "__main__":

@@ -243,7 +243,7 @@ pub fn mmio_exit(gpa: GuestPhysAddr, access: MmioAccess, regs: &[u64; 31]) -> Ax
         AxVCpuExitReason::MmioWrite {
             addr: gpa,
             width: access.width,
-            data: gpr(regs, access.reg) & access.width.mask(),
+            data: mmio_write_data(access, regs),
         }
     } else {
         AxVCpuExitReason::MmioRead {
@@ -254,6 +254,12 @@ pub fn mmio_exit(gpa: GuestPhysAddr, access: MmioAccess, regs: &[u64; 31]) -> Ax
             signed_ext: access.sign_extend,
         }
     }
+}
+
+/// What the write `access` stores: the low bytes of its source register
+/// (`regs`; XZR reads as zero).
+pub fn mmio_write_data(access: MmioAccess, regs: &[u64; 31]) -> u64 {
+    gpr(regs, access.reg) & access.width.mask()
 }
 
 fn data_flags(write: bool) -> AccessFlags {

@@ -213,19 +213,33 @@ impl AxVmDevices {
     /// again, answer the same and say why), or its device is an
     /// interrupt controller ([`BaseDeviceOps::is_interrupt_controller`]).
     pub fn fast_access(&self, exit: &AxVCpuExitReason) -> Option<u64> {
-        let (list, addr, size, width, write) = match *exit {
-            AxVCpuExitReason::MmioRead { addr, width, .. } => (&self.mmio, addr.as_usize(), width.size(), width, None),
-            AxVCpuExitReason::MmioWrite { addr, width, data } => {
-                (&self.mmio, addr.as_usize(), width.size(), width, Some(data))
+        match *exit {
+            AxVCpuExitReason::MmioRead { addr, width, .. } => self.fast_mmio(addr, width, None),
+            AxVCpuExitReason::MmioWrite { addr, width, data } => self.fast_mmio(addr, width, Some(data)),
+            AxVCpuExitReason::SysRegRead { addr, .. } => {
+                Self::plain_access(&self.sys_reg, addr.addr(), 1, AccessWidth::Qword, None)
             }
-            AxVCpuExitReason::SysRegRead { addr, .. } => (&self.sys_reg, addr.addr(), 1, AccessWidth::Qword, None),
             AxVCpuExitReason::SysRegWrite { addr, value } => {
-                (&self.sys_reg, addr.addr(), 1, AccessWidth::Qword, Some(value))
+                Self::plain_access(&self.sys_reg, addr.addr(), 1, AccessWidth::Qword, Some(value))
             }
-            _ => return None,
-        };
+            _ => None,
+        }
+    }
+
+    /// [`Self::fast_access`] of an MMIO access of `width` bytes at `addr`
+    /// (`data`: a write's value; `None` for a read), without an exit to
+    /// take apart.
+    #[inline]
+    pub fn fast_mmio(&self, addr: GuestPhysAddr, width: AccessWidth, data: Option<u64>) -> Option<u64> {
+        Self::plain_access(&self.mmio, addr.as_usize(), width.size(), width, data)
+    }
+
+    /// The access of [`Self::fast_access`] on `list`, `size` units at
+    /// `addr`.
+    #[inline(always)]
+    fn plain_access(list: &RangeList, addr: usize, size: usize, width: AccessWidth, data: Option<u64>) -> Option<u64> {
         let (dev, offset) = list.route_plain(addr, size)?;
-        match write {
+        match data {
             Some(value) => dev.handle_write(offset, width, value & width.mask()).ok().map(|()| 0),
             None => dev.handle_read(offset, width).ok().map(|v| v & width.mask()),
         }

@@ -10,7 +10,7 @@
 //! the guest's interrupt state is still live in the hardware, and enters
 //! the guest again at once when the VM says nothing else is due.
 
-use crate::AxVCpuExitReason;
+use crate::{AccessWidth, AxVCpuExitReason, GuestPhysAddr};
 
 /// What the VM did with an exit offered to [`ExitFastPath::finish`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +45,16 @@ pub trait ExitFastPath {
     /// kind) if the VM can do so without the guest's interrupt state, or
     /// leaves it ([`FastExit::Slow`]) without doing anything.
     fn finish(&self, exit: &AxVCpuExitReason) -> FastExit;
+
+    /// Finishes the MMIO access of `width` bytes at `addr` (`data`: the
+    /// value of a write, already masked to `width`; `None` for a read) as
+    /// [`finish`](Self::finish) would finish its
+    /// [`MmioRead`](AxVCpuExitReason::MmioRead) or
+    /// [`MmioWrite`](AxVCpuExitReason::MmioWrite) exit. The common exit
+    /// gets its own entry so that the vCPU builds no exit to offer, and
+    /// the VM takes none apart: the vCPU builds the exit only when the
+    /// answer is [`FastExit::Slow`].
+    fn mmio(&self, addr: GuestPhysAddr, width: AccessWidth, data: Option<u64>) -> FastExit;
 }
 
 /// The fast path of a VM that finishes nothing in the vCPU's loop.
@@ -53,6 +63,10 @@ pub struct NoFastPath;
 
 impl ExitFastPath for NoFastPath {
     fn finish(&self, _exit: &AxVCpuExitReason) -> FastExit {
+        FastExit::Slow
+    }
+
+    fn mmio(&self, _addr: GuestPhysAddr, _width: AccessWidth, _data: Option<u64>) -> FastExit {
         FastExit::Slow
     }
 }

@@ -172,7 +172,12 @@ impl<U: AxVCpuHal> AxArchVCpu for ScriptedVCpu<U> {
             ) {
                 return Ok(exit);
             }
-            let answer = fast.finish(&exit);
+            // MMIO goes to its own entry, as the hardware vCPU offers it.
+            let answer = match exit {
+                AxVCpuExitReason::MmioRead { addr, width, .. } => fast.mmio(addr, width, None),
+                AxVCpuExitReason::MmioWrite { addr, width, data } => fast.mmio(addr, width, Some(data)),
+                _ => fast.finish(&exit),
+            };
             record(Event::Offered(answer));
             match answer {
                 FastExit::Slow => return Ok(exit),

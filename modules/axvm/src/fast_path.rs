@@ -12,7 +12,7 @@
 use crate::AxVMHal;
 use crate::irq::{VmIrqs, sgi1r_value};
 use axdevice::AxVmDevices;
-use axvcpu::{AxVCpuExitReason, ExitFastPath, FastExit};
+use axvcpu::{AccessWidth, AxVCpuExitReason, ExitFastPath, FastExit, GuestPhysAddr};
 use core::cell::Cell;
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -34,6 +34,28 @@ pub(crate) struct InLoop<'a, H: AxVMHal> {
     /// [`Nothing`](AxVCpuExitReason::Nothing) it then returns is this
     /// path's, for the VM's interrupt work, not the guest's yield.
     pub handed_back: Cell<bool>,
+}
+
+impl<H: AxVMHal> InLoop<'_, H> {
+    /// An exit finished here, `value` its answer: whether the guest may
+    /// run again at once, counted as the caller would count it.
+    #[inline(always)]
+    fn done(&self, value: u64) -> FastExit {
+        let resume = match self.irqs {
+            // The kicks first: a kick for this vCPU (another CPU gave it an
+            // interrupt meanwhile) is taken here, and the model's work for
+            // it, noted before the kick, is then seen by the check.
+            Some(irqs) => !irqs.deliver_kicks(Some(self.vcpu_id)) && irqs.entry_is_quiet(self.vcpu_id, true),
+            None => true,
+        };
+        // A run that ends here is counted by the caller.
+        if resume {
+            self.exits.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.handed_back.set(true);
+        }
+        FastExit::Done { value, resume }
+    }
 }
 
 impl<H: AxVMHal> ExitFastPath for InLoop<'_, H> {
@@ -63,19 +85,16 @@ impl<H: AxVMHal> ExitFastPath for InLoop<'_, H> {
                 None => return FastExit::Slow,
             },
         };
-        let resume = match self.irqs {
-            // The kicks first: a kick for this vCPU (another CPU gave it an
-            // interrupt meanwhile) is taken here, and the model's work for
-            // it, noted before the kick, is then seen by the check.
-            Some(irqs) => !irqs.deliver_kicks(Some(self.vcpu_id)) && irqs.entry_is_quiet(self.vcpu_id, true),
-            None => true,
-        };
-        // A run that ends here is counted by the caller.
-        if resume {
-            self.exits.fetch_add(1, Ordering::Relaxed);
-        } else {
-            self.handed_back.set(true);
+        self.done(value)
+    }
+
+    fn mmio(&self, addr: GuestPhysAddr, width: AccessWidth, data: Option<u64>) -> FastExit {
+        if self.has_apics {
+            return FastExit::Slow;
         }
-        FastExit::Done { value, resume }
+        match self.devices.fast_mmio(addr, width, data) {
+            Some(value) => self.done(value),
+            None => FastExit::Slow,
+        }
     }
 }

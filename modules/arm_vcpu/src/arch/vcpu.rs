@@ -10,7 +10,9 @@ use crate::a64::{FaultContext, NotEmulated, VmBus};
 use crate::debug::{DebugRegs, MDSCR_GUEST_BITS};
 use crate::emulate::{EmulatedSysRegs, SysRegAccess, SysRegAction, emulate, may_emulate};
 use crate::esr::{MmioAccess, SyncException};
-use crate::exit::{ExitDecision, access_abort, exit_from_sync, instruction_len, mmio_exit, mmio_read_result};
+use crate::exit::{
+    ExitDecision, access_abort, exit_from_sync, instruction_len, mmio_exit, mmio_read_result, mmio_write_data,
+};
 use crate::fields::{HW_ID_AA64MMFR1, HW_ID_AA64PFR1, VTCR_EL2};
 use crate::inject::{GuestFault, GuestState, inject_fault};
 use crate::irqs::{PTIMER_PPI, VTIMER_PPI};
@@ -319,12 +321,21 @@ impl<H: AxVCpuHal> Aarch64VCpu<H> {
         fast: &F,
     ) -> Option<AxResult<AxVCpuExitReason>> {
         self.exit_abort = GuestFault::DataAbort { far: Some(far) };
-        let exit = mmio_exit(gpa, access, &self.regs.frame.x);
         self.regs.frame.elr = self.regs.frame.elr.wrapping_add(instruction_len(esr));
-        match self.offer(fast, &exit) {
-            Offered::Resume => None,
-            Offered::HandedBack => Some(Ok(AxVCpuExitReason::Nothing)),
-            Offered::Left => Some(Ok(exit)),
+        let data = access.write.then(|| mmio_write_data(access, &self.regs.frame.x));
+        match fast.mmio(gpa, access.width, data) {
+            FastExit::Done { value, resume } => {
+                if !access.write {
+                    let loaded = mmio_read_result(value, access.width, access.sign_extend, access.reg_width);
+                    self.set_gpr(access.reg, loaded as usize);
+                }
+                if resume {
+                    None
+                } else {
+                    Some(Ok(AxVCpuExitReason::Nothing))
+                }
+            }
+            FastExit::Slow => Some(Ok(mmio_exit(gpa, access, &self.regs.frame.x))),
         }
     }
 
