@@ -214,7 +214,9 @@ impl AxVmDevices {
     /// interrupt controller ([`BaseDeviceOps::is_interrupt_controller`]).
     pub fn fast_access(&self, exit: &AxVCpuExitReason) -> Option<u64> {
         match *exit {
-            AxVCpuExitReason::MmioRead { addr, width, .. } => self.fast_mmio(addr, width, None),
+            AxVCpuExitReason::MmioRead { addr, width, .. } => {
+                self.fast_mmio(addr, width, None).map(|v| v & width.mask())
+            }
             AxVCpuExitReason::MmioWrite { addr, width, data } => self.fast_mmio(addr, width, Some(data)),
             AxVCpuExitReason::SysRegRead { addr, .. } => {
                 Self::plain_access(&self.sys_reg, addr.addr(), 1, AccessWidth::Qword, None)
@@ -228,20 +230,22 @@ impl AxVmDevices {
 
     /// [`Self::fast_access`] of an MMIO access of `width` bytes at `addr`
     /// (`data`: a write's value; `None` for a read), without an exit to
-    /// take apart.
+    /// take apart. A read's value is the device's answer as it is: only
+    /// its low `width` bytes count, and the caller, which extends and
+    /// truncates it for its destination register anyway, masks it.
     #[inline]
     pub fn fast_mmio(&self, addr: GuestPhysAddr, width: AccessWidth, data: Option<u64>) -> Option<u64> {
         Self::plain_access(&self.mmio, addr.as_usize(), width.size(), width, data)
     }
 
     /// The access of [`Self::fast_access`] on `list`, `size` units at
-    /// `addr`.
+    /// `addr`; a read's value is not masked.
     #[inline(always)]
     fn plain_access(list: &RangeList, addr: usize, size: usize, width: AccessWidth, data: Option<u64>) -> Option<u64> {
         let (dev, offset) = list.route_plain(addr, size)?;
         match data {
             Some(value) => dev.handle_write(offset, width, value & width.mask()).ok().map(|()| 0),
-            None => dev.handle_read(offset, width).ok().map(|v| v & width.mask()),
+            None => dev.handle_read(offset, width).ok(),
         }
     }
 

@@ -20,9 +20,9 @@ pub enum FastExit {
     /// guest take its fault, as for any exit it handles.
     Slow,
     /// The exit is done. For an MMIO or system-register read, `value` is
-    /// what the device answered (the low bytes of the access width; the
-    /// vCPU extends and writes it to the destination register as the
-    /// instruction says); otherwise 0. `resume`: the guest may run again
+    /// what the device answered, of which only the low bytes of the
+    /// access width count (the vCPU masks and extends it and writes it to
+    /// the destination register as the instruction says); otherwise 0. `resume`: the guest may run again
     /// at once; otherwise the VM has interrupt work first, and the vCPU
     /// returns [`AxVCpuExitReason::Nothing`] to its caller.
     Done {

@@ -141,11 +141,17 @@ impl<H: AxVMHal> VmIrqs<H> {
     /// Notifies every vCPU but `except` that got a deliverable interrupt;
     /// returns whether `except` was among them (its own kick is taken
     /// here: the caller must then flush its list registers itself).
+    #[inline]
     pub fn deliver_kicks(&self, except: Option<usize>) -> bool {
         let kicks = self.vgic.take_kicks();
-        if kicks == 0 {
-            return false;
-        }
+        kicks != 0 && self.notify_kicked(kicks, except)
+    }
+
+    /// [`Self::deliver_kicks`] once there are `kicks`. Out of line: the
+    /// exit path that asks about kicks finds none almost always, and keeps
+    /// its registers free for that.
+    #[inline(never)]
+    fn notify_kicked(&self, kicks: u32, except: Option<usize>) -> bool {
         let mut own = false;
         for vcpu in 0..self.local_levels.len().min(32) {
             if kicks & (1 << vcpu) != 0 {
