@@ -102,7 +102,7 @@ QEMU_CMD := $(QEMU) $(QEMU_MACHINE) -smp $(SMP) -m $(MEM) $(QEMU_DEVICES) $(QEMU
 	-kernel $(BIN) $(QEMU_ARGS)
 
 # Crates tested on the build machine (everything but the kernel binaries).
-HOST_CRATES := axconfig axlog axalloc axhal axruntime axvcpu axvmconfig axdevice arm_vcpu x86_vcpu axvm axvmm qemu-runner
+HOST_CRATES := axconfig axlog axalloc axhal axruntime axsync axvcpu axvmconfig axdevice arm_vcpu x86_vcpu axvm axvmm qemu-runner
 
 
 .PHONY: all setup guests build run justrun debug test unittest qemutest fuzzsmoke fuzz-host fuzz check bench print-bin clean

@@ -74,16 +74,18 @@ impl Vgic {
     pub(super) fn gicd_read(&self, offset: usize, width: AccessWidth) -> Option<u64> {
         if let Some((intid, byte)) = irouter(offset) {
             let window = reg64_window(byte, width)?;
-            return self.state.lock().irq(0, intid).map(|irq| window.read(irq.route));
+            return axsync::lock(&self.state)
+                .irq(0, intid)
+                .map(|irq| window.read(irq.route));
         }
         let reg32 = is_reg32(offset, width);
         let value = match offset {
-            gicd::CTLR if reg32 => self.state.lock().ctlr | gicd::CTLR_ARE | gicd::CTLR_DS,
+            gicd::CTLR if reg32 => axsync::lock(&self.state).ctlr | gicd::CTLR_ARE | gicd::CTLR_DS,
             gicd::TYPER if reg32 => self.gicd_typer(),
             gicd::IIDR if reg32 => IIDR_VALUE,
             gicd::TYPER2 | gicd::STATUSR | gicd::SGIR if reg32 => 0,
             ID_FIRST..=ID_LAST if reg32 => id_register(offset),
-            _ => self.state.lock().read_irq_reg(Bank::Shared, offset, width)?,
+            _ => axsync::lock(&self.state).read_irq_reg(Bank::Shared, offset, width)?,
         };
         Some(u64::from(value))
     }

@@ -106,7 +106,7 @@ impl Vgic {
     pub(super) fn gicr_read(&self, offset: usize, width: AccessWidth) -> Option<u64> {
         let (vcpu, offset) = match self.frame(offset)? {
             Frame::Sgi(vcpu, offset) => {
-                let value = self.state.lock().read_irq_reg(Bank::Private(vcpu), offset, width)?;
+                let value = axsync::lock(&self.state).read_irq_reg(Bank::Private(vcpu), offset, width)?;
                 return Some(u64::from(value));
             }
             Frame::Rd(vcpu, offset) => (vcpu, offset),
@@ -127,7 +127,7 @@ impl Vgic {
             gicr::CTLR | gicr::STATUSR => 0,
             gicr::IIDR => IIDR_VALUE,
             gicr::WAKER => {
-                let asleep = self.state.lock().cpus.get(vcpu).is_some_and(|cpu| cpu.asleep);
+                let asleep = axsync::lock(&self.state).cpus.get(vcpu).is_some_and(|cpu| cpu.asleep);
                 if asleep {
                     gicr::WAKER_PROCESSOR_SLEEP | gicr::WAKER_CHILDREN_ASLEEP
                 } else {
@@ -164,7 +164,7 @@ impl Vgic {
         match offset {
             gicr::CTLR | gicr::STATUSR => true,
             gicr::WAKER => {
-                let mut state = self.state.lock();
+                let mut state = axsync::lock(&self.state);
                 if let Some(cpu) = state.cpus.get_mut(vcpu) {
                     cpu.asleep = value32 & gicr::WAKER_PROCESSOR_SLEEP != 0;
                 }

@@ -132,6 +132,8 @@ pub trait IrqSink: Send + Sync {
 /// A VM's virtual GICv3; see the [module docs](self).
 pub struct Vgic {
     layout: VgicLayout,
+    /// Taken with [`axsync::lock`]: every vCPU of the VM takes it at its
+    /// exits and SGIs, from several CPUs.
     state: SpinNoIrq<VgicState>,
     /// vCPUs whose flush or sync has something to do (a pending, active or
     /// held interrupt may exist); set under the state lock, cleared by the
@@ -356,7 +358,7 @@ impl Vgic {
         if out.is_empty() || !self.unmasks.load(Ordering::Acquire) {
             return 0;
         }
-        let mut state = self.state.lock();
+        let mut state = axsync::lock(&self.state);
         let (n, more) = state.take_unmasks(out);
         if !more {
             self.unmasks.store(false, Ordering::Release);
@@ -371,7 +373,7 @@ impl Vgic {
 
     /// Runs `f` on the state under the lock, then publishes what it noted.
     fn with_state<R>(&self, f: impl FnOnce(&mut VgicState) -> R) -> R {
-        let mut state = self.state.lock();
+        let mut state = axsync::lock(&self.state);
         let result = f(&mut state);
         let notes = state.take_notes();
         // Still under the lock: a flush clears its vCPU's work bit under it
