@@ -703,3 +703,34 @@ fn fast_access_takes_plain_devices_only() {
         "none of those reached it"
     );
 }
+
+/// `fast_mmio` takes and leaves the same accesses as `fast_access` does
+/// for an MMIO exit; a read's value comes back as the device answered it
+/// (the vCPU masks it for the access width and extends it for its
+/// register), and a write's value is masked.
+#[test]
+fn fast_mmio_agrees_with_fast_access_but_leaves_reads_unmasked() {
+    let probe = Probe::mmio("a", 0x1000, 0x1000);
+    let mut devs = AxVmDevices::new();
+    devs.add_mmio_dev(probe.clone()).expect("add");
+    devs.add_mmio_dev(Arc::new(IrqChip)).expect("add");
+    for (addr, width) in [
+        (0x1010, AccessWidth::Word),
+        (0x8000, AccessWidth::Dword),
+        (0x3000, AccessWidth::Dword),
+        (0x1ffe, AccessWidth::Dword),
+    ] {
+        let exit = AxVCpuExitReason::MmioRead {
+            addr: gpa(addr),
+            width,
+            reg: 0,
+            reg_width: AccessWidth::Qword,
+            signed_ext: false,
+        };
+        let fast = devs.fast_mmio(gpa(addr), width, None);
+        assert_eq!(fast.map(|v| v & width.mask()), devs.fast_access(&exit), "{addr:#x}");
+    }
+    assert_eq!(devs.fast_mmio(gpa(0x1010), AccessWidth::Word, None), Some(PROBE_VALUE));
+    assert_eq!(devs.fast_mmio(gpa(0x1020), AccessWidth::Byte, Some(0x1ff)), Some(0));
+    assert_eq!(probe.last(), Some((0x20, AccessWidth::Byte, Some(0xff))));
+}
