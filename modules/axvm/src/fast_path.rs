@@ -10,11 +10,11 @@
 //! registers back and fills them again before the next entry.
 
 use crate::AxVMHal;
+use crate::exit_count::ExitCount;
 use crate::irq::{VmIrqs, sgi1r_value};
 use axdevice::AxVmDevices;
 use axvcpu::{AccessWidth, AxVCpuExitReason, ExitFastPath, FastExit, GuestPhysAddr};
 use core::cell::Cell;
-use core::sync::atomic::{AtomicU64, Ordering};
 
 /// The fast path of vCPU `vcpu_id` of a VM.
 pub(crate) struct InLoop<'a, H: AxVMHal> {
@@ -27,8 +27,8 @@ pub(crate) struct InLoop<'a, H: AxVMHal> {
     pub has_apics: bool,
     /// The vCPU.
     pub vcpu_id: usize,
-    /// The VM's exit counter.
-    pub exits: &'a AtomicU64,
+    /// The vCPU's exit counter.
+    pub exits: &'a ExitCount,
     /// Set when an exit was finished here but the vCPU is to return
     /// ([`FastExit::Done`] without `resume`): the
     /// [`Nothing`](AxVCpuExitReason::Nothing) it then returns is this
@@ -50,7 +50,7 @@ impl<H: AxVMHal> InLoop<'_, H> {
         };
         // A run that ends here is counted by the caller.
         if resume {
-            self.exits.fetch_add(1, Ordering::Relaxed);
+            self.exits.add_one();
         } else {
             self.handed_back.set(true);
         }

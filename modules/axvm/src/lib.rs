@@ -56,6 +56,7 @@ extern crate std;
 mod arch;
 #[cfg(not(target_os = "none"))]
 mod arch_mock;
+mod exit_count;
 mod fast_path;
 pub mod fdt;
 mod hal;

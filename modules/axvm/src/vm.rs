@@ -1,6 +1,7 @@
 //! [`AxVM`]: the VM object and its exit loop.
 
 use crate::arch::{self, ArchVCpu, NoSyndrome};
+use crate::exit_count::ExitCount;
 use crate::fast_path::InLoop;
 use crate::irq::{VmIrqs, sgi1r_value};
 use crate::memory::{GPA_BITS, GuestMemory};
@@ -39,8 +40,8 @@ pub struct AxVM<H: AxVMHal, U: AxVCpuHal> {
     memory: SpinNoIrq<GuestMemory<H>>,
     running: AtomicBool,
     shutting_down: AtomicBool,
-    /// Exits its vCPUs took (handled here or returned).
-    exits: AtomicU64,
+    /// Exits its vCPUs took (handled here or returned), per vCPU.
+    exits: Box<[ExitCount]>,
 }
 
 /// The next VM key: a number that tells one built VM from every other,
@@ -139,6 +140,7 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
             id,
             name,
             config,
+            exits: vcpus.iter().map(|_| ExitCount::default()).collect(),
             vcpus: vcpus.into_boxed_slice(),
             devices,
             irqs,
@@ -146,7 +148,6 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
             memory: SpinNoIrq::new(memory),
             running: AtomicBool::new(false),
             shutting_down: AtomicBool::new(false),
-            exits: AtomicU64::new(0),
         }))
     }
 
@@ -231,7 +232,7 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
 
     /// Exits its vCPUs have taken (handled inside the VM or returned).
     pub fn exits(&self) -> u64 {
-        self.exits.load(Ordering::Relaxed)
+        self.exits.iter().map(ExitCount::get).sum()
     }
 
     /// Maps host range `[hpa, hpa + size)` at `gpa`.
@@ -384,6 +385,7 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
         on_interrupt: &mut dyn FnMut() -> bool,
     ) -> AxResult<AxVCpuExitReason> {
         let cell = self.vcpus.get(vcpu_id).ok_or(AxError::InvalidInput)?;
+        let exits = self.exits.get(vcpu_id).ok_or(AxError::InvalidInput)?;
         let mut vcpu = cell.lock();
         if vcpu.state() == VCpuState::Free {
             vcpu.bind()?;
@@ -402,7 +404,7 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
             irqs: self.irqs.as_ref(),
             has_apics: self.pc.is_some(),
             vcpu_id,
-            exits: &self.exits,
+            exits,
             handed_back: Cell::new(false),
         };
         loop {
@@ -415,7 +417,7 @@ impl<H: AxVMHal, U: AxVCpuHal> AxVM<H, U> {
                 pc.before_entry(vcpu_id, vcpu.get_arch_vcpu());
             }
             let exit = vcpu.run_with(&fast);
-            self.exits.fetch_add(1, Ordering::Relaxed);
+            exits.add_one();
             if let Some(irqs) = &self.irqs {
                 let halted = matches!(exit, Ok(AxVCpuExitReason::Halt));
                 irqs.after_exit::<U, _>(vcpu_id, vcpu.get_arch_vcpu(), halted);
