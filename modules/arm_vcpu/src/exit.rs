@@ -156,9 +156,7 @@ pub fn instruction_len(esr: u64) -> u64 {
 /// So `LDRSB W0` of 0x80 gives 0x0000_0000_ffff_ff80 and `LDRSB X0` gives
 /// 0xffff_ffff_ffff_ff80.
 pub fn mmio_read_result(value: u64, width: AccessWidth, signed_ext: bool, reg_width: AccessWidth) -> u64 {
-    let loaded = value & width.mask();
-    let extended = if signed_ext { width.sign_extend(loaded) } else { loaded };
-    extended & reg_width.mask()
+    width.load(value, signed_ext, reg_width)
 }
 
 /// General-purpose register `reg` of the guest; 31 (XZR) and anything

@@ -41,6 +41,16 @@ impl AccessWidth {
         (((value << unused) as i64) >> unused) as u64
     }
 
+    /// What a load of this width that read `value` leaves in a
+    /// destination register of width `reg`: the low bytes of `value`,
+    /// sign-extended when `signed`, then truncated to the register. The
+    /// one rule behind both architectures' emulated loads.
+    pub const fn load(self, value: u64, signed: bool, reg: AccessWidth) -> u64 {
+        let loaded = value & self.mask();
+        let extended = if signed { self.sign_extend(loaded) } else { loaded };
+        extended & reg.mask()
+    }
+
     /// The width in bits: 8, 16, 32 or 64.
     pub const fn bits(self) -> usize {
         self.size() * 8
@@ -430,6 +440,17 @@ mod tests {
         assert_eq!(AccessWidth::Word.mask(), 0xffff);
         assert_eq!(AccessWidth::Dword.mask(), 0xffff_ffff);
         assert_eq!(AccessWidth::Qword.mask(), u64::MAX);
+    }
+
+    #[test]
+    fn a_load_masks_extends_and_truncates_to_its_register() {
+        use AccessWidth::*;
+        assert_eq!(Byte.load(0x1_80, false, Qword), 0x80);
+        assert_eq!(Byte.load(0x1_80, true, Qword), 0xffff_ffff_ffff_ff80);
+        assert_eq!(Byte.load(0x1_80, true, Dword), 0xffff_ff80);
+        assert_eq!(Word.load(0x8000, true, Byte), 0);
+        assert_eq!(Dword.load(0x7fff_ffff, true, Qword), 0x7fff_ffff);
+        assert_eq!(Qword.load(u64::MAX, false, Qword), u64::MAX);
     }
 
     #[test]

@@ -73,13 +73,7 @@ pub enum LastExit {
 /// from the `width`-byte value `raw` read: truncated, widened by `ext`,
 /// truncated to the register.
 pub fn load_value(raw: u64, width: AccessWidth, ext: Extension, reg_width: AccessWidth) -> u64 {
-    let v = raw & width.mask();
-    let v = if ext == Extension::Sign {
-        width.sign_extend(v)
-    } else {
-        v
-    };
-    v & reg_width.mask()
+    width.load(raw, ext == Extension::Sign, reg_width)
 }
 
 /// Whether decoded instruction `insn` makes the access the hardware
